@@ -1,0 +1,464 @@
+//! Authentication: bearer JWTs with one pinned algorithm, turned into a [`Caller`] that handlers and queries use.
+//!
+//! Keys: an HS256 shared secret, or an RS256/ES256 public key from a PEM file or a JWKS URL (cached; refetched when
+//! a token names an unknown `kid`, at most every ten seconds). `exp` is required; `iss` and `aud` are checked when
+//! configured; `role` must be one of the three roles; a municipality's `org` must name an existing organisation.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::RwLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::config::{AuthArgs, JwtAlgorithm};
+use crate::db::schema::organisations;
+use crate::error::{ApiError, ApiResult, AuthFailure};
+use crate::organisations::OrgKind;
+
+/// The three roles of the programme (JWT claim `role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Role {
+    /// Kommune, Landkreis or kreisfreie Stadt: acts for its own organisation (claim `org`).
+    Municipality,
+    /// Serviceeinheit Gesundheitsversorgung: the ministry's coordination desk.
+    ServiceUnit,
+    /// Ministerium (Fachreferat): manages funding lines and decides applications.
+    Ministry,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Municipality => "municipality",
+            Role::ServiceUnit => "service_unit",
+            Role::Ministry => "ministry",
+        }
+    }
+}
+
+/// The claims this service reads. Unknown roles fail deserialisation and so the token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// The organisation a municipality acts for, resolved from its `org` claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgScope {
+    pub id: Uuid,
+    pub ags: Option<String>,
+    pub kind: OrgKind,
+    pub district_ags: String,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub sub: String,
+    pub role: Role,
+    /// Set for municipalities (always) and for other roles when their token names an organisation.
+    pub org: Option<OrgScope>,
+}
+
+impl Caller {
+    /// Refuses the request with 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// An optional caller: `None` without an `Authorization` header; a present but invalid token is still refused.
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+enum Keys {
+    Static(DecodingKey),
+    Jwks {
+        url: String,
+        client: reqwest::Client,
+        cache: RwLock<(JwkSet, Option<Instant>)>,
+        refresh_lock: tokio::sync::Mutex<()>,
+    },
+}
+
+/// Verifies tokens; one per process, shared by all workers.
+pub struct Verifier {
+    keys: Keys,
+    validation: Validation,
+    orgs: RwLock<HashMap<String, OrgScope>>,
+}
+
+const JWKS_MIN_REFRESH: Duration = Duration::from_secs(10);
+const ORG_CACHE_MAX: usize = 10_000;
+
+fn algorithm(alg: JwtAlgorithm) -> Algorithm {
+    match alg {
+        JwtAlgorithm::Hs256 => Algorithm::HS256,
+        JwtAlgorithm::Rs256 => Algorithm::RS256,
+        JwtAlgorithm::Es256 => Algorithm::ES256,
+    }
+}
+
+/// Where the HS256 secret comes from when none is configured.
+pub fn generated_secret_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("jwt-secret")
+}
+
+/// The HS256 secret: configured, or generated once into the data directory (mode 0600).
+pub fn hs256_secret(args: &AuthArgs, data_dir: &Path) -> Result<(String, bool), String> {
+    match &args.jwt_secret {
+        Some(secret) if secret.len() < 32 => Err("VERSORGUNG_JWT_SECRET must be at least 32 bytes long".into()),
+        Some(secret) => Ok((secret.clone(), false)),
+        None => crate::db::local_pg::read_or_create_secret(&generated_secret_path(data_dir), 32)
+            .map(|s| (s, true))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+impl Verifier {
+    /// Builds the verifier from configuration. Returns whether the secret was generated into the data directory.
+    pub fn from_config(args: &AuthArgs, data_dir: &Path) -> Result<(Self, bool), String> {
+        let alg = algorithm(args.jwt_algorithm);
+        let mut generated = false;
+        let keys = match args.jwt_algorithm {
+            JwtAlgorithm::Hs256 => {
+                if args.jwt_public_key_file.is_some() || args.jwt_jwks_url.is_some() {
+                    return Err(
+                        "HS256 uses VERSORGUNG_JWT_SECRET; a public key or JWKS URL needs RS256 or ES256".into(),
+                    );
+                }
+                let (secret, gen_) = hs256_secret(args, data_dir)?;
+                generated = gen_;
+                Keys::Static(DecodingKey::from_secret(secret.as_bytes()))
+            }
+            JwtAlgorithm::Rs256 | JwtAlgorithm::Es256 => match (&args.jwt_public_key_file, &args.jwt_jwks_url) {
+                (Some(file), None) => {
+                    let pem = std::fs::read(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+                    let key = if alg == Algorithm::RS256 {
+                        DecodingKey::from_rsa_pem(&pem)
+                    } else {
+                        DecodingKey::from_ec_pem(&pem)
+                    }
+                    .map_err(|e| format!("{}: not a usable public key: {e}", file.display()))?;
+                    Keys::Static(key)
+                }
+                (None, Some(url)) => Keys::Jwks {
+                    url: url.clone(),
+                    client: reqwest::Client::builder()
+                        .timeout(Duration::from_secs(5))
+                        .redirect(reqwest::redirect::Policy::none())
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                    cache: RwLock::new((JwkSet { keys: vec![] }, None)),
+                    refresh_lock: tokio::sync::Mutex::new(()),
+                },
+                _ => {
+                    return Err(
+                        "RS256/ES256 need exactly one of VERSORGUNG_JWT_PUBLIC_KEY_FILE and VERSORGUNG_JWT_JWKS_URL"
+                            .into(),
+                    );
+                }
+            },
+        };
+        let mut validation = Validation::new(alg);
+        validation.algorithms = vec![alg];
+        validation.leeway = args.jwt_leeway.as_secs();
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp"]);
+        match &args.jwt_issuer {
+            Some(iss) => validation.set_issuer(&[iss]),
+            None => validation.iss = None,
+        }
+        match &args.jwt_audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        Ok((
+            Self {
+                keys,
+                validation,
+                orgs: RwLock::new(HashMap::new()),
+            },
+            generated,
+        ))
+    }
+
+    /// Checks signature, algorithm and claims.
+    pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| {
+            log::debug!("token refused: {e}");
+            ApiError::Unauthorized(AuthFailure::Malformed)
+        })?;
+        if !self.validation.algorithms.contains(&header.alg) {
+            log::debug!("token refused: algorithm {:?} is not the configured one", header.alg);
+            return Err(ApiError::Unauthorized(AuthFailure::Invalid));
+        }
+        let key = self.key_for(header.kid.as_deref()).await?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
+            log::debug!("token refused: {e}");
+            ApiError::Unauthorized(match e.kind() {
+                ErrorKind::ExpiredSignature => AuthFailure::Expired,
+                ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+                    AuthFailure::Malformed
+                }
+                _ => AuthFailure::Invalid,
+            })
+        })?;
+        Ok(data.claims)
+    }
+
+    async fn key_for(&self, kid: Option<&str>) -> ApiResult<DecodingKey> {
+        let Keys::Jwks {
+            url,
+            client,
+            cache,
+            refresh_lock,
+        } = &self.keys
+        else {
+            let Keys::Static(key) = &self.keys else {
+                return Err(ApiError::Unauthorized(AuthFailure::Invalid));
+            };
+            return Ok(key.clone());
+        };
+        let lookup = |set: &JwkSet| -> Option<DecodingKey> {
+            let jwk = match kid {
+                Some(kid) => set.find(kid),
+                None if set.keys.len() == 1 => <[_]>::first(&set.keys),
+                None => None,
+            }?;
+            DecodingKey::from_jwk(jwk).ok()
+        };
+        let fresh_enough = {
+            let guard = cache.read().map_err(|_| ApiError::internal("jwks cache poisoned"))?;
+            if let Some(key) = lookup(&guard.0) {
+                return Ok(key);
+            }
+            guard.1.is_some_and(|at| at.elapsed() < JWKS_MIN_REFRESH)
+        };
+        if fresh_enough {
+            return Err(ApiError::Unauthorized(AuthFailure::Invalid));
+        }
+        // One refresh at a time; others wait and then look again.
+        let _refreshing = refresh_lock.lock().await;
+        {
+            let guard = cache.read().map_err(|_| ApiError::internal("jwks cache poisoned"))?;
+            if let Some(key) = lookup(&guard.0) {
+                return Ok(key);
+            }
+            if guard.1.is_some_and(|at| at.elapsed() < JWKS_MIN_REFRESH) {
+                return Err(ApiError::Unauthorized(AuthFailure::Invalid));
+            }
+        }
+        let fetched = async { client.get(url).send().await?.error_for_status()?.json::<JwkSet>().await }.await;
+        let mut guard = cache.write().map_err(|_| ApiError::internal("jwks cache poisoned"))?;
+        guard.1 = Some(Instant::now());
+        match fetched {
+            Ok(set) => guard.0 = set,
+            Err(e) => {
+                log::warn!("fetching JWKS from {url} failed: {e}");
+                if guard.0.keys.is_empty() {
+                    return Err(ApiError::Unavailable(format!("JWKS unavailable: {e}")));
+                }
+            }
+        }
+        lookup(&guard.0).ok_or(ApiError::Unauthorized(AuthFailure::Invalid))
+    }
+
+    /// Resolves an `org` claim (AGS or organisation id). Identity fields of organisations never change, so
+    /// positive answers are cached for the life of the process.
+    async fn resolve_org(&self, state: &AppState, org: &str) -> ApiResult<Option<OrgScope>> {
+        if let Some(hit) = self.orgs.read().ok().and_then(|m| m.get(org).cloned()) {
+            return Ok(Some(hit));
+        }
+        let mut conn = crate::db::conn(&state.pool).await?;
+        let query = organisations::table
+            .select((
+                organisations::id,
+                organisations::ags,
+                organisations::kind,
+                organisations::district_ags,
+            ))
+            .into_boxed();
+        let query = if let Ok(id) = Uuid::parse_str(org) {
+            query.filter(organisations::id.eq(id))
+        } else {
+            query.filter(organisations::ags.eq(org))
+        };
+        let row: Option<(Uuid, Option<String>, String, String)> = query.first(&mut conn).await.optional()?;
+        let Some((id, ags, kind, district_ags)) = row else {
+            return Ok(None);
+        };
+        let scope = OrgScope {
+            id,
+            ags,
+            kind: kind.parse().map_err(ApiError::internal)?,
+            district_ags,
+        };
+        if let Ok(mut map) = self.orgs.write() {
+            if map.len() >= ORG_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(org.to_owned(), scope.clone());
+        }
+        Ok(Some(scope))
+    }
+
+    /// Authenticates a request from its `Authorization` header.
+    pub async fn authenticate(&self, state: &AppState, authorization: Option<&str>) -> ApiResult<Caller> {
+        let token = bearer_token(authorization)?;
+        let claims = self.verify(token).await?;
+        let org = match (&claims.org, claims.role) {
+            (None, Role::Municipality) => {
+                log::debug!("token refused: municipality without org");
+                return Err(ApiError::Unauthorized(AuthFailure::Invalid));
+            }
+            (None, _) => None,
+            (Some(org), _) => match self.resolve_org(state, org).await? {
+                Some(scope) => Some(scope),
+                None => {
+                    log::debug!("token refused: unknown org {org:?}");
+                    return Err(ApiError::Unauthorized(AuthFailure::Invalid));
+                }
+            },
+        };
+        Ok(Caller {
+            sub: claims.sub,
+            role: claims.role,
+            org,
+        })
+    }
+}
+
+fn bearer_token(authorization: Option<&str>) -> ApiResult<&str> {
+    let value = authorization.ok_or(ApiError::Unauthorized(AuthFailure::Missing))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(ApiError::Unauthorized(AuthFailure::Malformed))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized(AuthFailure::Malformed));
+    }
+    Ok(token.trim())
+}
+
+fn state_of(req: &HttpRequest) -> ApiResult<web::Data<AppState>> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("application state missing"))
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state_of(req);
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned));
+        Box::pin(async move {
+            let state = state?;
+            let authorization = match authorization {
+                None => None,
+                Some(Ok(v)) => Some(v),
+                Some(Err(_)) => return Err(ApiError::Unauthorized(AuthFailure::Malformed)),
+            };
+            state.verifier.authenticate(&state, authorization.as_deref()).await
+        })
+    }
+}
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().contains_key(header::AUTHORIZATION) {
+            let caller = Caller::from_request(req, payload);
+            Box::pin(async move { caller.await.map(|c| MaybeCaller(Some(c))) })
+        } else {
+            Box::pin(async { Ok(MaybeCaller(None)) })
+        }
+    }
+}
+
+/// Signs a token with an HS256 secret (the `token` subcommand, the development tokens printed at start, tests).
+pub fn mint_hs256(
+    secret: &str,
+    role: Role,
+    org: Option<&str>,
+    sub: &str,
+    ttl: Duration,
+    args: &AuthArgs,
+) -> Result<String, String> {
+    if role == Role::Municipality && org.is_none() {
+        return Err("a municipality token needs --org (an AGS such as 06636, or an organisation id)".into());
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let claims = Claims {
+        sub: sub.to_owned(),
+        role,
+        org: org.map(str::to_owned),
+        exp: now + ttl.as_secs(),
+        iat: Some(now),
+        nbf: None,
+        iss: args.jwt_issuer.clone(),
+        aud: args.jwt_audience.clone(),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_parsing() {
+        assert!(matches!(
+            bearer_token(None),
+            Err(ApiError::Unauthorized(AuthFailure::Missing))
+        ));
+        assert!(bearer_token(Some("Basic abc")).is_err());
+        assert!(bearer_token(Some("Bearer ")).is_err());
+        assert_eq!(bearer_token(Some("bearer abc")).ok(), Some("abc"));
+    }
+}

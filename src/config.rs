@@ -1,0 +1,160 @@
+//! Configuration: command-line options, each with an environment variable (an optional `.env` is read first).
+//! The README's configuration table and `.env.example` list the same variables.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "versorgung",
+    version,
+    about = "Versorgung: the API behind Hessen's programme for health care in rural areas",
+    long_about = "Versorgung serves funding lines, applications and the service unit's coordination work as a JSON \
+                  REST API. Without a subcommand it runs `serve`.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default). Applies pending migrations first.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Print one signed development JWT that a service configured the same way accepts.
+    Token(TokenArgs),
+    /// Print the OpenAPI document (the same one the service serves at /api-docs/openapi.json).
+    Openapi,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "VERSORGUNG_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Directory for local state: the private PostgreSQL cluster (when DATABASE_URL is unset) and the generated
+    /// development JWT secret (when no key is configured).
+    #[arg(long, env = "VERSORGUNG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL connection URL. When unset, a private cluster is started under <data-dir>/postgres from the
+    /// local PostgreSQL server binaries.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "VERSORGUNG_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+    /// How long a request waits for a free database connection before it gets 503 (e.g. "2s", "500ms").
+    #[arg(long, env = "VERSORGUNG_DB_POOL_WAIT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub db_pool_wait_timeout: Duration,
+    /// PostgreSQL statement_timeout set on every pooled connection (e.g. "5s").
+    #[arg(long, env = "VERSORGUNG_DB_STATEMENT_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub db_statement_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlgorithm {
+    #[value(name = "HS256")]
+    Hs256,
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    Es256,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// The one JWT algorithm accepted; tokens signed otherwise are refused.
+    #[arg(long, env = "VERSORGUNG_JWT_ALGORITHM", value_enum, default_value = "HS256")]
+    pub jwt_algorithm: JwtAlgorithm,
+    /// Shared secret for HS256 (at least 32 bytes). When no key is configured at all, a random secret is generated
+    /// once into <data-dir>/jwt-secret.
+    #[arg(long, env = "VERSORGUNG_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// PEM file with the identity provider's public key (RS256 or ES256).
+    #[arg(long, env = "VERSORGUNG_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// JWKS URL of the identity provider (RS256 or ES256); keys are cached and refetched when an unknown `kid`
+    /// arrives.
+    #[arg(long, env = "VERSORGUNG_JWT_JWKS_URL")]
+    pub jwt_jwks_url: Option<String>,
+    /// Required `iss` claim (checked only when set).
+    #[arg(long, env = "VERSORGUNG_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim (checked only when set).
+    #[arg(long, env = "VERSORGUNG_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Clock skew tolerated for `exp` and `nbf`.
+    #[arg(long, env = "VERSORGUNG_JWT_LEEWAY", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub jwt_leeway: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// Largest accepted request body in bytes (larger bodies get 413).
+    #[arg(long, env = "VERSORGUNG_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Comma-separated list of origins allowed by CORS (none by default).
+    #[arg(long, env = "VERSORGUNG_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
+    /// Number of HTTP worker threads (default: one per core).
+    #[arg(long, env = "VERSORGUNG_WORKERS")]
+    pub workers: Option<usize>,
+    /// How long requests in flight may take to finish on shutdown.
+    #[arg(long, env = "VERSORGUNG_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Role claim: municipality, service_unit or ministry.
+    #[arg(long, env = "VERSORGUNG_TOKEN_ROLE")]
+    pub role: crate::auth::Role,
+    /// Organisation claim (AGS or organisation id); required for municipality.
+    #[arg(long, env = "VERSORGUNG_TOKEN_ORG")]
+    pub org: Option<String>,
+    /// Subject claim (the user's name or id).
+    #[arg(long, env = "VERSORGUNG_TOKEN_SUB")]
+    pub sub: Option<String>,
+    /// Lifetime of the token (e.g. "12h", "30m").
+    #[arg(long, env = "VERSORGUNG_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
+    /// Data directory whose generated secret signs the token (when VERSORGUNG_JWT_SECRET is unset).
+    #[arg(long, env = "VERSORGUNG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+impl Default for ServeArgs {
+    /// The defaults as the command line would give them, for tests and the `openapi` subcommand.
+    fn default() -> Self {
+        // Parsing an empty command line cannot fail: every option has a default or is optional.
+        match Cli::try_parse_from(["versorgung"]) {
+            Ok(cli) => cli.serve,
+            Err(e) => unreachable_defaults(e),
+        }
+    }
+}
+
+#[cold]
+fn unreachable_defaults(e: clap::Error) -> ServeArgs {
+    // Only reachable if an environment variable holds an invalid value; report it as clap would.
+    e.exit()
+}

@@ -1,0 +1,106 @@
+//! Database access: the connection pool, embedded migrations and the private local cluster.
+
+pub mod local_pg;
+pub mod schema;
+
+use diesel::QueryableByName;
+use diesel::migration::MigrationSource;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
+use std::time::Duration;
+
+use crate::error::{ApiError, ApiResult};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: usize,
+    pub wait_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+/// Builds the pool. Every new connection gets the configured `statement_timeout`, so that no query can hold a
+/// connection (and a request) indefinitely.
+pub fn build_pool(url: &str, settings: &PoolSettings) -> Result<DbPool, String> {
+    let statement_timeout_ms = settings.statement_timeout.as_millis();
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.custom_setup = Box::new(move |url| {
+        let url = url.to_owned();
+        async move {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(&format!(
+                "SET statement_timeout = {statement_timeout_ms}; SET application_name = 'versorgung'; \
+                 SET TIME ZONE 'UTC'"
+            ))
+            .await
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    Pool::builder(manager)
+        .max_size(settings.max_size)
+        .wait_timeout(Some(settings.wait_timeout))
+        .create_timeout(Some(settings.wait_timeout.max(Duration::from_secs(5))))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Takes a connection from the pool; a timeout becomes 503 with Retry-After.
+pub async fn conn(pool: &DbPool) -> ApiResult<DbConn> {
+    Ok(pool.get().await?)
+}
+
+/// Applies pending migrations. Diesel's migration harness is synchronous; it runs on a blocking thread through
+/// `AsyncConnectionWrapper`, which drives the async connection with the runtime of the calling context.
+pub async fn run_migrations(url: &str) -> Result<Vec<String>, String> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+            .map_err(|e| e.to_string())?;
+        let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| e.to_string())?;
+        Ok(applied.iter().map(|v| v.to_string()).collect())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Whether the database is reachable and every embedded migration has been applied.
+pub async fn readiness(pool: &DbPool) -> ApiResult<()> {
+    use diesel_async::RunQueryDsl;
+    let mut conn = conn(pool).await?;
+    let applied: Vec<String> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+        .load::<MigrationRow>(&mut conn)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?
+        .into_iter()
+        .map(|r| r.version)
+        .collect();
+    let missing = <EmbeddedMigrations as MigrationSource<diesel::pg::Pg>>::migrations(&MIGRATIONS)
+        .map_err(ApiError::internal)?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .filter(|v| !applied.contains(v))
+        .count();
+    if missing > 0 {
+        return Err(ApiError::Unavailable(format!("{missing} migration(s) pending")));
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct MigrationRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}

@@ -1,0 +1,417 @@
+//! One error type for the whole service. Every failure funnels into [`ApiError`]; the mapping to HTTP statuses and
+//! RFC 9457 problem details lives here and nowhere else. The body is rendered by the `problem` middleware
+//! ([`crate::middleware::problems`]), which knows the request: its language, its id and its path.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use std::fmt;
+use utoipa::ToSchema;
+
+use crate::i18n::{self, Lang};
+
+/// Base of the problem `type` URIs; each kind of problem has its own stable URI below it (see docs/errors.md).
+pub const PROBLEM_BASE: &str = "https://versorgung.hessen.de/problems/";
+
+/// Parameters that a message interpolates (limits, allowed values, states).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageParams {
+    pub min: Option<String>,
+    pub max: Option<String>,
+    pub allowed: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl MessageParams {
+    pub fn range(min: impl ToString, max: impl ToString) -> Self {
+        Self {
+            min: Some(min.to_string()),
+            max: Some(max.to_string()),
+            ..Self::default()
+        }
+    }
+    pub fn min(min: impl ToString) -> Self {
+        Self {
+            min: Some(min.to_string()),
+            ..Self::default()
+        }
+    }
+    pub fn max(max: impl ToString) -> Self {
+        Self {
+            max: Some(max.to_string()),
+            ..Self::default()
+        }
+    }
+    pub fn allowed(allowed: impl ToString) -> Self {
+        Self {
+            allowed: Some(allowed.to_string()),
+            ..Self::default()
+        }
+    }
+    pub fn detail(detail: impl ToString) -> Self {
+        Self {
+            detail: Some(detail.to_string()),
+            ..Self::default()
+        }
+    }
+}
+
+/// One failed field of a request, addressed by JSON pointer (RFC 6901) into the request body; query parameters are
+/// addressed as `/query/NAME`, headers as `/header/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON pointer to the offending value.
+    #[schema(example = "/maxRateBasisPoints")]
+    pub pointer: String,
+    /// Stable machine-readable code of the rule that failed (listed in docs/errors.md).
+    #[schema(example = "out_of_range")]
+    pub code: String,
+    /// Human-readable message in the language asked for by `Accept-Language` (`de` or `en`).
+    #[schema(example = "must be between 0 and 10000")]
+    pub message: String,
+    #[serde(skip)]
+    #[schema(ignore)]
+    params: MessageParams,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, code: &str, params: MessageParams) -> Self {
+        Self {
+            pointer: pointer.into(),
+            code: code.to_owned(),
+            message: i18n::field_message(Lang::En, code, &params),
+            params,
+        }
+    }
+
+    pub fn localize(&mut self, lang: Lang) {
+        self.message = i18n::field_message(lang, &self.code, &self.params);
+    }
+}
+
+/// The problem body (RFC 9457) with this API's extensions `requestId`, `code` and `errors`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "type": "https://versorgung.hessen.de/problems/validation",
+    "title": "Validation failed",
+    "status": 422,
+    "detail": "The request contains 1 invalid field.",
+    "instance": "/api/v1/funding-lines",
+    "requestId": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1",
+    "errors": [{"pointer": "/maxRateBasisPoints", "code": "out_of_range", "message": "must be between 0 and 10000"}]
+}))]
+pub struct Problem {
+    /// Stable URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the kind of problem (English, stable).
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Explanation of this occurrence, in the language asked for.
+    pub detail: String,
+    /// The request path.
+    pub instance: String,
+    /// The request id, also in the `X-Request-Id` header and in the server's log.
+    pub request_id: String,
+    /// A finer machine-readable code where one kind of problem has several causes (`budget_exceeded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Every invalid field at once (400, 422).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// Further members of specific problems (for example the remaining budget or the allowed actions).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Why a bearer token was refused. The reason is logged; the client sees only that the token is invalid, except for
+/// the few cases that help an honest client (missing, expired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    Missing,
+    Malformed,
+    Expired,
+    Invalid,
+}
+
+/// What a 409 says: a stable `code`, message parameters, and extra members (e.g. `remainingCents`).
+#[derive(Debug, Clone)]
+pub struct ConflictInfo {
+    pub code: &'static str,
+    pub params: MessageParams,
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("unauthenticated: {0:?}")]
+    Unauthorized(AuthFailure),
+    #[error("forbidden for this role")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<String> },
+    #[error("conflict: {}", .0.code)]
+    Conflict(Box<ConflictInfo>),
+    #[error("If-Match required")]
+    PreconditionRequired,
+    #[error("stale If-Match")]
+    PreconditionFailed { current_version: i64 },
+    #[error("payload too large (limit {limit} bytes)")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType { expected: &'static str },
+    #[error("not acceptable")]
+    NotAcceptable,
+    #[error("malformed JSON at line {line} column {column}: {reason}")]
+    MalformedJson { line: usize, column: usize, reason: String },
+    /// Structurally wrong request (unknown field, bad query parameter or header): 400 with the fields named.
+    #[error("bad request: {0:?}")]
+    BadRequest(Vec<FieldError>),
+    /// Well-formed request whose values break a rule: 422 with every failed field.
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn conflict(code: &'static str, params: MessageParams) -> Self {
+        Self::Conflict(Box::new(ConflictInfo {
+            code,
+            params,
+            extra: None,
+        }))
+    }
+
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    /// The stable slug of the problem type, the last segment of its `type` URI.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not-found",
+            Self::MethodNotAllowed { .. } => "method-not-allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PreconditionRequired => "precondition-required",
+            Self::PreconditionFailed { .. } => "precondition-failed",
+            Self::PayloadTooLarge { .. } => "payload-too-large",
+            Self::UnsupportedMediaType { .. } => "unsupported-media-type",
+            Self::NotAcceptable => "not-acceptable",
+            Self::MalformedJson { .. } => "malformed-json",
+            Self::BadRequest(_) => "bad-request",
+            Self::Validation(_) => "validation",
+            Self::Unavailable(_) => "service-unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// Renders the problem for one request. Called by the problem middleware, which knows language, id and path.
+    pub fn to_problem(&self, lang: Lang, request_id: &str, instance: &str) -> Problem {
+        let status = self.status_code();
+        let (code, errors, extra) = match self {
+            Self::Conflict(info) => (Some(info.code.to_owned()), None, info.extra.clone()),
+            Self::BadRequest(errs) | Self::Validation(errs) => {
+                let mut errs = errs.clone();
+                errs.iter_mut().for_each(|e| e.localize(lang));
+                (None, Some(errs), None)
+            }
+            Self::PreconditionFailed { current_version } => {
+                let mut m = serde_json::Map::new();
+                m.insert("currentVersion".into(), (*current_version).into());
+                (None, None, Some(m))
+            }
+            Self::MethodNotAllowed { allow } => {
+                let mut m = serde_json::Map::new();
+                m.insert("allowedMethods".into(), allow.clone().into());
+                (None, None, Some(m))
+            }
+            Self::Unauthorized(failure) => {
+                let reason = match failure {
+                    AuthFailure::Missing => "missing_token",
+                    AuthFailure::Malformed => "malformed_token",
+                    AuthFailure::Expired => "expired_token",
+                    AuthFailure::Invalid => "invalid_token",
+                };
+                (Some(reason.to_owned()), None, None)
+            }
+            _ => (None, None, None),
+        };
+        Problem {
+            type_uri: format!("{PROBLEM_BASE}{}", self.slug()),
+            title: i18n::problem_title(self.slug()).to_owned(),
+            status: status.as_u16(),
+            detail: i18n::problem_detail(lang, self),
+            instance: instance.to_owned(),
+            request_id: request_id.to_owned(),
+            code,
+            errors,
+            extra,
+        }
+    }
+
+    /// Headers that belong to the problem (RFC 6750 `WWW-Authenticate`, `Allow`, `Retry-After`).
+    fn extra_headers(&self) -> Vec<(header::HeaderName, String)> {
+        match self {
+            Self::Unauthorized(failure) => {
+                let value = match failure {
+                    AuthFailure::Missing => "Bearer realm=\"versorgung\"".to_owned(),
+                    AuthFailure::Expired => {
+                        "Bearer realm=\"versorgung\", error=\"invalid_token\", error_description=\"token expired\""
+                            .to_owned()
+                    }
+                    _ => "Bearer realm=\"versorgung\", error=\"invalid_token\"".to_owned(),
+                };
+                vec![(header::WWW_AUTHENTICATE, value)]
+            }
+            Self::MethodNotAllowed { allow } => vec![(header::ALLOW, allow.join(", "))],
+            Self::Unavailable(_) => vec![(header::RETRY_AFTER, "2".to_owned())],
+            _ => vec![],
+        }
+    }
+
+    /// Builds the full response for a rendered problem.
+    pub fn response_with(&self, problem: &Problem) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status_code());
+        builder.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        builder.insert_header((header::CACHE_CONTROL, "no-store"));
+        for (name, value) in self.extra_headers() {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                builder.insert_header((name, value));
+            }
+        }
+        builder.json(problem)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            Self::MalformedJson { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A fallback rendering without request context; the problem middleware replaces it on every real request.
+    fn error_response(&self) -> HttpResponse {
+        self.response_with(&self.to_problem(Lang::En, "", ""))
+    }
+}
+
+/// Database errors: the only place where SQL failures become statuses.
+impl From<DieselError> for ApiError {
+    fn from(err: DieselError) -> Self {
+        match &err {
+            DieselError::NotFound => Self::NotFound,
+            DieselError::DatabaseError(kind, info) => match kind {
+                DatabaseErrorKind::UniqueViolation => Self::conflict("already_exists", MessageParams::default()),
+                DatabaseErrorKind::CheckViolation => match info.constraint_name() {
+                    Some("funding_lines_committed_within_budget") => {
+                        Self::conflict("budget_below_committed", MessageParams::default())
+                    }
+                    _ => Self::Internal(format!("check violation: {err}")),
+                },
+                DatabaseErrorKind::SerializationFailure => {
+                    Self::conflict("concurrent_update", MessageParams::default())
+                }
+                DatabaseErrorKind::ClosedConnection => Self::Unavailable(err.to_string()),
+                DatabaseErrorKind::Unknown if info.message().contains("statement timeout") => {
+                    Self::Unavailable(err.to_string())
+                }
+                _ => Self::Internal(err.to_string()),
+            },
+            _ => Self::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        // Pool timeouts and unreachable databases are transient: 503 with Retry-After, never a pile-up.
+        Self::Unavailable(err.to_string())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_pinned() {
+        let cases: Vec<(ApiError, u16)> = vec![
+            (ApiError::Unauthorized(AuthFailure::Missing), 401),
+            (ApiError::Forbidden, 403),
+            (ApiError::NotFound, 404),
+            (ApiError::MethodNotAllowed { allow: vec![] }, 405),
+            (ApiError::conflict("x", MessageParams::default()), 409),
+            (ApiError::PreconditionRequired, 428),
+            (ApiError::PreconditionFailed { current_version: 1 }, 412),
+            (ApiError::PayloadTooLarge { limit: 1 }, 413),
+            (
+                ApiError::UnsupportedMediaType {
+                    expected: "application/json",
+                },
+                415,
+            ),
+            (ApiError::NotAcceptable, 406),
+            (
+                ApiError::MalformedJson {
+                    line: 1,
+                    column: 1,
+                    reason: String::new(),
+                },
+                400,
+            ),
+            (ApiError::BadRequest(vec![]), 400),
+            (ApiError::Validation(vec![]), 422),
+            (ApiError::Unavailable(String::new()), 503),
+            (ApiError::Internal(String::new()), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status_code().as_u16(), status, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn diesel_errors_map_to_statuses() {
+        assert!(matches!(ApiError::from(DieselError::NotFound), ApiError::NotFound));
+        assert!(matches!(
+            ApiError::from(DieselError::RollbackTransaction),
+            ApiError::Internal(_)
+        ));
+    }
+
+    #[test]
+    fn internal_problem_hides_the_cause() {
+        let err = ApiError::Internal("relation \"secret_table\" does not exist".into());
+        let problem = err.to_problem(Lang::En, "rid", "/x");
+        let body = serde_json::to_string(&problem).unwrap_or_default();
+        assert!(!body.contains("secret_table"));
+        assert_eq!(problem.status, 500);
+    }
+}

@@ -1,0 +1,395 @@
+//! Extractors that validate at the edge: JSON bodies, query strings and `If-Match`. Handlers receive typed values
+//! or the request never reaches them; every failure is an [`ApiError`] naming each wrong field.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use validator::{ValidationErrors, ValidationErrorsKind};
+
+use crate::types::Checked;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
+
+/// A JSON body, deserialised (unknown fields refused) and validated.
+#[derive(Debug)]
+pub struct ValidatedJson<T>(pub T);
+
+impl<T: DeserializeOwned + Checked + 'static> FromRequest for ValidatedJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(1024 * 1024, |s| s.max_body_bytes);
+        let content_type_ok = is_json_content_type(req);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType {
+                    expected: "application/json",
+                });
+            }
+            if declared_len.is_some_and(|len| len > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::MalformedJson {
+                    line: 0,
+                    column: 0,
+                    reason: e.to_string(),
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json::<T>(&body).map(ValidatedJson)
+        })
+    }
+}
+
+fn is_json_content_type(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses and validates a JSON document: syntax errors are 400 with their position, unknown fields 400 naming the
+/// field, wrong types 422 naming the field, and rule violations 422 listing every failed field.
+pub fn parse_json<T: DeserializeOwned + Checked>(body: &[u8]) -> ApiResult<T> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson {
+        line: e.line(),
+        column: e.column(),
+        reason: e.to_string(),
+    })?;
+    let value: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = pointer_from_path(e.path());
+        let inner = e.into_inner().to_string();
+        if let Some(field) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+            let pointer = if pointer.ends_with(&format!("/{}", escape_pointer(field))) {
+                pointer
+            } else {
+                format!("{pointer}/{}", escape_pointer(field))
+            };
+            ApiError::BadRequest(vec![FieldError::new(
+                pointer,
+                "unknown_field",
+                MessageParams::default(),
+            )])
+        } else if let Some(rest) = inner.strip_prefix("unknown variant `") {
+            let allowed = rest.split_once("expected ").map_or("", |(_, a)| a).replace('`', "");
+            ApiError::Validation(vec![FieldError::new(
+                pointer,
+                "invalid_value",
+                MessageParams::allowed(allowed),
+            )])
+        } else if let Some(field) = inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+            ApiError::Validation(vec![FieldError::new(
+                format!("{pointer}/{}", escape_pointer(field)),
+                "required",
+                MessageParams::default(),
+            )])
+        } else {
+            ApiError::Validation(vec![FieldError::new(
+                pointer,
+                "invalid_type",
+                MessageParams::detail(inner),
+            )])
+        }
+    })?;
+    let errors = value.check();
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn pointer_from_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(key));
+            }
+            Segment::Enum { variant } => {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(variant));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// RFC 6901 escaping of one reference token.
+pub fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// snake_case (Rust field) to camelCase (JSON field); the validator crate reports Rust names.
+pub fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Flattens the validator crate's nested errors into field errors with JSON pointers, sorted by pointer.
+pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect(errors, "", &mut out);
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.code.cmp(&b.code)));
+    out
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let pointer = if field == "__all__" {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}/{}", camel_case(field))
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    out.push(convert(&pointer, e));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, &pointer, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect(inner, &format!("{pointer}/{index}"), out);
+                }
+            }
+        }
+    }
+}
+
+fn param(e: &validator::ValidationError, name: &str) -> Option<String> {
+    e.params.get(name).map(|v| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+fn convert(pointer: &str, e: &validator::ValidationError) -> FieldError {
+    let params = MessageParams {
+        min: param(e, "min"),
+        max: param(e, "max"),
+        allowed: param(e, "allowed"),
+        detail: param(e, "detail"),
+    };
+    let code: Cow<'_, str> = match e.code.as_ref() {
+        "length" => match (&params.min, &params.max) {
+            (Some(_), Some(_)) => "length".into(),
+            (Some(_), None) => "too_short".into(),
+            _ => "too_long".into(),
+        },
+        "range" => "out_of_range".into(),
+        "email" | "url" | "regex" => "invalid_format".into(),
+        other => other.to_owned().into(),
+    };
+    FieldError::new(pointer, &code, params)
+}
+
+/// Builds a `validator` error with parameters, for custom rules.
+pub fn rule_error(code: &'static str, params: &[(&'static str, serde_json::Value)]) -> validator::ValidationError {
+    let mut e = validator::ValidationError::new(code);
+    for (name, value) in params {
+        e.add_param(Cow::Borrowed(name), value);
+    }
+    e
+}
+
+/// A query string, deserialised strictly: unknown parameters and bad values are 400 naming `/query/NAME`.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let (name, code) = if let Some(field) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
+        {
+            (field.to_owned(), "unknown_field")
+        } else {
+            (path, "invalid_value")
+        };
+        ApiError::BadRequest(vec![FieldError::new(
+            format!("/query/{}", escape_pointer(&name)),
+            code,
+            MessageParams::detail(inner),
+        )])
+    })
+}
+
+/// The version a client expects, from `If-Match` (`"3"` or `W/"3"`); `*` matches any version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Any,
+    Version(i64),
+}
+
+/// `If-Match` as sent, or `None` when absent.
+pub fn if_match(req: &HttpRequest) -> ApiResult<Option<Expected>> {
+    let Some(raw) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::BadRequest(vec![FieldError::new(
+            "/header/If-Match",
+            "invalid_format",
+            MessageParams::detail("expected an ETag such as \"3\""),
+        )])
+    };
+    let value = raw.to_str().map_err(|_| bad())?.trim();
+    if value == "*" {
+        return Ok(Some(Expected::Any));
+    }
+    let tag = value.strip_prefix("W/").unwrap_or(value);
+    let inner = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    inner
+        .parse::<i64>()
+        .map(|v| Some(Expected::Version(v)))
+        .map_err(|_| bad())
+}
+
+/// `If-Match` that must be present (PATCH): 428 without it.
+pub fn required_if_match(req: &HttpRequest) -> ApiResult<Expected> {
+    if_match(req)?.ok_or(ApiError::PreconditionRequired)
+}
+
+/// The `ETag` of a resource version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// 200 with the resource and its `ETag`.
+pub fn ok_with_etag<T: Serialize>(version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// 201 with `Location`, the resource and its `ETag`.
+pub fn created<T: Serialize>(location: &str, version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// Deserialises a field that may be absent (outer `None`), `null` (`Some(None)`) or a value, as JSON Merge Patch
+/// (RFC 7396) needs for nullable fields.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use validator::Validate;
+
+    impl Checked for Inner {}
+    impl Checked for Outer {}
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Inner {
+        #[validate(range(min = 0, max = 10))]
+        some_value: i64,
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Outer {
+        #[validate(length(min = 3, max = 5))]
+        title_text: String,
+        #[validate(nested)]
+        inner: Inner,
+    }
+
+    #[test]
+    fn every_failed_field_is_named() {
+        let err = parse_json::<Outer>(br#"{"titleText":"ab","inner":{"someValue":11}}"#);
+        let Err(ApiError::Validation(errors)) = err else {
+            panic!("expected validation error, got {err:?}");
+        };
+        let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(pointers, vec!["/inner/someValue", "/titleText"]);
+    }
+
+    #[test]
+    fn unknown_and_mistyped_fields() {
+        let err = parse_json::<Outer>(br#"{"titleText":"abc","inner":{"someValue":1,"extra":1}}"#);
+        let Err(ApiError::BadRequest(errors)) = err else {
+            panic!("expected bad request, got {err:?}");
+        };
+        assert_eq!(errors[0].pointer, "/inner/extra");
+        let err = parse_json::<Outer>(br#"{"titleText":"abc","inner":{"someValue":"x"}}"#);
+        let Err(ApiError::Validation(errors)) = err else {
+            panic!("expected validation error, got {err:?}");
+        };
+        assert_eq!(errors[0].pointer, "/inner/someValue");
+        assert_eq!(errors[0].code, "invalid_type");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let err = parse_json::<Outer>(b"{\n  \"titleText\": ");
+        assert!(matches!(err, Err(ApiError::MalformedJson { line: 2, .. })), "{err:?}");
+    }
+
+    #[test]
+    fn if_match_forms() {
+        assert_eq!(camel_case("max_rate_bp"), "maxRateBp");
+        assert_eq!(escape_pointer("a/b~c"), "a~1b~0c");
+    }
+}

@@ -1,0 +1,732 @@
+//! `/api/v1/funding-lines`: the funding lines (Förderlinien) of the guideline, with their rules and budgets.
+//!
+//! The public fields are readable without a token; the budget figures only with one. The ministry creates lines
+//! and changes them (JSON Merge Patch with `If-Match`). The budget invariant (committed ≤ budget) is a CHECK
+//! constraint, so it holds for every writer and every instance.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::auth::{Caller, MaybeCaller, Role};
+use crate::db::schema::funding_lines;
+use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
+use crate::extract::{Expected, Query, ValidatedJson, created, double_option, ok_with_etag, required_if_match};
+use crate::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
+    UnsupportedMediaType, ValidationFailed,
+};
+use crate::organisations::OrgKind;
+use crate::pagination::{Page, PageRequest};
+use crate::types::Checked;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list).service(get_one).service(create).service(update);
+}
+
+/// 100 % as basis points.
+pub const FULL_RATE_BP: i32 = 10_000;
+/// Sanity ceiling for amounts: 10 billion euros in cents, far above any budget of the programme.
+const MAX_CENTS: i64 = 1_000_000_000_000;
+
+/// Förderlinie: one line of the funding guideline, with its rules and its budget (Haushaltsmittel).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "code": "GK", "title": "Personalstelle Gesundheitskoordination",
+    "description": "Förderung einer Personalstelle für Gesundheitskoordination im Rahmen einer kommunalen Gesundheitsstrategie.",
+    "guidelineReference": "Teil II Nr. 1", "eligibleApplicantKinds": ["landkreis", "kreisfreie_stadt"],
+    "opensOn": "2026-01-01", "closesOn": null, "open": true, "maxAmountCents": 22500000,
+    "minRateBasisPoints": 0, "maxRateBasisPoints": 10000, "maxDurationMonths": 60, "yearlyCapCents": 4500000,
+    "budgetCents": 500000000, "committedCents": 0, "remainingCents": 500000000, "version": 1,
+    "createdAt": "2026-11-22T09:00:00Z", "updatedAt": "2026-11-22T09:00:00Z"}))]
+pub struct FundingLine {
+    /// Short code, e.g. `GK`, `VA`, `GZ`, `MV`, `PX`.
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    /// Where the guideline describes the line (e.g. `Teil II Nr. 1`).
+    pub guideline_reference: String,
+    /// Organisation kinds that may apply.
+    pub eligible_applicant_kinds: Vec<OrgKind>,
+    /// First day on which applications may be submitted (none: open since always).
+    pub opens_on: Option<NaiveDate>,
+    /// Last day on which applications may be submitted (none: open-ended).
+    pub closes_on: Option<NaiveDate>,
+    /// Whether submissions are accepted today (Europe/Berlin calendar day).
+    pub open: bool,
+    /// Largest grant for one application, in cents (none: no limit beyond the budget).
+    pub max_amount_cents: Option<i64>,
+    /// Lowest share of the total costs that may be requested, in basis points (10000 = 100 %).
+    pub min_rate_basis_points: i32,
+    /// Highest share of the total costs that may be requested, in basis points (10000 = 100 %).
+    pub max_rate_basis_points: i32,
+    /// Longest project period in months.
+    pub max_duration_months: Option<i32>,
+    /// Largest grant per project year, in cents.
+    pub yearly_cap_cents: Option<i64>,
+    /// Budget available for approvals, in cents (only with a token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_cents: Option<i64>,
+    /// Sum of the grants approved so far, in cents (only with a token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub committed_cents: Option<i64>,
+    /// Budget minus committed, in cents (only with a token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_cents: Option<i64>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = funding_lines)]
+struct LineRow {
+    code: String,
+    title: String,
+    description: String,
+    guideline_reference: String,
+    eligible_applicant_kinds: Vec<String>,
+    opens_on: Option<NaiveDate>,
+    closes_on: Option<NaiveDate>,
+    max_amount_cents: Option<i64>,
+    min_rate_bp: i32,
+    max_rate_bp: i32,
+    max_duration_months: Option<i32>,
+    yearly_cap_cents: Option<i64>,
+    budget_cents: i64,
+    committed_cents: i64,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Today's date in Hessen: submission windows are calendar days in Europe/Berlin, not UTC.
+pub fn today_in_hessen() -> NaiveDate {
+    // CET/CEST without a time-zone database: +1 h, +2 h from the last Sunday of March to the last Sunday of
+    // October (01:00 UTC both times), as the EU rules say.
+    let now = Utc::now();
+    let offset = if is_eu_summer_time(now) { 2 } else { 1 };
+    (now + chrono::Duration::hours(offset)).date_naive()
+}
+
+fn is_eu_summer_time(t: DateTime<Utc>) -> bool {
+    use chrono::{Datelike, TimeZone, Weekday};
+    let last_sunday = |month: u32| -> Option<DateTime<Utc>> {
+        let first_next = if month == 12 {
+            NaiveDate::from_ymd_opt(t.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(t.year(), month + 1, 1)
+        }?;
+        let mut day = first_next.pred_opt()?;
+        while day.weekday() != Weekday::Sun {
+            day = day.pred_opt()?;
+        }
+        Some(Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0)?))
+    };
+    match (last_sunday(3), last_sunday(10)) {
+        (Some(start), Some(end)) => t >= start && t < end,
+        _ => false,
+    }
+}
+
+fn is_open(opens_on: Option<NaiveDate>, closes_on: Option<NaiveDate>, today: NaiveDate) -> bool {
+    opens_on.is_none_or(|o| o <= today) && closes_on.is_none_or(|c| today <= c)
+}
+
+impl LineRow {
+    fn into_api(self, with_budget: bool) -> ApiResult<FundingLine> {
+        let kinds = self
+            .eligible_applicant_kinds
+            .iter()
+            .map(|k| k.parse())
+            .collect::<Result<Vec<OrgKind>, _>>()
+            .map_err(ApiError::internal)?;
+        Ok(FundingLine {
+            open: is_open(self.opens_on, self.closes_on, today_in_hessen()),
+            code: self.code,
+            title: self.title,
+            description: self.description,
+            guideline_reference: self.guideline_reference,
+            eligible_applicant_kinds: kinds,
+            opens_on: self.opens_on,
+            closes_on: self.closes_on,
+            max_amount_cents: self.max_amount_cents,
+            min_rate_basis_points: self.min_rate_bp,
+            max_rate_basis_points: self.max_rate_bp,
+            max_duration_months: self.max_duration_months,
+            yearly_cap_cents: self.yearly_cap_cents,
+            budget_cents: with_budget.then_some(self.budget_cents),
+            committed_cents: with_budget.then_some(self.committed_cents),
+            remaining_cents: with_budget.then_some(self.budget_cents - self.committed_cents),
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
+    let mut chars = code.chars();
+    let ok = (2..=10).contains(&code.len())
+        && chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::extract::rule_error(
+            "invalid_format",
+            &[(
+                "detail",
+                "2–10 capital letters or digits, starting with a letter".into(),
+            )],
+        ))
+    }
+}
+
+/// The complete, editable state of a funding line: what a create request carries and what a patch produces.
+/// All field rules live here, so that create and patch check exactly the same things.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({
+    "code": "TM", "title": "Telemedizinische Versorgung im ländlichen Raum",
+    "description": "Aufbau telemedizinischer Angebote in unterversorgten Regionen.",
+    "guidelineReference": "Teil II Nr. 2", "eligibleApplicantKinds": ["landkreis", "gemeinde", "traeger"],
+    "opensOn": "2027-01-01", "closesOn": "2027-12-31", "maxAmountCents": 10000000,
+    "minRateBasisPoints": 2000, "maxRateBasisPoints": 8000, "maxDurationMonths": 36, "budgetCents": 100000000}))]
+pub struct FundingLineInput {
+    /// 2–10 capital letters or digits, starting with a letter; unique.
+    #[validate(required, custom(function = "validate_code"))]
+    pub code: Option<String>,
+    #[validate(required, length(min = 3, max = 200))]
+    pub title: Option<String>,
+    #[serde(default)]
+    #[validate(length(max = 20000))]
+    pub description: String,
+    #[validate(required, length(min = 1, max = 200))]
+    pub guideline_reference: Option<String>,
+    #[validate(required, length(min = 1, max = 4))]
+    pub eligible_applicant_kinds: Option<Vec<OrgKind>>,
+    pub opens_on: Option<NaiveDate>,
+    pub closes_on: Option<NaiveDate>,
+    #[validate(range(min = 0, max = MAX_CENTS))]
+    pub max_amount_cents: Option<i64>,
+    /// Default 0.
+    #[serde(default)]
+    #[validate(range(min = 0, max = FULL_RATE_BP))]
+    pub min_rate_basis_points: i32,
+    /// Default 10000 (100 %).
+    #[serde(default = "full_rate")]
+    #[validate(range(min = 0, max = FULL_RATE_BP))]
+    pub max_rate_basis_points: i32,
+    #[validate(range(min = 1, max = 240))]
+    pub max_duration_months: Option<i32>,
+    #[validate(range(min = 0, max = MAX_CENTS))]
+    pub yearly_cap_cents: Option<i64>,
+    #[validate(required, range(min = 0, max = MAX_CENTS))]
+    pub budget_cents: Option<i64>,
+}
+
+fn full_rate() -> i32 {
+    FULL_RATE_BP
+}
+
+impl Checked for FundingLineInput {
+    fn cross_field_errors(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.min_rate_basis_points > self.max_rate_basis_points {
+            errors.push(FieldError::new(
+                "/minRateBasisPoints",
+                "min_exceeds_max",
+                MessageParams::max(self.max_rate_basis_points),
+            ));
+        }
+        if let (Some(o), Some(c)) = (self.opens_on, self.closes_on)
+            && c < o
+        {
+            errors.push(FieldError::new(
+                "/closesOn",
+                "dates_out_of_order",
+                MessageParams::min(o),
+            ));
+        }
+        if let Some(kinds) = &self.eligible_applicant_kinds {
+            let mut seen = std::collections::HashSet::new();
+            if !kinds.iter().all(|k| seen.insert(*k)) {
+                errors.push(FieldError::new(
+                    "/eligibleApplicantKinds",
+                    "duplicate",
+                    MessageParams::default(),
+                ));
+            }
+        }
+        errors
+    }
+}
+
+impl From<LineRow> for FundingLineInput {
+    fn from(r: LineRow) -> Self {
+        Self {
+            code: Some(r.code),
+            title: Some(r.title),
+            description: r.description,
+            guideline_reference: Some(r.guideline_reference),
+            // Stored kinds were valid when written; an unknown one would surface as a validation error below.
+            eligible_applicant_kinds: Some(
+                r.eligible_applicant_kinds
+                    .iter()
+                    .filter_map(|k| k.parse().ok())
+                    .collect(),
+            ),
+            opens_on: r.opens_on,
+            closes_on: r.closes_on,
+            max_amount_cents: r.max_amount_cents,
+            min_rate_basis_points: r.min_rate_bp,
+            max_rate_basis_points: r.max_rate_bp,
+            max_duration_months: r.max_duration_months,
+            yearly_cap_cents: r.yearly_cap_cents,
+            budget_cents: Some(r.budget_cents),
+        }
+    }
+}
+
+/// Changes to a funding line as JSON Merge Patch (RFC 7396): absent fields stay, `null` clears an optional field.
+/// The code cannot change. The result must satisfy every rule of a new line; the budget cannot drop below what is
+/// committed (409 `budget_below_committed`).
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"budgetCents": 600000000, "closesOn": "2027-12-31"}))]
+pub struct PatchFundingLine {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub guideline_reference: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<OrgKind>>)]
+    pub eligible_applicant_kinds: Option<Option<Vec<OrgKind>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub opens_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub closes_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub max_amount_cents: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub min_rate_basis_points: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub max_rate_basis_points: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub max_duration_months: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub yearly_cap_cents: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub budget_cents: Option<Option<i64>>,
+}
+
+impl Checked for PatchFundingLine {
+    /// `null` is only meaningful for optional fields; for the others it is refused rather than ignored.
+    fn cross_field_errors(&self) -> Vec<FieldError> {
+        let not_null = [
+            ("/title", matches!(self.title, Some(None))),
+            ("/description", matches!(self.description, Some(None))),
+            ("/guidelineReference", matches!(self.guideline_reference, Some(None))),
+            (
+                "/eligibleApplicantKinds",
+                matches!(self.eligible_applicant_kinds, Some(None)),
+            ),
+            ("/minRateBasisPoints", matches!(self.min_rate_basis_points, Some(None))),
+            ("/maxRateBasisPoints", matches!(self.max_rate_basis_points, Some(None))),
+            ("/budgetCents", matches!(self.budget_cents, Some(None))),
+        ];
+        not_null
+            .iter()
+            .filter(|(_, is_null)| *is_null)
+            .map(|(pointer, _)| FieldError::new(*pointer, "not_null", MessageParams::default()))
+            .collect()
+    }
+}
+
+impl PatchFundingLine {
+    /// Applies the patch to the current state (null checks have passed, so `Some(None)` only reaches nullable fields).
+    fn apply(self, mut s: FundingLineInput) -> FundingLineInput {
+        if let Some(Some(v)) = self.title {
+            s.title = Some(v);
+        }
+        if let Some(Some(v)) = self.description {
+            s.description = v;
+        }
+        if let Some(Some(v)) = self.guideline_reference {
+            s.guideline_reference = Some(v);
+        }
+        if let Some(Some(v)) = self.eligible_applicant_kinds {
+            s.eligible_applicant_kinds = Some(v);
+        }
+        if let Some(v) = self.opens_on {
+            s.opens_on = v;
+        }
+        if let Some(v) = self.closes_on {
+            s.closes_on = v;
+        }
+        if let Some(v) = self.max_amount_cents {
+            s.max_amount_cents = v;
+        }
+        if let Some(Some(v)) = self.min_rate_basis_points {
+            s.min_rate_basis_points = v;
+        }
+        if let Some(Some(v)) = self.max_rate_basis_points {
+            s.max_rate_basis_points = v;
+        }
+        if let Some(v) = self.max_duration_months {
+            s.max_duration_months = v;
+        }
+        if let Some(v) = self.yearly_cap_cents {
+            s.yearly_cap_cents = v;
+        }
+        if let Some(Some(v)) = self.budget_cents {
+            s.budget_cents = Some(v);
+        }
+        s
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListFundingLines {
+    /// Only lines that accept submissions today (`true`) or that do not (`false`).
+    open: Option<bool>,
+    /// Only lines this kind of organisation may apply for.
+    applicant_kind: Option<OrgKind>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<i64>,
+    /// Opaque cursor from `nextCursor` of the previous page.
+    cursor: Option<String>,
+    /// Also return the number of all matching items.
+    include_total: Option<bool>,
+}
+
+const SORT: &str = "funding-lines:code";
+
+// ---- queries ----
+
+fn filtered(q: &ListFundingLines) -> funding_lines::BoxedQuery<'static, diesel::pg::Pg> {
+    use diesel::dsl::not;
+    let mut query = funding_lines::table.into_boxed();
+    if let Some(open) = q.open {
+        let today = today_in_hessen();
+        let open_expr = funding_lines::opens_on
+            .is_null()
+            .or(funding_lines::opens_on.le(today))
+            .and(
+                funding_lines::closes_on
+                    .is_null()
+                    .or(funding_lines::closes_on.ge(today)),
+            );
+        query = if open {
+            query.filter(open_expr)
+        } else {
+            query.filter(not(open_expr))
+        };
+    }
+    if let Some(kind) = q.applicant_kind {
+        query = query.filter(funding_lines::eligible_applicant_kinds.contains(vec![kind.as_str().to_owned()]));
+    }
+    query
+}
+
+async fn find(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<LineRow> {
+    Ok(funding_lines::table
+        .find(code)
+        .select(LineRow::as_select())
+        .first(conn)
+        .await?)
+}
+
+fn kinds_as_text(kinds: &[OrgKind]) -> Vec<String> {
+    kinds.iter().map(|k| k.as_str().to_owned()).collect()
+}
+
+async fn insert(conn: &mut AsyncPgConnection, s: FundingLineInput) -> ApiResult<LineRow> {
+    let (Some(code), Some(title), Some(reference), Some(kinds), Some(budget)) = (
+        s.code,
+        s.title,
+        s.guideline_reference,
+        s.eligible_applicant_kinds,
+        s.budget_cents,
+    ) else {
+        return Err(ApiError::internal("validated funding line lacks a required field"));
+    };
+    Ok(diesel::insert_into(funding_lines::table)
+        .values((
+            funding_lines::code.eq(code),
+            funding_lines::title.eq(title),
+            funding_lines::description.eq(s.description),
+            funding_lines::guideline_reference.eq(reference),
+            funding_lines::eligible_applicant_kinds.eq(kinds_as_text(&kinds)),
+            funding_lines::opens_on.eq(s.opens_on),
+            funding_lines::closes_on.eq(s.closes_on),
+            funding_lines::max_amount_cents.eq(s.max_amount_cents),
+            funding_lines::min_rate_bp.eq(s.min_rate_basis_points),
+            funding_lines::max_rate_bp.eq(s.max_rate_basis_points),
+            funding_lines::max_duration_months.eq(s.max_duration_months),
+            funding_lines::yearly_cap_cents.eq(s.yearly_cap_cents),
+            funding_lines::budget_cents.eq(budget),
+        ))
+        .returning(LineRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Reads the line under a row lock, checks the expected version, applies and validates the patch, and writes the
+/// result: all in one transaction, so concurrent patches serialise and the loser gets 412.
+async fn apply_patch(
+    conn: &mut AsyncPgConnection,
+    code: &str,
+    expected: Expected,
+    patch: PatchFundingLine,
+) -> ApiResult<LineRow> {
+    conn.transaction(async |conn| {
+        let current: LineRow = funding_lines::table
+            .find(code)
+            .select(LineRow::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        if let Expected::Version(v) = expected
+            && v != current.version
+        {
+            return Err(ApiError::PreconditionFailed {
+                current_version: current.version,
+            });
+        }
+        let version = current.version;
+        let next = patch.apply(FundingLineInput::from(current));
+        let errors = next.check();
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let (Some(title), Some(reference), Some(kinds), Some(budget)) = (
+            next.title,
+            next.guideline_reference,
+            next.eligible_applicant_kinds,
+            next.budget_cents,
+        ) else {
+            return Err(ApiError::internal("validated funding line lacks a required field"));
+        };
+        Ok(diesel::update(funding_lines::table.find(code))
+            .set((
+                funding_lines::title.eq(title),
+                funding_lines::description.eq(next.description),
+                funding_lines::guideline_reference.eq(reference),
+                funding_lines::eligible_applicant_kinds.eq(kinds_as_text(&kinds)),
+                funding_lines::opens_on.eq(next.opens_on),
+                funding_lines::closes_on.eq(next.closes_on),
+                funding_lines::max_amount_cents.eq(next.max_amount_cents),
+                funding_lines::min_rate_bp.eq(next.min_rate_basis_points),
+                funding_lines::max_rate_bp.eq(next.max_rate_basis_points),
+                funding_lines::max_duration_months.eq(next.max_duration_months),
+                funding_lines::yearly_cap_cents.eq(next.yearly_cap_cents),
+                funding_lines::budget_cents.eq(budget),
+                funding_lines::version.eq(version + 1),
+                funding_lines::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(LineRow::as_returning())
+            .get_result(conn)
+            .await?)
+    })
+    .await
+}
+
+// ---- handlers ----
+
+/// List funding lines
+///
+/// The lines of the guideline in code order. Budget figures (`budgetCents`, `committedCents`, `remainingCents`)
+/// are included only when a token is sent.
+///
+/// **Roles:** public; budget figures for every authenticated role.
+#[utoipa::path(
+    tag = "Funding lines",
+    params(ListFundingLines),
+    responses(
+        (status = 200, description = "One page of funding lines", body = Page<FundingLine>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+    ),
+    security((), ("bearerAuth" = []))
+)]
+#[get("/funding-lines")]
+async fn list(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Query(q): Query<ListFundingLines>,
+) -> ApiResult<HttpResponse> {
+    let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let mut query = filtered(&q)
+        .select(LineRow::as_select())
+        .order(funding_lines::code.asc());
+    if let Some(after) = &page.after {
+        query = query.filter(funding_lines::code.gt(after.clone()));
+    }
+    let rows: Vec<LineRow> = query.limit(page.limit + 1).load(&mut conn).await?;
+    let total = if page.include_total {
+        Some(filtered(&q).count().get_result::<i64>(&mut conn).await?)
+    } else {
+        None
+    };
+    let with_budget = caller.is_some();
+    let items = rows
+        .into_iter()
+        .map(|r| r.into_api(with_budget))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(page.page(items, SORT, |l| l.code.clone(), |l| l, total)))
+}
+
+/// Get a funding line
+///
+/// One funding line by its code. Budget figures only when a token is sent.
+///
+/// **Roles:** public; budget figures for every authenticated role.
+#[utoipa::path(
+    tag = "Funding lines",
+    params(("code" = String, Path, description = "Code of the funding line", example = "GK")),
+    responses(
+        (status = 200, description = "The funding line", body = FundingLine, headers(("ETag" = String))),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security((), ("bearerAuth" = []))
+)]
+#[get("/funding-lines/{code}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let line = find(&mut conn, &code).await?.into_api(caller.is_some())?;
+    Ok(ok_with_etag(line.version, &line))
+}
+
+/// Create a funding line
+///
+/// Adds a funding line with its rules and budget. Rates are basis points (10000 = 100 %); money is in cents.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Funding lines",
+    request_body = FundingLineInput,
+    responses(
+        (status = 201, description = "The new funding line", body = FundingLine,
+            headers(("Location" = String, description = "Address of the new funding line"), ("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/funding-lines")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    ValidatedJson(body): ValidatedJson<FundingLineInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Ministry])?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let line = insert(&mut conn, body).await?.into_api(true)?;
+    Ok(created(
+        &format!("/api/v1/funding-lines/{}", line.code),
+        line.version,
+        &line,
+    ))
+}
+
+/// Change a funding line
+///
+/// JSON Merge Patch of a funding line; requires `If-Match` with the ETag last read (428 without, 412 when stale).
+/// The changed line must satisfy every rule of a new one. Lowering the budget below what is committed is refused
+/// with 409 `budget_below_committed`.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Funding lines",
+    params(
+        ("code" = String, Path, description = "Code of the funding line", example = "GK"),
+        ("If-Match" = String, Header, description = "ETag of the version the change is based on", example = "\"1\""),
+    ),
+    request_body(content = PatchFundingLine, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The changed funding line", body = FundingLine, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 428, response = PreconditionRequired),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[patch("/funding-lines/{code}")]
+async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    code: web::Path<String>,
+    ValidatedJson(body): ValidatedJson<PatchFundingLine>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Ministry])?;
+    let expected = required_if_match(&req)?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let line = apply_patch(&mut conn, &code, expected, body).await?.into_api(true)?;
+    Ok(ok_with_etag(line.version, &line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn summer_time_boundaries() {
+        let at = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().unwrap_or_default();
+        assert!(!is_eu_summer_time(at(2026, 3, 29, 0)));
+        assert!(is_eu_summer_time(at(2026, 3, 29, 1)));
+        assert!(is_eu_summer_time(at(2026, 10, 25, 0)));
+        assert!(!is_eu_summer_time(at(2026, 10, 25, 1)));
+    }
+
+    #[test]
+    fn window() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default();
+        assert!(is_open(None, None, d(1, 1)));
+        assert!(is_open(Some(d(1, 1)), Some(d(1, 31)), d(1, 31)));
+        assert!(!is_open(Some(d(2, 1)), None, d(1, 31)));
+        assert!(!is_open(None, Some(d(1, 30)), d(1, 31)));
+    }
+}

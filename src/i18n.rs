@@ -1,0 +1,246 @@
+//! Messages in German and English. Problem `title`s are stable English strings (clients may match on them);
+//! `detail` and field messages follow `Accept-Language`.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+
+use crate::error::{ApiError, AuthFailure, MessageParams};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    /// Picks `de` or `en` from `Accept-Language` by the client's preference order (quality values honoured);
+    /// English when neither is named.
+    pub fn from_request(req: &HttpRequest) -> Self {
+        let Some(value) = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
+            return Lang::En;
+        };
+        Self::from_accept_language(value)
+    }
+
+    pub fn from_accept_language(value: &str) -> Self {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in value.split(',') {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let lang = if tag == "de" || tag.starts_with("de-") {
+                Lang::De
+            } else if tag == "en" || tag.starts_with("en-") {
+                Lang::En
+            } else {
+                continue;
+            };
+            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::En, |(_, l)| l)
+    }
+}
+
+pub fn problem_title(slug: &str) -> &'static str {
+    match slug {
+        "unauthorized" => "Unauthorized",
+        "forbidden" => "Forbidden",
+        "not-found" => "Not found",
+        "method-not-allowed" => "Method not allowed",
+        "conflict" => "Conflict",
+        "precondition-required" => "Precondition required",
+        "precondition-failed" => "Precondition failed",
+        "payload-too-large" => "Payload too large",
+        "unsupported-media-type" => "Unsupported media type",
+        "not-acceptable" => "Not acceptable",
+        "malformed-json" => "Malformed JSON",
+        "bad-request" => "Bad request",
+        "validation" => "Validation failed",
+        "service-unavailable" => "Service unavailable",
+        _ => "Internal server error",
+    }
+}
+
+pub fn problem_detail(lang: Lang, err: &ApiError) -> String {
+    use Lang::{De, En};
+    match (err, lang) {
+        (ApiError::Unauthorized(AuthFailure::Missing), En) => {
+            "This operation needs a bearer token in the Authorization header.".into()
+        }
+        (ApiError::Unauthorized(AuthFailure::Missing), De) => {
+            "Diese Operation erfordert ein Bearer-Token im Authorization-Header.".into()
+        }
+        (ApiError::Unauthorized(AuthFailure::Expired), En) => "The bearer token has expired.".into(),
+        (ApiError::Unauthorized(AuthFailure::Expired), De) => "Das Bearer-Token ist abgelaufen.".into(),
+        (ApiError::Unauthorized(_), En) => "The bearer token is not valid for this service.".into(),
+        (ApiError::Unauthorized(_), De) => "Das Bearer-Token ist für diesen Dienst nicht gültig.".into(),
+        (ApiError::Forbidden, En) => "Your role may not perform this operation.".into(),
+        (ApiError::Forbidden, De) => "Ihre Rolle darf diese Operation nicht ausführen.".into(),
+        (ApiError::NotFound, En) => "No resource exists at this address, or it is not visible to you.".into(),
+        (ApiError::NotFound, De) => {
+            "Unter dieser Adresse gibt es keine Ressource, oder sie ist für Sie nicht sichtbar.".into()
+        }
+        (ApiError::MethodNotAllowed { allow }, En) => {
+            format!("This resource allows only: {}.", allow.join(", "))
+        }
+        (ApiError::MethodNotAllowed { allow }, De) => {
+            format!("Diese Ressource erlaubt nur: {}.", allow.join(", "))
+        }
+        (ApiError::Conflict(info), lang) => conflict_detail(lang, info.code, &info.params),
+        (ApiError::PreconditionRequired, En) => {
+            "Send If-Match with the ETag you last read, so that concurrent changes are not lost.".into()
+        }
+        (ApiError::PreconditionRequired, De) => {
+            "Senden Sie If-Match mit dem zuletzt gelesenen ETag, damit gleichzeitige Änderungen nicht verloren gehen."
+                .into()
+        }
+        (ApiError::PreconditionFailed { current_version }, En) => format!(
+            "The resource was changed since you read it; it is now at version {current_version}. Read it again and retry."
+        ),
+        (ApiError::PreconditionFailed { current_version }, De) => format!(
+            "Die Ressource wurde inzwischen geändert und hat jetzt Version {current_version}. Lesen Sie sie erneut und wiederholen Sie die Änderung."
+        ),
+        (ApiError::PayloadTooLarge { limit }, En) => format!("The request body exceeds {limit} bytes."),
+        (ApiError::PayloadTooLarge { limit }, De) => {
+            format!("Der Request-Body überschreitet {limit} Bytes.")
+        }
+        (ApiError::UnsupportedMediaType { expected }, En) => {
+            format!("The request body must be sent as {expected}.")
+        }
+        (ApiError::UnsupportedMediaType { expected }, De) => {
+            format!("Der Request-Body muss als {expected} gesendet werden.")
+        }
+        (ApiError::NotAcceptable, En) => {
+            "This resource can be returned as application/json only (lists also as text/csv).".into()
+        }
+        (ApiError::NotAcceptable, De) => {
+            "Diese Ressource gibt es nur als application/json (Listen auch als text/csv).".into()
+        }
+        (ApiError::MalformedJson { line, column, .. }, En) => {
+            format!("The request body is not valid JSON (line {line}, column {column}).")
+        }
+        (ApiError::MalformedJson { line, column, .. }, De) => {
+            format!("Der Request-Body ist kein gültiges JSON (Zeile {line}, Spalte {column}).")
+        }
+        (ApiError::BadRequest(errs), En) => {
+            format!("The request is malformed in {} place(s); see errors.", errs.len())
+        }
+        (ApiError::BadRequest(errs), De) => {
+            format!("Die Anfrage ist an {} Stelle(n) fehlerhaft; siehe errors.", errs.len())
+        }
+        (ApiError::Validation(errs), En) => {
+            format!("The request contains {} invalid field(s); see errors.", errs.len())
+        }
+        (ApiError::Validation(errs), De) => {
+            format!("Die Anfrage enthält {} ungültige(s) Feld(er); siehe errors.", errs.len())
+        }
+        (ApiError::Unavailable(_), En) => {
+            "The service is temporarily unavailable. Retry after the time given in Retry-After.".into()
+        }
+        (ApiError::Unavailable(_), De) => {
+            "Der Dienst ist vorübergehend nicht verfügbar. Wiederholen Sie die Anfrage nach der in Retry-After genannten Zeit."
+                .into()
+        }
+        (ApiError::Internal(_), En) => {
+            "An unexpected error occurred. It has been logged with the request id.".into()
+        }
+        (ApiError::Internal(_), De) => {
+            "Ein unerwarteter Fehler ist aufgetreten. Er wurde mit der Request-ID protokolliert.".into()
+        }
+    }
+}
+
+fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
+    let detail = p.detail.clone().unwrap_or_default();
+    match (code, lang) {
+        ("already_exists", Lang::En) => "A resource with this key already exists.".into(),
+        ("already_exists", Lang::De) => "Eine Ressource mit diesem Schlüssel existiert bereits.".into(),
+        ("budget_below_committed", Lang::En) => {
+            "The budget cannot be lowered below the amount already committed.".into()
+        }
+        ("budget_below_committed", Lang::De) => {
+            "Das Budget kann nicht unter den bereits gebundenen Betrag gesenkt werden.".into()
+        }
+        ("concurrent_update", Lang::En) => "A concurrent change interfered; retry the request.".into(),
+        ("concurrent_update", Lang::De) => {
+            "Eine gleichzeitige Änderung kam dazwischen; wiederholen Sie die Anfrage.".into()
+        }
+        (_, Lang::En) => format!("The request conflicts with the current state. {detail}")
+            .trim()
+            .to_owned(),
+        (_, Lang::De) => format!("Die Anfrage steht im Widerspruch zum aktuellen Zustand. {detail}")
+            .trim()
+            .to_owned(),
+    }
+}
+
+/// The message of one field error, by its code.
+pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
+    let min = p.min.as_deref().unwrap_or("");
+    let max = p.max.as_deref().unwrap_or("");
+    let allowed = p.allowed.as_deref().unwrap_or("");
+    let detail = p.detail.as_deref().unwrap_or("");
+    match (code, lang) {
+        ("required", Lang::En) => "is required".into(),
+        ("required", Lang::De) => "ist erforderlich".into(),
+        ("too_short", Lang::En) => format!("must be at least {min} characters long"),
+        ("too_short", Lang::De) => format!("muss mindestens {min} Zeichen lang sein"),
+        ("too_long", Lang::En) => format!("must be at most {max} characters long"),
+        ("too_long", Lang::De) => format!("darf höchstens {max} Zeichen lang sein"),
+        ("length", Lang::En) => format!("must be between {min} and {max} characters long"),
+        ("length", Lang::De) => format!("muss zwischen {min} und {max} Zeichen lang sein"),
+        ("out_of_range", Lang::En) => match (p.min.is_some(), p.max.is_some()) {
+            (true, true) => format!("must be between {min} and {max}"),
+            (true, false) => format!("must be at least {min}"),
+            _ => format!("must be at most {max}"),
+        },
+        ("out_of_range", Lang::De) => match (p.min.is_some(), p.max.is_some()) {
+            (true, true) => format!("muss zwischen {min} und {max} liegen"),
+            (true, false) => format!("muss mindestens {min} sein"),
+            _ => format!("darf höchstens {max} sein"),
+        },
+        ("invalid_value", Lang::En) => format!("must be one of: {allowed}"),
+        ("invalid_value", Lang::De) => format!("muss einer dieser Werte sein: {allowed}"),
+        ("invalid_format", Lang::En) => format!("has an invalid format: {detail}"),
+        ("invalid_format", Lang::De) => format!("hat ein ungültiges Format: {detail}"),
+        ("invalid_type", Lang::En) => format!("has the wrong type: {detail}"),
+        ("invalid_type", Lang::De) => format!("hat den falschen Typ: {detail}"),
+        ("unknown_field", Lang::En) => "is not a field of this resource".into(),
+        ("unknown_field", Lang::De) => "ist kein Feld dieser Ressource".into(),
+        ("not_null", Lang::En) => "must not be null".into(),
+        ("not_null", Lang::De) => "darf nicht null sein".into(),
+        ("min_exceeds_max", Lang::En) => format!("must not be greater than {max}"),
+        ("min_exceeds_max", Lang::De) => format!("darf nicht größer als {max} sein"),
+        ("dates_out_of_order", Lang::En) => format!("must not be before {min}"),
+        ("dates_out_of_order", Lang::De) => format!("darf nicht vor {min} liegen"),
+        ("unknown_reference", Lang::En) => format!("refers to nothing that exists: {detail}"),
+        ("unknown_reference", Lang::De) => format!("verweist auf nichts Existierendes: {detail}"),
+        ("invalid_cursor", Lang::En) => "is not a cursor issued for this list and sort order".into(),
+        ("invalid_cursor", Lang::De) => "ist kein Cursor, der für diese Liste und Sortierung ausgegeben wurde".into(),
+        ("empty", Lang::En) => "must not be empty".into(),
+        ("empty", Lang::De) => "darf nicht leer sein".into(),
+        ("duplicate", Lang::En) => "must not contain duplicates".into(),
+        ("duplicate", Lang::De) => "darf keine Duplikate enthalten".into(),
+        (_, Lang::En) => format!("is invalid ({code})"),
+        (_, Lang::De) => format!("ist ungültig ({code})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_by_quality() {
+        assert_eq!(Lang::from_accept_language("de-DE,de;q=0.9,en;q=0.8"), Lang::De);
+        assert_eq!(Lang::from_accept_language("en-US,de;q=0.5"), Lang::En);
+        assert_eq!(Lang::from_accept_language("fr, de;q=0.3"), Lang::De);
+        assert_eq!(Lang::from_accept_language("fr"), Lang::En);
+        assert_eq!(Lang::from_accept_language("de;q=0, en;q=0.1"), Lang::En);
+    }
+}

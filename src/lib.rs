@@ -1,0 +1,20 @@
+//! Versorgung: the JSON REST API behind Hessen's programme for health care in rural areas.
+//!
+//! Layout: one module per resource (handlers, request/response types and queries), shared pieces beside them.
+//! The route table is [`app::routes`].
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod districts;
+pub mod error;
+pub mod extract;
+pub mod funding_lines;
+pub mod health;
+pub mod i18n;
+pub mod middleware;
+pub mod openapi;
+pub mod organisations;
+pub mod pagination;
+pub mod types;
