@@ -225,6 +225,8 @@ impl ApiError {
             Self::BadRequest(errs) | Self::Validation(errs) => {
                 let mut errs = errs.clone();
                 errs.iter_mut().for_each(|e| e.localize(lang));
+                // One stable order for every client and every test: by pointer, then code.
+                errs.sort_by(|a, b| a.pointer.cmp(&b.pointer).then_with(|| a.code.cmp(&b.code)));
                 (None, Some(errs), None)
             }
             Self::PreconditionFailed { current_version } => {

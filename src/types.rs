@@ -54,7 +54,6 @@ pub trait Checked: Validate {
             Err(e) => field_errors(&e),
         };
         errors.extend(self.cross_field_errors());
-        errors.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.code.cmp(&b.code)));
         errors
     }
 }

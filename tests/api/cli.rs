@@ -1,0 +1,160 @@
+//! The binary itself: `token` and a service started with no configuration at all.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_versorgung");
+
+fn clean_command() -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("VERSORGUNG_") || key == "DATABASE_URL" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+#[actix_web::test]
+async fn token_from_the_cli_is_accepted_by_a_service_on_the_same_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = clean_command()
+        .args(["token", "--role", "ministry", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let secret_file = dir.path().join("jwt-secret");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let data_dir = dir.path().to_owned();
+    let app = TestApp::spawn_with(|a| {
+        a.auth.jwt_secret = None;
+        a.db.data_dir = data_dir;
+    })
+    .await;
+    let res = app
+        .post(
+            "/api/v1/funding-lines",
+            Some(&token),
+            &json!({"code": "TM", "title": "Telemedizin", "guidelineReference": "Teil II Nr. 2",
+                "eligibleApplicantKinds": ["gemeinde"], "budgetCents": 100}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .patch(
+            "/api/v1/funding-lines/TM",
+            Some(&token),
+            Some("\"1\""),
+            &json!({"budgetCents": 200}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // The test harness's own secret is not this one.
+    problem(app.get("/api/v1/organisations", Some(&ministry())).await, 401).await;
+
+    let refused = clean_command()
+        .args(["token", "--role", "municipality", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "municipality needs --org");
+}
+
+/// The README's run command: no configuration, a private PostgreSQL, dev tokens on stdout, Swagger UI, and a clean
+/// shutdown that stops the cluster.
+#[actix_web::test]
+async fn serve_with_no_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = clean_command()
+        .args(["--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    loop {
+        if let Ok(res) = client.get(format!("{base}/health/ready")).send().await
+            && res.status() == 200
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "service did not become ready"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+    let printed: Vec<String> = rx.try_iter().collect();
+    let ministry_token = printed
+        .iter()
+        .skip_while(|l| !l.starts_with("ministry"))
+        .nth(1)
+        .map(|l| l.trim().to_owned())
+        .expect("a ministry token is printed");
+    assert!(
+        printed.iter().any(|l| l.contains("Authorize")),
+        "explains the Swagger UI"
+    );
+    let swagger = client.get(format!("{base}/swagger-ui/")).send().await.unwrap();
+    assert_eq!(swagger.status(), 200);
+    let districts: serde_json::Value = client
+        .get(format!("{base}/api/v1/districts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(districts["items"].as_array().unwrap().len(), 26);
+    let line = client
+        .get(format!("{base}/api/v1/funding-lines/GK"))
+        .bearer_auth(&ministry_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(line.status(), 200);
+    assert!(line.text().await.unwrap().contains("budgetCents"));
+
+    // SIGTERM: graceful shutdown, then the private cluster is stopped.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!dir.path().join("postgres/postmaster.pid").exists(), "cluster stopped");
+    // Private files are private.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("postgres-password"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0);
+}

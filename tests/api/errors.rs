@@ -1,0 +1,264 @@
+//! One problem body per kind of error, and the request plumbing around them.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+
+#[actix_web::test]
+async fn unknown_routes_and_wrong_methods() {
+    let app = TestApp::spawn().await;
+    let p = problem(app.get("/api/v1/nothing-here", None).await, 404).await;
+    assert_eq!(p["type"], "https://versorgung.hessen.de/problems/not-found");
+    assert_eq!(p["instance"], "/api/v1/nothing-here");
+    let res = app
+        .client
+        .delete(app.url("/api/v1/funding-lines/GK"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET, PATCH, HEAD");
+    let p = problem(res, 405).await;
+    assert_eq!(p["allowedMethods"], json!(["GET", "PATCH", "HEAD"]));
+    let res = app.client.put(app.url("/api/v1/districts")).send().await.unwrap();
+    problem(res, 405).await;
+}
+
+#[actix_web::test]
+async fn malformed_bodies() {
+    let app = TestApp::spawn().await;
+    let m = ministry();
+    let send = |body: &'static str, content_type: &'static str| {
+        app.client
+            .post(app.url("/api/v1/funding-lines"))
+            .bearer_auth(&m)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let p = problem(
+        send("{\n  \"code\": \"TM\",\n  \"title\": ", "application/json")
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(p["type"], "https://versorgung.hessen.de/problems/malformed-json");
+    assert!(p["detail"].as_str().unwrap().contains("line 3"), "{p}");
+    problem(
+        send("{\"code\": \"TM\"} trailing", "application/json").await.unwrap(),
+        400,
+    )
+    .await;
+    let p = problem(
+        send("{\"code\": \"TM\", \"colour\": 1}", "application/json")
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(pointers(&p), vec!["/colour"]);
+    assert_eq!(p["errors"][0]["code"], "unknown_field");
+    let p = problem(
+        send("{\"budgetCents\": \"many\"}", "application/json").await.unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&p), vec!["/budgetCents"]);
+    assert_eq!(p["errors"][0]["code"], "invalid_type");
+    let p = problem(send("{}", "text/plain").await.unwrap(), 415).await;
+    assert_eq!(
+        p["type"],
+        "https://versorgung.hessen.de/problems/unsupported-media-type"
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/funding-lines"))
+        .bearer_auth(&m)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    problem(res, 415).await;
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let res = app
+        .client
+        .post(app.url("/api/v1/funding-lines"))
+        .bearer_auth(&m)
+        .header("content-type", "application/json")
+        .body(deep)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 400).await;
+}
+
+#[actix_web::test]
+async fn bodies_over_the_limit_get_413() {
+    let app = TestApp::spawn_with(|a| a.http.max_body_bytes = 1024).await;
+    let big = json!({"code": "TM", "description": "x".repeat(2000)});
+    let p = problem(app.post("/api/v1/funding-lines", Some(&ministry()), &big).await, 413).await;
+    assert!(p["detail"].as_str().unwrap().contains("1024"));
+    // Also when the client does not announce the length (chunked).
+    let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(vec![b' '; 800]), Ok(vec![b' '; 800])]);
+    let res = app
+        .client
+        .post(app.url("/api/v1/funding-lines"))
+        .bearer_auth(ministry())
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 413).await;
+}
+
+#[actix_web::test]
+async fn bad_query_parameters_and_cursors() {
+    let app = TestApp::spawn().await;
+    let p = problem(app.get("/api/v1/districts?limit=abc", None).await, 400).await;
+    assert_eq!(pointers(&p), vec!["/query/limit"]);
+    let p = problem(app.get("/api/v1/districts?limit=0", None).await, 400).await;
+    assert_eq!(pointers(&p), vec!["/query/limit"]);
+    let p = problem(app.get("/api/v1/districts?limit=500&cursor=garbage", None).await, 400).await;
+    assert_eq!(pointers(&p), vec!["/query/cursor", "/query/limit"]);
+    let p = problem(app.get("/api/v1/districts?colour=red", None).await, 400).await;
+    assert_eq!(pointers(&p), vec!["/query/colour"]);
+    // A cursor of another list is refused rather than misread.
+    let page: Value = app.get("/api/v1/districts?limit=1", None).await.json().await.unwrap();
+    let cursor = page["nextCursor"].as_str().unwrap();
+    problem(
+        app.get(&format!("/api/v1/funding-lines?cursor={cursor}"), None).await,
+        400,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn detail_follows_accept_language() {
+    let app = TestApp::spawn().await;
+    let de = app
+        .client
+        .get(app.url("/api/v1/organisations"))
+        .header("Accept-Language", "de-DE,de;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let p = problem(de, 401).await;
+    assert!(
+        p["detail"].as_str().unwrap().starts_with("Diese Operation erfordert"),
+        "{p}"
+    );
+    assert_eq!(p["title"], "Unauthorized", "titles stay stable");
+    let en = app
+        .client
+        .get(app.url("/api/v1/organisations"))
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap();
+    let p = problem(en, 401).await;
+    assert!(p["detail"].as_str().unwrap().starts_with("This operation needs"));
+    let res = app
+        .client
+        .post(app.url("/api/v1/funding-lines"))
+        .bearer_auth(ministry())
+        .header("Accept-Language", "de")
+        .json(&json!({"code": "TM", "title": "ab", "guidelineReference": "x", "eligibleApplicantKinds": ["gemeinde"], "budgetCents": 1}))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, 422).await;
+    assert_eq!(p["errors"][0]["message"], "muss zwischen 3 und 200 Zeichen lang sein");
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("X-Request-Id", "district-it-4711")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "district-it-4711");
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("X-Request-Id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let generated = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(uuid::Uuid::parse_str(&generated).unwrap().get_version_num(), 7);
+    let res = app
+        .client
+        .get(app.url("/nowhere"))
+        .header("X-Request-Id", "trace-1")
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, 404).await;
+    assert_eq!(p["requestId"], "trace-1");
+}
+
+#[actix_web::test]
+async fn cors_allows_only_configured_origins() {
+    let app = TestApp::spawn_with(|a| a.http.cors_allowed_origins = vec!["https://portal.hessen.de".into()]).await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/districts"))
+        .header("Origin", "https://portal.hessen.de")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["access-control-allow-origin"], "https://portal.hessen.de");
+    let res = app
+        .client
+        .get(app.url("/api/v1/districts"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/funding-lines/GK"))
+        .header("Origin", "https://portal.hessen.de")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, if-match, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+}
+
+#[actix_web::test]
+async fn health_endpoints() {
+    let app = TestApp::spawn().await;
+    let live: Value = app.get("/health/live", None).await.json().await.unwrap();
+    assert_eq!(live["status"], "ok");
+    let ready = app.get("/health/ready", None).await;
+    assert_eq!(ready.status(), 200);
+    // A database without the latest migration is not ready.
+    app.db.execute("DELETE FROM __diesel_schema_migrations").await;
+    let p = problem(app.get("/health/ready", None).await, 503).await;
+    assert!(p.get("retryAfter").is_none());
+}
+
+#[actix_web::test]
+async fn internal_errors_reveal_nothing() {
+    let app = TestApp::spawn().await;
+    // Break the database under the service: the answer is a problem without SQL or table names.
+    app.db
+        .execute("ALTER TABLE funding_lines RENAME TO funding_lines_gone")
+        .await;
+    let res = app.get("/api/v1/funding-lines", None).await;
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("funding_lines"), "{body}");
+    assert!(!body.to_lowercase().contains("relation"), "{body}");
+    let p: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(p["status"], 500);
+}

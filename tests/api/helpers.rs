@@ -1,0 +1,340 @@
+//! Test harness: one PostgreSQL per test run (`TEST_DATABASE_URL`, or a throwaway cluster started here), a template
+//! database migrated once, and for each test its own database cloned from the template and the real app bound to a
+//! free port. Requests go over real HTTP with real JWTs.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use versorgung::app::{AppState, build_server};
+use versorgung::auth::Verifier;
+use versorgung::config::ServeArgs;
+use versorgung::db::local_pg::{LocalPgOptions, LocalPostgres};
+use versorgung::db::{PoolSettings, build_pool};
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+struct Cluster {
+    admin_url: String,
+    template: String,
+}
+
+static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+
+/// Replaces the database name of a PostgreSQL URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+fn cluster() -> &'static Cluster {
+    let result = CLUSTER.get_or_init(|| {
+        // Set-up runs on its own thread and runtime: tests each have their own runtime, and none of them may own
+        // the connections used here.
+        std::thread::spawn(|| {
+            let admin_url = match std::env::var("TEST_DATABASE_URL") {
+                Ok(url) => url,
+                Err(_) => {
+                    let dir = std::env::temp_dir().join(format!("versorgung-test-pg-{}", std::process::id()));
+                    let pg =
+                        LocalPostgres::start(&dir, &LocalPgOptions { ephemeral: true }).map_err(|e| e.to_string())?;
+                    pg.stop_when_process_exits(std::process::id(), &dir)
+                        .map_err(|e| e.to_string())?;
+                    let url = pg.url("postgres");
+                    pg.detach();
+                    url
+                }
+            };
+            let template = format!("versorgung_template_{}", std::process::id());
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let mut conn = AsyncPgConnection::establish(&admin_url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {template} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                diesel::sql_query(format!("CREATE DATABASE {template}"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                versorgung::db::run_migrations(&with_database(&admin_url, &template)).await?;
+                Ok::<_, String>(())
+            })?;
+            Ok(Cluster { admin_url, template })
+        })
+        .join()
+        .unwrap_or_else(|_| Err("cluster set-up panicked".into()))
+    });
+    match result {
+        Ok(c) => c,
+        Err(e) => panic!("test database unavailable: {e}"),
+    }
+}
+
+/// A fresh database cloned from the migrated template; dropped when the value is dropped.
+pub struct TestDb {
+    pub url: String,
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let cluster = cluster();
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = AsyncPgConnection::establish(&cluster.admin_url)
+            .await
+            .expect("admin connection");
+        diesel::sql_query(format!(
+            "CREATE DATABASE {name} TEMPLATE {} STRATEGY FILE_COPY",
+            cluster.template
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("clone template");
+        Self {
+            url: with_database(&cluster.admin_url, &name),
+            name,
+        }
+    }
+
+    /// An empty database (not from the template), for migration tests.
+    pub async fn empty() -> Self {
+        let cluster = cluster();
+        let name = format!("e_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = AsyncPgConnection::establish(&cluster.admin_url)
+            .await
+            .expect("admin connection");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+        Self {
+            url: with_database(&cluster.admin_url, &name),
+            name,
+        }
+    }
+
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url)
+            .await
+            .expect("test db connection")
+    }
+
+    /// Runs SQL directly (to set up states the API does not offer, or to inspect rows).
+    pub async fn execute(&self, sql: &str) {
+        let mut conn = self.conn().await;
+        diesel::sql_query(sql).execute(&mut conn).await.expect("sql");
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(Ok(cluster)) = CLUSTER.get() else {
+            return;
+        };
+        let admin = cluster.admin_url.clone();
+        let name = self.name.clone();
+        // Dropping needs async I/O, and Drop cannot await: do it on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(mut conn) = AsyncPgConnection::establish(&admin).await {
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The real application on a free port, with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Default arguments for a test server: HS256 with [`SECRET`], one worker.
+pub fn test_args() -> ServeArgs {
+    let mut args = ServeArgs::default();
+    args.auth.jwt_secret = Some(SECRET.into());
+    args.http.workers = Some(1);
+    args.http.shutdown_timeout = Duration::from_secs(1);
+    args
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> Self {
+        let db = TestDb::new().await;
+        let mut args = test_args();
+        configure(&mut args);
+        let pool = build_pool(
+            &db.url,
+            &PoolSettings {
+                max_size: args.db.db_pool_size,
+                wait_timeout: args.db.db_pool_wait_timeout,
+                statement_timeout: args.db.db_statement_timeout,
+            },
+        )
+        .expect("pool");
+        let (verifier, _) = Verifier::from_config(&args.auth, &args.db.data_dir).expect("verifier");
+        let state = actix_web::web::Data::new(AppState {
+            pool,
+            verifier,
+            max_body_bytes: args.http.max_body_bytes,
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = build_server(state, listener, &args.http).expect("server");
+        actix_web::rt::spawn(server);
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut req = self.client.patch(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(m) = if_match {
+            req = req.header("If-Match", m);
+        }
+        req.send().await.expect("request")
+    }
+}
+
+/// Signs claims with the test secret.
+pub fn sign(claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("sign")
+}
+
+/// A valid token for a role (and organisation).
+pub fn token(role: &str, org: Option<&str>) -> String {
+    let mut claims = json!({"sub": format!("test-{role}"), "role": role, "exp": now() + 3600, "iat": now()});
+    if let Some(org) = org {
+        claims["org"] = json!(org);
+    }
+    sign(&claims)
+}
+
+pub fn ministry() -> String {
+    token("ministry", None)
+}
+
+pub fn service_unit() -> String {
+    token("service_unit", None)
+}
+
+/// A municipality user of Werra-Meißner-Kreis.
+pub fn municipality() -> String {
+    token("municipality", Some("06636"))
+}
+
+/// Asserts an RFC 9457 problem with the given status and returns its body.
+pub async fn problem(res: reqwest::Response, status: u16) -> Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let header_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body: Value = res.json().await.expect("problem json");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"].as_str().unwrap_or_default().starts_with("https://"),
+        "{body}"
+    );
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    assert_eq!(body["requestId"], header_id, "requestId equals X-Request-Id");
+    body
+}
+
+/// The JSON pointers named in a problem's `errors`.
+pub fn pointers(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["pointer"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

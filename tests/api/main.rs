@@ -1,0 +1,13 @@
+//! Integration tests: the real app over HTTP against a real PostgreSQL (one fresh database per test).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod districts;
+mod errors;
+mod funding_lines;
+mod migrations;
+mod openapi;
+mod organisations;

@@ -1,0 +1,78 @@
+//! The served OpenAPI document equals the committed `openapi/openapi.json`, and documents every operation fully.
+
+use crate::helpers::*;
+use serde_json::Value;
+
+const REFRESH: &str = "cargo run -- openapi > openapi/openapi.json";
+
+#[actix_web::test]
+async fn served_document_equals_the_committed_golden_file() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+        .unwrap_or_else(|_| panic!("openapi/openapi.json missing; create it with `{REFRESH}`"));
+    let generated = versorgung::openapi::to_pretty_json(&versorgung::app::openapi_document());
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date; refresh it with `{REFRESH}`"
+    );
+
+    let app = TestApp::spawn().await;
+    let served: Value = app.get("/api-docs/openapi.json", None).await.json().await.unwrap();
+    let committed: Value = serde_json::from_str(&committed).unwrap();
+    assert_eq!(served, committed);
+}
+
+#[actix_web::test]
+async fn every_operation_is_documented() {
+    let doc: Value = serde_json::to_value(versorgung::app::openapi_document()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
+    let mut count = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            count += 1;
+            let name = format!("{method} {path}");
+            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{name}: tag");
+            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name}: summary");
+            let description = op["description"].as_str().unwrap_or_default();
+            assert!(description.contains("**Roles:**"), "{name}: roles in description");
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.contains_key("500") && responses.contains_key("503"),
+                "{name}: 5xx"
+            );
+            let secured = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearerAuth").is_some()));
+            if secured {
+                assert!(responses.contains_key("401"), "{name}: 401");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{name}: {status}");
+                }
+            }
+            for (status, response) in responses {
+                let reference = response["$ref"].as_str().unwrap_or_default();
+                let has_content = response.get("content").is_some() || !reference.is_empty();
+                assert!(has_content, "{name} {status}: body documented");
+            }
+        }
+    }
+    assert!(count >= 12, "{count} operations");
+}
+
+#[actix_web::test]
+async fn swagger_ui_is_served() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/swagger-ui/", None).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    let init = app
+        .get("/swagger-ui/swagger-initializer.js", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("/api-docs/openapi.json"));
+}

@@ -1,0 +1,177 @@
+use crate::helpers::*;
+use serde_json::{Value, json};
+
+#[actix_web::test]
+async fn every_district_is_an_organisation() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .get(
+            "/api/v1/organisations?includeTotal=true&limit=200",
+            Some(&municipality()),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["total"], 26);
+    let wmk: Value = app
+        .get("/api/v1/organisations/06636", Some(&service_unit()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wmk["kind"], "landkreis");
+    assert_eq!(wmk["district"], "06636");
+    let by_id = app
+        .get(
+            &format!("/api/v1/organisations/{}", wmk["id"].as_str().unwrap()),
+            Some(&ministry()),
+        )
+        .await;
+    assert_eq!(by_id.status(), 200);
+    assert_eq!(by_id.json::<Value>().await.unwrap()["ags"], "06636");
+    let kassel: Value = app
+        .get("/api/v1/organisations/06611", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kassel["kind"], "kreisfreie_stadt");
+    problem(app.get("/api/v1/organisations/not-a-key", Some(&ministry())).await, 400).await;
+    problem(app.get("/api/v1/organisations/06636999", Some(&ministry())).await, 404).await;
+}
+
+#[actix_web::test]
+async fn the_service_unit_and_the_ministry_add_gemeinden_and_traeger() {
+    let app = TestApp::spawn().await;
+    let gemeinde = json!({"kind": "gemeinde", "ags": "06636001", "name": "Stadt Bad Sooden-Allendorf"});
+    let res = app
+        .post("/api/v1/organisations", Some(&service_unit()), &gemeinde)
+        .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["district"], "06636");
+    assert_eq!(created["kind"], "gemeinde");
+    let p = problem(
+        app.post("/api/v1/organisations", Some(&ministry()), &gemeinde).await,
+        409,
+    )
+    .await;
+    assert_eq!(p["code"], "already_exists");
+
+    let traeger = json!({"kind": "traeger", "name": "Gesundheitszentrum Eschwege gGmbH", "district": "06636"});
+    let res = app.post("/api/v1/organisations", Some(&ministry()), &traeger).await;
+    assert_eq!(res.status(), 201);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let t: Value = app.get(&location, Some(&municipality())).await.json().await.unwrap();
+    assert_eq!(t["ags"], Value::Null);
+    assert_eq!(t["district"], "06636");
+
+    // The list filters by district and kind.
+    let list: Value = app
+        .get(
+            "/api/v1/organisations?district=06636&includeTotal=true",
+            Some(&municipality()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 3);
+    let traeger_only: Value = app
+        .get("/api/v1/organisations?kind=traeger", Some(&municipality()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(traeger_only["items"].as_array().unwrap().len(), 1);
+    let by_name: Value = app
+        .get("/api/v1/organisations?q=sooden", Some(&municipality()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_name["items"][0]["ags"], "06636001");
+}
+
+#[actix_web::test]
+async fn organisations_are_validated() {
+    let app = TestApp::spawn().await;
+    let s = service_unit();
+    let cases = [
+        (json!({"kind": "gemeinde", "name": "Ohne AGS"}), vec!["/ags"]),
+        (
+            json!({"kind": "gemeinde", "ags": "0663600", "name": "Kurz"}),
+            vec!["/ags"],
+        ),
+        (
+            json!({"kind": "gemeinde", "ags": "06636001", "name": "Falscher Kreis", "district": "06635"}),
+            vec!["/district"],
+        ),
+        (
+            json!({"kind": "traeger", "ags": "06636001", "name": "Mit AGS"}),
+            vec!["/ags", "/district"],
+        ),
+        (json!({"kind": "landkreis", "name": "Noch ein Kreis"}), vec!["/kind"]),
+        (
+            json!({"kind": "gemeinde", "ags": "06999001", "name": "Nirgendwo"}),
+            vec!["/ags"],
+        ),
+        (json!({}), vec!["/kind", "/name"]),
+    ];
+    for (body, expected) in cases {
+        let p = problem(app.post("/api/v1/organisations", Some(&s), &body).await, 422).await;
+        assert_eq!(pointers(&p), expected, "{body}");
+    }
+}
+
+#[actix_web::test]
+async fn organisations_are_renamed_with_if_match() {
+    let app = TestApp::spawn().await;
+    let s = service_unit();
+    problem(
+        app.patch(
+            "/api/v1/organisations/06636",
+            Some(&s),
+            None,
+            &json!({"name": "Werra-Meißner-Kreis"}),
+        )
+        .await,
+        428,
+    )
+    .await;
+    let res = app
+        .patch(
+            "/api/v1/organisations/06636",
+            Some(&s),
+            Some("\"1\""),
+            &json!({"name": "Werra-Meißner-Kreis"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["name"], "Werra-Meißner-Kreis");
+    assert_eq!(body["version"], 2);
+    problem(
+        app.patch(
+            "/api/v1/organisations/06636",
+            Some(&s),
+            Some("\"1\""),
+            &json!({"name": "Alt"}),
+        )
+        .await,
+        412,
+    )
+    .await;
+    let p = problem(
+        app.patch(
+            "/api/v1/organisations/06636",
+            Some(&s),
+            Some("\"2\""),
+            &json!({"kind": "gemeinde"}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert_eq!(pointers(&p), vec!["/kind"]);
+}
