@@ -17,11 +17,23 @@ use crate::types::Checked;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 
-/// A JSON body, deserialised (unknown fields refused) and validated.
+/// A JSON request body, read (content type and size checked) but not yet parsed: handlers call
+/// [`JsonBody::parse`] after their role check, so that a caller who may not use an operation learns nothing about its
+/// rules from validation errors.
 #[derive(Debug)]
-pub struct ValidatedJson<T>(pub T);
+pub struct JsonBody<T> {
+    bytes: web::Bytes,
+    _type: std::marker::PhantomData<T>,
+}
 
-impl<T: DeserializeOwned + Checked + 'static> FromRequest for ValidatedJson<T> {
+impl<T: DeserializeOwned + Checked> JsonBody<T> {
+    /// Deserialises (unknown fields refused) and validates the body: every failed field at once.
+    pub fn parse(self) -> ApiResult<T> {
+        parse_json(&self.bytes)
+    }
+}
+
+impl<T: 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
@@ -57,7 +69,10 @@ impl<T: DeserializeOwned + Checked + 'static> FromRequest for ValidatedJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json::<T>(&body).map(ValidatedJson)
+            Ok(JsonBody {
+                bytes: body.freeze(),
+                _type: std::marker::PhantomData,
+            })
         })
     }
 }

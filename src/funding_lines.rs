@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller, Role};
 use crate::db::schema::funding_lines;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{Expected, Query, ValidatedJson, created, double_option, ok_with_etag, required_if_match};
+use crate::extract::{Expected, JsonBody, Query, created, double_option, ok_with_etag, required_if_match};
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
     UnsupportedMediaType, ValidationFailed,
@@ -651,9 +651,10 @@ async fn get_one(
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    ValidatedJson(body): ValidatedJson<FundingLineInput>,
+    body: JsonBody<FundingLineInput>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Ministry])?;
+    let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
     let line = insert(&mut conn, body).await?.into_api(true)?;
     Ok(created(
@@ -698,9 +699,10 @@ async fn update(
     req: HttpRequest,
     caller: Caller,
     code: web::Path<String>,
-    ValidatedJson(body): ValidatedJson<PatchFundingLine>,
+    body: JsonBody<PatchFundingLine>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Ministry])?;
+    let body = body.parse()?;
     let expected = required_if_match(&req)?;
     let mut conn = crate::db::conn(&state.pool).await?;
     let line = apply_patch(&mut conn, &code, expected, body).await?.into_api(true)?;

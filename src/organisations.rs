@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, Role};
 use crate::db::schema::{districts, organisations};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{Expected, Query, ValidatedJson, created, ok_with_etag, required_if_match};
+use crate::extract::{Expected, JsonBody, Query, created, ok_with_etag, required_if_match};
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unauthorized, ValidationFailed,
 };
@@ -381,9 +381,10 @@ async fn get_one(state: web::Data<AppState>, _caller: Caller, id: web::Path<Stri
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    ValidatedJson(body): ValidatedJson<CreateOrganisation>,
+    body: JsonBody<CreateOrganisation>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::ServiceUnit, Role::Ministry])?;
+    let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
     let org = Organisation::try_from(insert(&mut conn, body).await?)?;
     Ok(created(&format!("/api/v1/organisations/{}", org.id), org.version, &org))
@@ -421,9 +422,10 @@ async fn update(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    ValidatedJson(body): ValidatedJson<PatchOrganisation>,
+    body: JsonBody<PatchOrganisation>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::ServiceUnit, Role::Ministry])?;
+    let body = body.parse()?;
     let expected = required_if_match(&req)?;
     let mut conn = crate::db::conn(&state.pool).await?;
     let org = Organisation::try_from(patch_row(&mut conn, &id, expected, body).await?)?;

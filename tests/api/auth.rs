@@ -248,6 +248,19 @@ async fn each_wrong_role_gets_403() {
         )
         .await;
     }
+    // The role is checked before the body: a caller who may not create learns nothing of the rules.
+    let invalid = json!({"code": "x", "minRateBasisPoints": -1, "unknown": true});
+    problem(
+        app.post("/api/v1/funding-lines", Some(&municipality()), &invalid).await,
+        403,
+    )
+    .await;
+    problem(
+        app.patch("/api/v1/funding-lines/GK", Some(&service_unit()), None, &invalid)
+            .await,
+        403,
+    )
+    .await;
     let org = json!({"kind": "gemeinde", "ags": "06636001", "name": "Bad Sooden-Allendorf"});
     problem(
         app.post("/api/v1/organisations", Some(&municipality()), &org).await,
