@@ -123,7 +123,8 @@ pub struct Problem {
     /// Every invalid field at once (400, 422).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
-    /// Further members of specific problems (for example the remaining budget or the allowed actions).
+    /// Further members of specific problems (for example `remainingCents`, or `currentStatus` and
+    /// `allowedActions`). They never reuse the names of the standard members above.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     #[schema(ignore)]
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
@@ -250,6 +251,22 @@ impl ApiError {
             }
             _ => (None, None, None),
         };
+        // Extension members must not shadow the standard ones (a resource's `status` is not the HTTP status).
+        let extra = extra.map(|mut m| {
+            for reserved in [
+                "type",
+                "title",
+                "status",
+                "detail",
+                "instance",
+                "requestId",
+                "code",
+                "errors",
+            ] {
+                m.remove(reserved);
+            }
+            m
+        });
         Problem {
             type_uri: format!("{PROBLEM_BASE}{}", self.slug()),
             title: i18n::problem_title(self.slug()).to_owned(),
@@ -406,6 +423,21 @@ mod tests {
             ApiError::from(DieselError::RollbackTransaction),
             ApiError::Internal(_)
         ));
+    }
+
+    #[test]
+    fn extension_members_cannot_shadow_standard_ones() {
+        let mut extra = serde_json::Map::new();
+        extra.insert("status".into(), "approved".into());
+        extra.insert("remainingCents".into(), 5.into());
+        let err = ApiError::Conflict(Box::new(ConflictInfo {
+            code: "x",
+            params: MessageParams::default(),
+            extra: Some(extra),
+        }));
+        let body = serde_json::to_value(err.to_problem(Lang::En, "r", "/")).unwrap_or_default();
+        assert_eq!(body["status"], 409);
+        assert_eq!(body["remainingCents"], 5);
     }
 
     #[test]

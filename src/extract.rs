@@ -31,6 +31,86 @@ impl<T: DeserializeOwned + Checked> JsonBody<T> {
     pub fn parse(self) -> ApiResult<T> {
         parse_json(&self.bytes)
     }
+
+    /// The body as raw bytes (for idempotency hashing).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl<T> JsonBody<T> {
+    /// The body as a JSON object (a merge patch); an empty body is an empty object.
+    pub fn object(&self) -> ApiResult<serde_json::Value> {
+        if self.bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(serde_json::Value::Object(Default::default()));
+        }
+        let value = syntax(&self.bytes)?;
+        if !value.is_object() {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "",
+                "invalid_type",
+                MessageParams::detail("expected a JSON object"),
+            )]));
+        }
+        Ok(value)
+    }
+
+    /// Parses the body, treating an empty body as `{}` (for actions whose body is optional).
+    pub fn parse_or_empty(&self) -> ApiResult<T>
+    where
+        T: DeserializeOwned + Checked,
+    {
+        parse_value(self.object()?)
+    }
+}
+
+/// Applies a JSON Merge Patch (RFC 7396) to `target`.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    if let Value::Object(map) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+/// JSON pointers of the leaves where two documents differ (for history entries).
+pub fn changed_pointers(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
+    fn walk(a: &serde_json::Value, b: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+        use serde_json::Value;
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let null = Value::Null;
+                    walk(
+                        x.get(k).unwrap_or(&null),
+                        y.get(k).unwrap_or(&null),
+                        &format!("{prefix}/{}", escape_pointer(k)),
+                        out,
+                    );
+                }
+            }
+            (x, y) if x != y => out.push(prefix.to_owned()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(before, after, "", &mut out);
+    out
 }
 
 impl<T: 'static> FromRequest for JsonBody<T> {
@@ -88,11 +168,19 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
 /// Parses and validates a JSON document: syntax errors are 400 with their position, unknown fields 400 naming the
 /// field, wrong types 422 naming the field, and rule violations 422 listing every failed field.
 pub fn parse_json<T: DeserializeOwned + Checked>(body: &[u8]) -> ApiResult<T> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson {
+    parse_value(syntax(body)?)
+}
+
+fn syntax(body: &[u8]) -> ApiResult<serde_json::Value> {
+    serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson {
         line: e.line(),
         column: e.column(),
         reason: e.to_string(),
-    })?;
+    })
+}
+
+/// Deserialises and validates a JSON value (see [`parse_json`]).
+pub fn parse_value<T: DeserializeOwned + Checked>(value: serde_json::Value) -> ApiResult<T> {
     let value: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = pointer_from_path(e.path());
         let inner = e.into_inner().to_string();

@@ -135,7 +135,7 @@ fn is_eu_summer_time(t: DateTime<Utc>) -> bool {
     }
 }
 
-fn is_open(opens_on: Option<NaiveDate>, closes_on: Option<NaiveDate>, today: NaiveDate) -> bool {
+pub fn is_open(opens_on: Option<NaiveDate>, closes_on: Option<NaiveDate>, today: NaiveDate) -> bool {
     opens_on.is_none_or(|o| o <= today) && closes_on.is_none_or(|c| today <= c)
 }
 
@@ -424,7 +424,77 @@ pub struct ListFundingLines {
 
 const SORT: &str = "funding-lines:code";
 
+/// The rules of a funding line that a submission is checked against.
+#[derive(Debug, Clone)]
+pub struct LineRules {
+    pub code: String,
+    pub eligible_applicant_kinds: Vec<OrgKind>,
+    pub opens_on: Option<NaiveDate>,
+    pub closes_on: Option<NaiveDate>,
+    pub max_amount_cents: Option<i64>,
+    pub min_rate_bp: i32,
+    pub max_rate_bp: i32,
+    pub max_duration_months: Option<i32>,
+    pub yearly_cap_cents: Option<i64>,
+}
+
 // ---- queries ----
+
+/// The rules of a line, or `None` when no line has this code.
+pub async fn load_rules(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<Option<LineRules>> {
+    let Some(r) = funding_lines::table
+        .find(code)
+        .select(LineRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(LineRules {
+        eligible_applicant_kinds: r
+            .eligible_applicant_kinds
+            .iter()
+            .map(|k| k.parse())
+            .collect::<Result<Vec<OrgKind>, _>>()
+            .map_err(ApiError::internal)?,
+        code: r.code,
+        opens_on: r.opens_on,
+        closes_on: r.closes_on,
+        max_amount_cents: r.max_amount_cents,
+        min_rate_bp: r.min_rate_bp,
+        max_rate_bp: r.max_rate_bp,
+        max_duration_months: r.max_duration_months,
+        yearly_cap_cents: r.yearly_cap_cents,
+    }))
+}
+
+/// Commits `cents` against the line's budget inside the caller's transaction. The conditional UPDATE takes the
+/// line's row lock, and PostgreSQL re-evaluates the condition on the newest row after waiting for it, so concurrent
+/// approvals (on any instance) never commit more than the budget; the CHECK constraint is the backstop.
+pub async fn commit_budget(conn: &mut AsyncPgConnection, code: &str, cents: i64) -> ApiResult<()> {
+    let updated = diesel::update(funding_lines::table.find(code))
+        .filter((funding_lines::committed_cents + cents).le(funding_lines::budget_cents))
+        .set(funding_lines::committed_cents.eq(funding_lines::committed_cents + cents))
+        .execute(conn)
+        .await?;
+    if updated == 1 {
+        return Ok(());
+    }
+    let (budget, committed): (i64, i64) = funding_lines::table
+        .find(code)
+        .select((funding_lines::budget_cents, funding_lines::committed_cents))
+        .first(conn)
+        .await?;
+    let mut extra = serde_json::Map::new();
+    extra.insert("remainingCents".into(), (budget - committed).into());
+    extra.insert("requestedCents".into(), cents.into());
+    Err(ApiError::Conflict(Box::new(crate::error::ConflictInfo {
+        code: "budget_exceeded",
+        params: MessageParams::detail(budget - committed),
+        extra: Some(extra),
+    })))
+}
 
 fn filtered(q: &ListFundingLines) -> funding_lines::BoxedQuery<'static, diesel::pg::Pg> {
     use diesel::dsl::not;

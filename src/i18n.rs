@@ -166,6 +166,26 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("budget_below_committed", Lang::De) => {
             "Das Budget kann nicht unter den bereits gebundenen Betrag gesenkt werden.".into()
         }
+        ("budget_exceeded", Lang::En) => {
+            format!("The funding line's remaining budget ({detail} cents) does not cover this grant.")
+        }
+        ("budget_exceeded", Lang::De) => {
+            format!("Das verbleibende Budget der Förderlinie ({detail} Cent) deckt diese Zuwendung nicht.")
+        }
+        ("invalid_transition", Lang::En) => format!(
+            "This action is not allowed while the application is {detail}; allowed now: {}.",
+            p.allowed.as_deref().unwrap_or("none")
+        ),
+        ("invalid_transition", Lang::De) => format!(
+            "Diese Aktion ist im Status {detail} nicht erlaubt; jetzt erlaubt: {}.",
+            p.allowed.as_deref().unwrap_or("keine")
+        ),
+        ("not_editable", Lang::En) => {
+            format!("The application can only be changed as draft or changes_requested; it is {detail}.")
+        }
+        ("not_editable", Lang::De) => {
+            format!("Der Antrag kann nur als draft oder changes_requested geändert werden; er ist {detail}.")
+        }
         ("concurrent_update", Lang::En) => "A concurrent change interfered; retry the request.".into(),
         ("concurrent_update", Lang::De) => {
             "Eine gleichzeitige Änderung kam dazwischen; wiederholen Sie die Anfrage.".into()
@@ -222,6 +242,48 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("unknown_reference", Lang::De) => format!("verweist auf nichts Existierendes: {detail}"),
         ("invalid_cursor", Lang::En) => "is not a cursor issued for this list and sort order".into(),
         ("invalid_cursor", Lang::De) => "ist kein Cursor, der für diese Liste und Sortierung ausgegeben wurde".into(),
+        ("plan_sum_mismatch", Lang::En) => {
+            format!("must equal own funds + third-party funds + requested grant ({detail})")
+        }
+        ("plan_sum_mismatch", Lang::De) => {
+            format!("muss Eigenmittel + Drittmittel + beantragte Zuwendung ({detail}) entsprechen")
+        }
+        ("exceeds_max_amount", Lang::En) => format!("exceeds the funding line's maximum of {max} cents"),
+        ("exceeds_max_amount", Lang::De) => format!("überschreitet den Höchstbetrag der Förderlinie von {max} Cent"),
+        ("exceeds_max_rate", Lang::En) => {
+            format!("exceeds the maximum funding rate of {max} basis points of the total costs")
+        }
+        ("exceeds_max_rate", Lang::De) => {
+            format!("überschreitet die maximale Förderquote von {max} Basispunkten der Gesamtausgaben")
+        }
+        ("below_min_rate", Lang::En) => {
+            format!("is below the minimum funding rate of {min} basis points of the total costs")
+        }
+        ("below_min_rate", Lang::De) => {
+            format!("unterschreitet die minimale Förderquote von {min} Basispunkten der Gesamtausgaben")
+        }
+        ("exceeds_max_duration", Lang::En) => format!("makes the project longer than the funding line's {max} months"),
+        ("exceeds_max_duration", Lang::De) => format!("macht das Vorhaben länger als die {max} Monate der Förderlinie"),
+        ("exceeds_yearly_cap", Lang::En) => format!("exceeds the yearly cap ({max} cents for this period)"),
+        ("exceeds_yearly_cap", Lang::De) => {
+            format!("überschreitet die jährliche Obergrenze ({max} Cent für diesen Zeitraum)")
+        }
+        ("year_outside_period", Lang::En) => format!("must lie within the project period ({min}–{max})"),
+        ("year_outside_period", Lang::De) => format!("muss im Durchführungszeitraum liegen ({min}–{max})"),
+        ("years_sum_mismatch", Lang::En) => format!("must add up to the requested grant (they add up to {detail})"),
+        ("years_sum_mismatch", Lang::De) => format!("muss sich zur beantragten Zuwendung summieren (Summe: {detail})"),
+        ("ineligible_applicant", Lang::En) => {
+            format!("is not open to applicants of kind {detail}; eligible: {allowed}")
+        }
+        ("ineligible_applicant", Lang::De) => {
+            format!("steht Antragstellern der Art {detail} nicht offen; berechtigt: {allowed}")
+        }
+        ("funding_line_closed", Lang::En) => format!("accepts no submissions today (window {min} to {max})"),
+        ("funding_line_closed", Lang::De) => format!("nimmt heute keine Anträge an (Zeitraum {min} bis {max})"),
+        ("exceeds_requested", Lang::En) => format!("must not exceed the requested grant of {max} cents"),
+        ("exceeds_requested", Lang::De) => format!("darf die beantragte Zuwendung von {max} Cent nicht überschreiten"),
+        ("idempotency_key_reused", Lang::En) => "was already used with a different request body".into(),
+        ("idempotency_key_reused", Lang::De) => "wurde bereits mit einem anderen Request-Body verwendet".into(),
         ("empty", Lang::En) => "must not be empty".into(),
         ("empty", Lang::De) => "darf nicht leer sein".into(),
         ("duplicate", Lang::En) => "must not contain duplicates".into(),

@@ -4,6 +4,7 @@
 //! The route table is [`app::routes`].
 
 pub mod app;
+pub mod applications;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -13,6 +14,7 @@ pub mod extract;
 pub mod funding_lines;
 pub mod health;
 pub mod i18n;
+pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
 pub mod organisations;

@@ -61,6 +61,7 @@ problem_responses! {
         (name = "Districts", description = "Hessen's 26 Kreise and kreisfreie Städte (reference data)."),
         (name = "Organisations", description = "Applicants: districts, Gemeinden and Träger."),
         (name = "Funding lines", description = "Förderlinien of the guideline, with their rules and budgets."),
+        (name = "Applications", description = "Förderanträge from draft to decision; the lifecycle is in docs/applications.md."),
         (name = "Operations", description = "Health checks for orchestrators."),
     ),
     modifiers(&Finish),

@@ -104,3 +104,26 @@ struct MigrationRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     version: String,
 }
+
+/// Runs `work` in one transaction: its writes commit together or not at all. (A request cancelled midway leaves the
+/// transaction open on its connection; the pool's recycle check sees that and discards the connection, which rolls
+/// it back.)
+pub async fn transaction<R>(
+    conn: &mut AsyncPgConnection,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> ApiResult<R>,
+) -> ApiResult<R> {
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    match work(conn).await {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
+                log::warn!("rollback failed: {rollback}");
+            }
+            Err(e)
+        }
+    }
+}

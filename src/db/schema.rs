@@ -46,3 +46,85 @@ diesel::table! {
 }
 
 diesel::joinable!(organisations -> districts (district_ags));
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    applications (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        funding_line_code -> Text,
+        status -> Text,
+        title -> Text,
+        description -> Text,
+        start_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        total_costs_cents -> Nullable<Int8>,
+        own_funds_cents -> Nullable<Int8>,
+        third_party_funds_cents -> Nullable<Int8>,
+        requested_cents -> Nullable<Int8>,
+        plan_years -> Jsonb,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        referral_id -> Nullable<Uuid>,
+        granted_cents -> Nullable<Int8>,
+        decision_reason -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        submitted_at -> Nullable<Timestamptz>,
+        decided_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    application_history (id) {
+        id -> Int8,
+        application_id -> Uuid,
+        action -> Text,
+        actor_sub -> Text,
+        actor_role -> Text,
+        actor_org_id -> Nullable<Uuid>,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+        changed_fields -> Array<Text>,
+        occurred_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    application_comments (id) {
+        id -> Uuid,
+        application_id -> Uuid,
+        author_sub -> Text,
+        author_role -> Text,
+        author_org_id -> Nullable<Uuid>,
+        body -> Text,
+        internal -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (caller, key) {
+        caller -> Text,
+        key -> Text,
+        method -> Text,
+        path -> Text,
+        request_hash -> Bytea,
+        status -> Int4,
+        headers -> Jsonb,
+        body -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(applications -> organisations (organisation_id));
+diesel::joinable!(applications -> funding_lines (funding_line_code));
+diesel::joinable!(application_history -> applications (application_id));
+diesel::joinable!(application_comments -> applications (application_id));
+diesel::allow_tables_to_appear_in_same_query!(applications, organisations);

@@ -230,6 +230,21 @@ impl TestApp {
         }
     }
 
+    /// Rows in a table of this test's database.
+    pub async fn db_count(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.db.conn().await;
+        let rows: Vec<Count> = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .load(&mut conn)
+            .await
+            .expect("count");
+        rows[0].n
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -337,4 +352,9 @@ pub fn pointers(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// JSON Merge Patch of test bodies (the service's own implementation).
+pub fn merge(target: &mut Value, patch: &Value) {
+    versorgung::extract::merge_patch(target, patch);
 }

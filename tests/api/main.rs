@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod applications;
 mod auth;
 mod cli;
 mod districts;

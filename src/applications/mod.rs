@@ -1,0 +1,841 @@
+//! `/api/v1/applications`: funding applications (Förderanträge) from draft to decision.
+//!
+//! A municipality drafts, edits, submits and may withdraw its own organisation's applications; ministry reviewers
+//! start the review, request changes, approve (committing the grant against the funding line's budget) or reject;
+//! the service unit reads everything and comments. Another organisation's application is 404, never 403.
+
+pub mod model;
+pub mod queries;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{Caller, Role};
+use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
+use crate::extract::{JsonBody, Query, ok_with_etag, required_if_match};
+use crate::idempotency::{self, Stored};
+use crate::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
+    UnsupportedMediaType, ValidationFailed,
+};
+use crate::pagination::{Page, PageRequest};
+use crate::types::is_district_ags;
+use model::*;
+use queries::{Filter, Key, SortField, TransitionInput};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get_one)
+        .service(update)
+        .service(submit)
+        .service(withdraw)
+        .service(start_review)
+        .service(request_changes)
+        .service(approve)
+        .service(reject)
+        .service(history)
+        .service(list_comments)
+        .service(add_comment);
+}
+
+fn etagged(app: &Application, status: StatusCode) -> ApiResult<Stored> {
+    Ok(Stored::json(status, app)?.header("etag", crate::extract::etag(app.version)))
+}
+
+// ---- create, read, change ----
+
+/// Create a draft
+///
+/// Creates a draft application for the caller's own organisation. Drafts may be incomplete: only the funding line
+/// and a title are required now; `submit` checks everything else.
+///
+/// **Roles:** `municipality`.
+#[utoipa::path(
+    tag = "Applications",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: the same key and body replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another body is 422.")),
+    request_body = ApplicationInput,
+    responses(
+        (status = 201, description = "The new draft", body = Application,
+            headers(("Location" = String, description = "Address of the new application"), ("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/applications")]
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: JsonBody<ApplicationInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Municipality])?;
+    let bytes = body.bytes().to_vec();
+    let input = body.parse()?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
+        let app = queries::insert(conn, &caller, input).await?;
+        Ok(etagged(&app, StatusCode::CREATED)?.header("location", format!("/api/v1/applications/{}", app.id)))
+    })
+    .await
+}
+
+/// Get an application
+///
+/// **Roles:** `municipality` (own organisation only; others are 404), `service_unit`, `ministry`.
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The application", body = Application, headers(("ETag" = String))),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/applications/{id}")]
+async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let app = queries::find(&mut conn, &caller, *id, false).await?;
+    Ok(ok_with_etag(app.version, &app))
+}
+
+/// Change an application
+///
+/// JSON Merge Patch of the applicant's fields while the application is `draft` or `changes_requested` (409
+/// `not_editable` otherwise). Requires `If-Match` (428 without, 412 when stale). Every change is in the history with
+/// the fields it touched.
+///
+/// **Roles:** `municipality` (own organisation only).
+#[utoipa::path(
+    tag = "Applications",
+    params(
+        ("id" = Uuid, Path, description = "Application id"),
+        ("If-Match" = String, Header, description = "ETag of the version the change is based on", example = "\"1\""),
+    ),
+    request_body(content = ApplicationInput, content_type = "application/merge-patch+json",
+        example = json!({"financingPlan": {"requestedCents": 20000000, "ownFundsCents": 5000000}})),
+    responses(
+        (status = 200, description = "The changed application", body = Application, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 428, response = PreconditionRequired),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[patch("/applications/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<ApplicationInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Municipality])?;
+    let expected = required_if_match(&req)?;
+    let patch = body.object()?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let app = crate::db::transaction(&mut conn, async |conn| {
+        queries::update(conn, &caller, *id, expected, &patch).await
+    })
+    .await?;
+    Ok(ok_with_etag(app.version, &app))
+}
+
+// ---- lifecycle ----
+
+async fn act(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    id: Uuid,
+    action: Action,
+    bytes: &[u8],
+    input: TransitionInput,
+) -> ApiResult<HttpResponse> {
+    let expected = crate::extract::if_match(req)?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    idempotency::run(&mut conn, req, caller, bytes, async |conn| {
+        let app = queries::transition(conn, caller, id, action, expected, input).await?;
+        etagged(&app, StatusCode::OK)
+    })
+    .await
+}
+
+/// Submit
+///
+/// Submits a `draft` or resubmits a `changes_requested` application. Checks completeness and every rule of the
+/// funding line at once (422 listing each problem with its own `code`): the financing plan's sum
+/// (`plan_sum_mismatch`), the maximum amount (`exceeds_max_amount`), the funding rate (`exceeds_max_rate`,
+/// `below_min_rate`), the duration (`exceeds_max_duration`), the yearly cap (`exceeds_yearly_cap`,
+/// `years_sum_mismatch`, `year_outside_period`), the applicant's kind (`ineligible_applicant`) and the submission
+/// window (`funding_line_closed`). The body may be empty.
+///
+/// **Roles:** `municipality` (own organisation only).
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the application changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body(content = Option<NoBody>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/applications/{id}/submit")]
+async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<NoBody>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[transition(Action::Submit).role])?;
+    body.parse_or_empty()?;
+    act(
+        &state,
+        &req,
+        &caller,
+        *id,
+        Action::Submit,
+        body.bytes(),
+        TransitionInput::default(),
+    )
+    .await
+}
+
+/// Withdraw
+///
+/// The applicant withdraws the application in any state before a decision. A reason is required.
+///
+/// **Roles:** `municipality` (own organisation only).
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the application changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = Reason,
+    responses(
+        (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/applications/{id}/withdraw")]
+async fn withdraw(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Reason>,
+) -> ApiResult<HttpResponse> {
+    with_reason(&state, &req, &caller, *id, Action::Withdraw, body).await
+}
+
+async fn with_reason(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    id: Uuid,
+    action: Action,
+    body: JsonBody<Reason>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[transition(action).role])?;
+    let bytes = body.bytes().to_vec();
+    let reason = body.parse()?.reason;
+    let input = TransitionInput {
+        reason,
+        granted_cents: None,
+    };
+    act(state, req, caller, id, action, &bytes, input).await
+}
+
+/// Start the review
+///
+/// A reviewer takes a `submitted` application into review. The body may be empty.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the application changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body(content = Option<NoBody>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/applications/{id}/start-review")]
+async fn start_review(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<NoBody>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[transition(Action::StartReview).role])?;
+    body.parse_or_empty()?;
+    act(
+        &state,
+        &req,
+        &caller,
+        *id,
+        Action::StartReview,
+        body.bytes(),
+        TransitionInput::default(),
+    )
+    .await
+}
+
+/// Request changes
+///
+/// Sends an application `in_review` back to the applicant with a reason; they edit and resubmit.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the application changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = Reason,
+    responses(
+        (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/applications/{id}/request-changes")]
+async fn request_changes(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Reason>,
+) -> ApiResult<HttpResponse> {
+    with_reason(&state, &req, &caller, *id, Action::RequestChanges, body).await
+}
+
+/// Approve
+///
+/// Approves an application `in_review` with `grantedCents` (at most the requested amount) and commits it against
+/// the funding line's budget in the same transaction. When the remaining budget does not cover it: 409
+/// `budget_exceeded` with `remainingCents`. Concurrent approvals never commit more than the budget.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the application changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = Approval,
+    responses(
+        (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/applications/{id}/approve")]
+async fn approve(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Approval>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[transition(Action::Approve).role])?;
+    let bytes = body.bytes().to_vec();
+    let approval = body.parse()?;
+    let input = TransitionInput {
+        reason: approval.note,
+        granted_cents: approval.granted_cents,
+    };
+    act(&state, &req, &caller, *id, Action::Approve, &bytes, input).await
+}
+
+/// Reject
+///
+/// Rejects an application `in_review` with a reason.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the application changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = Reason,
+    responses(
+        (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/applications/{id}/reject")]
+async fn reject(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Reason>,
+) -> ApiResult<HttpResponse> {
+    with_reason(&state, &req, &caller, *id, Action::Reject, body).await
+}
+
+// ---- history and comments ----
+
+/// History of an application
+///
+/// Every change and transition, oldest first: who (subject, role, organisation), when, from which state to which,
+/// the reason, and the fields a change touched.
+///
+/// **Roles:** `municipality` (own organisation only), `service_unit`, `ministry`.
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The history", body = Vec<HistoryEntry>),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/applications/{id}/history")]
+async fn history(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    Ok(HttpResponse::Ok().json(queries::history(&mut conn, &caller, *id).await?))
+}
+
+/// Comments on an application
+///
+/// Oldest first. Internal comments are left out for municipalities.
+///
+/// **Roles:** `municipality` (own organisation only), `service_unit`, `ministry`.
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The comments the caller may see", body = Vec<Comment>),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/applications/{id}/comments")]
+async fn list_comments(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    Ok(HttpResponse::Ok().json(queries::comments(&mut conn, &caller, *id).await?))
+}
+
+/// Comment on an application
+///
+/// Adds a comment. `internal: true` (seen only by the service unit and the ministry) is refused for municipalities
+/// with 403.
+///
+/// **Roles:** `municipality` (own organisation only), `service_unit`, `ministry`.
+#[utoipa::path(
+    tag = "Applications",
+    params(("id" = Uuid, Path, description = "Application id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = NewComment,
+    responses(
+        (status = 201, description = "The new comment", body = Comment),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/applications/{id}/comments")]
+async fn add_comment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<NewComment>,
+) -> ApiResult<HttpResponse> {
+    let bytes = body.bytes().to_vec();
+    let comment = body.parse()?;
+    if comment.internal {
+        caller.require(&[Role::ServiceUnit, Role::Ministry])?;
+    }
+    let mut conn = crate::db::conn(&state.pool).await?;
+    idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
+        let text = comment.body.unwrap_or_default();
+        let created = queries::add_comment(conn, &caller, *id, text, comment.internal).await?;
+        Stored::json(StatusCode::CREATED, &created)
+    })
+    .await
+}
+
+// ---- lists and export ----
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListApplications {
+    /// One or more states, comma-separated (e.g. `submitted,in_review`).
+    status: Option<String>,
+    /// Funding line code.
+    funding_line: Option<String>,
+    /// District AGS of the applicant.
+    district: Option<String>,
+    /// Applicant organisation id.
+    organisation: Option<Uuid>,
+    /// Full text over title and description (German stemming; `"…"` for phrases, `-word` to exclude).
+    q: Option<String>,
+    /// Submitted at or after this instant (RFC 3339).
+    submitted_from: Option<DateTime<Utc>>,
+    /// Submitted before this instant (RFC 3339).
+    submitted_to: Option<DateTime<Utc>>,
+    /// Changed at or after this instant (RFC 3339), for synchronising.
+    updated_since: Option<DateTime<Utc>>,
+    /// `createdAt`, `submittedAt`, `requestedCents` or `title`; `-` for descending. Default `-createdAt`.
+    sort: Option<String>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<i64>,
+    /// Opaque cursor from `nextCursor` of the previous page.
+    cursor: Option<String>,
+    /// Also return the number of all matching items.
+    include_total: Option<bool>,
+}
+
+fn bad_query(name: &str, code: &str, params: MessageParams) -> FieldError {
+    FieldError::new(format!("/query/{name}"), code, params)
+}
+
+impl ListApplications {
+    fn filter(&self) -> ApiResult<(Filter, SortField, bool, String)> {
+        let mut errors = Vec::new();
+        let mut statuses = Vec::new();
+        if let Some(wanted) = &self.status {
+            for part in wanted.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match part.parse::<Status>() {
+                    Ok(s) => statuses.push(s),
+                    Err(_) => {
+                        let allowed: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                        errors.push(bad_query(
+                            "status",
+                            "invalid_value",
+                            MessageParams::allowed(allowed.join(", ")),
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(d) = &self.district
+            && !is_district_ags(d)
+        {
+            errors.push(bad_query(
+                "district",
+                "invalid_format",
+                MessageParams::detail("a five-digit AGS"),
+            ));
+        }
+        if let Some(q) = &self.q
+            && q.chars().count() > 200
+        {
+            errors.push(bad_query("q", "too_long", MessageParams::max(200)));
+        }
+        let sort_text = self.sort.clone().unwrap_or_else(|| "-createdAt".into());
+        let (sort, descending) = match SortField::parse(&sort_text) {
+            Some(s) => s,
+            None => {
+                errors.push(bad_query(
+                    "sort",
+                    "invalid_value",
+                    MessageParams::allowed("createdAt, submittedAt, requestedCents, title (prefix - for descending)"),
+                ));
+                (SortField::CreatedAt, true)
+            }
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::BadRequest(errors));
+        }
+        let filter = Filter {
+            statuses,
+            funding_line: self.funding_line.clone(),
+            district: self.district.clone(),
+            organisation: self.organisation,
+            q: self.q.clone().filter(|q| !q.trim().is_empty()),
+            submitted_from: self.submitted_from,
+            submitted_to: self.submitted_to,
+            updated_since: self.updated_since,
+        };
+        Ok((filter, sort, descending, format!("applications:{sort_text}")))
+    }
+}
+
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
+}
+
+/// List applications
+///
+/// The applications the caller may see, filtered and sorted, one keyset page at a time (nothing is lost or repeated
+/// while new applications arrive). With `Accept: text/csv`, every matching application is streamed as CSV (UTF-8,
+/// header row) instead; `limit` and `cursor` are then ignored.
+///
+/// **Roles:** `municipality` (own organisation only), `service_unit`, `ministry`.
+#[utoipa::path(
+    tag = "Applications",
+    params(ListApplications),
+    responses(
+        (status = 200, description = "One page of applications, or all of them as CSV",
+            content(
+                (Page<Application> = "application/json"),
+                (String = "text/csv", example = "id,organisationId,organisationName,organisationAgs,district,fundingLine,status,title,startDate,endDate,totalCostsCents,ownFundsCents,thirdPartyFundsCents,requestedCents,grantedCents,createdAt,updatedAt,submittedAt,decidedAt\n")
+            )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/applications")]
+async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    Query(q): Query<ListApplications>,
+) -> ApiResult<HttpResponse> {
+    let (filter, sort, descending, sort_name) = q.filter()?;
+    if wants_csv(&req) {
+        return Ok(csv::export(state.pool.clone(), caller, filter, sort, descending));
+    }
+    let page = PageRequest::<Key>::parse(q.limit, q.cursor.as_deref(), q.include_total, &sort_name)?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let rows = queries::page(
+        &mut conn,
+        &caller,
+        &filter,
+        sort,
+        descending,
+        page.after.as_ref(),
+        page.limit + 1,
+    )
+    .await?;
+    let total = if page.include_total {
+        Some(queries::count(&mut conn, &caller, &filter).await?)
+    } else {
+        None
+    };
+    let result: Page<Application> = page.page(rows, &sort_name, |(_, key)| key.clone(), |(app, _)| app, total);
+    Ok(HttpResponse::Ok().json(result))
+}
+
+mod csv {
+    //! CSV export, streamed in keyset batches so that memory stays flat however many rows match.
+
+    use super::*;
+    use crate::db::DbPool;
+    use actix_web::web::Bytes;
+
+    const BATCH: i64 = 500;
+    const HEADER: &str = "id,organisationId,organisationName,organisationAgs,district,fundingLine,status,title,\
+                          startDate,endDate,totalCostsCents,ownFundsCents,thirdPartyFundsCents,requestedCents,\
+                          grantedCents,createdAt,updatedAt,submittedAt,decidedAt\n";
+
+    /// RFC 4180 quoting; cells that a spreadsheet would run as a formula are prefixed with `'`.
+    pub fn cell(value: &str) -> String {
+        let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{value}")
+        } else {
+            value.to_owned()
+        };
+        if value.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", value.replace('"', "\"\""))
+        } else {
+            value
+        }
+    }
+
+    fn opt<T: ToString>(v: &Option<T>) -> String {
+        v.as_ref().map(|x| x.to_string()).unwrap_or_default()
+    }
+
+    pub fn row(a: &Application) -> String {
+        let cells = [
+            a.id.to_string(),
+            a.organisation.id.to_string(),
+            cell(&a.organisation.name),
+            opt(&a.organisation.ags),
+            a.district.clone(),
+            cell(&a.funding_line),
+            a.status.as_str().to_owned(),
+            cell(&a.title),
+            opt(&a.start_date),
+            opt(&a.end_date),
+            opt(&a.financing_plan.total_costs_cents),
+            opt(&a.financing_plan.own_funds_cents),
+            opt(&a.financing_plan.third_party_funds_cents),
+            opt(&a.financing_plan.requested_cents),
+            opt(&a.granted_cents),
+            a.created_at.to_rfc3339(),
+            a.updated_at.to_rfc3339(),
+            a.submitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            a.decided_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ];
+        let mut line = cells.join(",");
+        line.push('\n');
+        line
+    }
+
+    struct Cursor {
+        pool: DbPool,
+        caller: Caller,
+        filter: Filter,
+        sort: SortField,
+        descending: bool,
+        after: Option<Key>,
+        header: bool,
+        done: bool,
+    }
+
+    pub fn export(pool: DbPool, caller: Caller, filter: Filter, sort: SortField, descending: bool) -> HttpResponse {
+        let start = Cursor {
+            pool,
+            caller,
+            filter,
+            sort,
+            descending,
+            after: None,
+            header: false,
+            done: false,
+        };
+        let stream = futures_util::stream::unfold(start, |mut c| async move {
+            if c.done {
+                return None;
+            }
+            if !c.header {
+                c.header = true;
+                return Some((Ok::<_, ApiError>(Bytes::from_static(HEADER.as_bytes())), c));
+            }
+            let batch = async {
+                let mut conn = crate::db::conn(&c.pool).await?;
+                queries::page(
+                    &mut conn,
+                    &c.caller,
+                    &c.filter,
+                    c.sort,
+                    c.descending,
+                    c.after.as_ref(),
+                    BATCH,
+                )
+                .await
+            }
+            .await;
+            match batch {
+                Ok(rows) => {
+                    c.done = (rows.len() as i64) < BATCH;
+                    c.after = rows.last().map(|(_, k)| k.clone());
+                    let mut chunk = String::new();
+                    for (app, _) in &rows {
+                        chunk.push_str(&row(app));
+                    }
+                    Some((Ok(Bytes::from(chunk)), c))
+                }
+                Err(e) => {
+                    // Headers are sent already; the truncated body and the log line are all that can be done.
+                    log::error!("CSV export failed: {e}");
+                    c.done = true;
+                    Some((Err(e), c))
+                }
+            }
+        });
+        HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"applications.csv\""))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .streaming(stream)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::cell;
+
+        #[test]
+        fn escaping() {
+            assert_eq!(cell("plain"), "plain");
+            assert_eq!(cell("a,b"), "\"a,b\"");
+            assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+            assert_eq!(cell("line\nbreak"), "\"line\nbreak\"");
+            assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
+            assert_eq!(cell("-1,5"), "\"'-1,5\"");
+        }
+    }
+}

@@ -1,0 +1,607 @@
+//! Förderantrag: the application's states, the transitions between them (as data), its request and response types,
+//! and the rules a submission must satisfy.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::Role;
+use crate::error::{FieldError, MessageParams};
+use crate::funding_lines::LineRules;
+use crate::organisations::OrgKind;
+use crate::text_enum;
+use crate::types::Checked;
+
+/// Sanity ceiling for amounts: 10 billion euros in cents.
+pub const MAX_CENTS: i64 = 1_000_000_000_000;
+
+text_enum! {
+    /// State of an application.
+    pub enum Status {
+        /// Entwurf: being written by the applicant; may be incomplete.
+        Draft = "draft",
+        /// Eingereicht: complete and waiting for a reviewer.
+        Submitted = "submitted",
+        /// In Prüfung: a reviewer is working on it.
+        InReview = "in_review",
+        /// Nachbesserung angefordert: back with the applicant for changes.
+        ChangesRequested = "changes_requested",
+        /// Bewilligt: granted; the amount is committed against the funding line's budget.
+        Approved = "approved",
+        /// Abgelehnt.
+        Rejected = "rejected",
+        /// Zurückgezogen by the applicant.
+        Withdrawn = "withdrawn",
+    }
+}
+
+text_enum! {
+    /// A lifecycle action, called as `POST /applications/{id}/{action}`.
+    pub enum Action {
+        Submit = "submit",
+        Withdraw = "withdraw",
+        StartReview = "start-review",
+        RequestChanges = "request-changes",
+        Approve = "approve",
+        Reject = "reject",
+    }
+}
+
+impl Status {
+    /// Whether the applicant may still edit the application.
+    pub fn editable(self) -> bool {
+        matches!(self, Status::Draft | Status::ChangesRequested)
+    }
+}
+
+/// One allowed transition.
+pub struct Transition {
+    pub action: Action,
+    pub from: &'static [Status],
+    pub to: Status,
+    /// The role that may take the action (a municipality only on its own organisation's applications).
+    pub role: Role,
+    pub reason_required: bool,
+}
+
+/// The lifecycle, written once: handlers, the 409 answers and the documentation (docs/applications.md) use it.
+pub const TRANSITIONS: &[Transition] = &[
+    Transition {
+        action: Action::Submit,
+        from: &[Status::Draft, Status::ChangesRequested],
+        to: Status::Submitted,
+        role: Role::Municipality,
+        reason_required: false,
+    },
+    Transition {
+        action: Action::Withdraw,
+        from: &[
+            Status::Draft,
+            Status::Submitted,
+            Status::InReview,
+            Status::ChangesRequested,
+        ],
+        to: Status::Withdrawn,
+        role: Role::Municipality,
+        reason_required: true,
+    },
+    Transition {
+        action: Action::StartReview,
+        from: &[Status::Submitted],
+        to: Status::InReview,
+        role: Role::Ministry,
+        reason_required: false,
+    },
+    Transition {
+        action: Action::RequestChanges,
+        from: &[Status::InReview],
+        to: Status::ChangesRequested,
+        role: Role::Ministry,
+        reason_required: true,
+    },
+    Transition {
+        action: Action::Approve,
+        from: &[Status::InReview],
+        to: Status::Approved,
+        role: Role::Ministry,
+        reason_required: false,
+    },
+    Transition {
+        action: Action::Reject,
+        from: &[Status::InReview],
+        to: Status::Rejected,
+        role: Role::Ministry,
+        reason_required: true,
+    },
+];
+
+pub fn transition(action: Action) -> &'static Transition {
+    // Every action has exactly one row; the unit test below keeps it so.
+    TRANSITIONS
+        .iter()
+        .find(|t| t.action == action)
+        .unwrap_or(&TRANSITIONS[0])
+}
+
+/// The actions possible in a state (for any role).
+pub fn allowed_actions(status: Status) -> Vec<Action> {
+    TRANSITIONS
+        .iter()
+        .filter(|t| t.from.contains(&status))
+        .map(|t| t.action)
+        .collect()
+}
+
+/// Finanzierungsplan: total eligible costs = own funds + third-party funds + requested grant, in cents.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"totalCostsCents": 25000000, "ownFundsCents": 2500000, "thirdPartyFundsCents": 0,
+    "requestedCents": 22500000, "years": [{"year": 2027, "requestedCents": 4500000}]}))]
+pub struct FinancingPlan {
+    /// Gesamtausgaben (eligible costs).
+    #[validate(range(min = 0, max = MAX_CENTS))]
+    pub total_costs_cents: Option<i64>,
+    /// Eigenmittel.
+    #[validate(range(min = 0, max = MAX_CENTS))]
+    pub own_funds_cents: Option<i64>,
+    /// Drittmittel.
+    #[validate(range(min = 0, max = MAX_CENTS))]
+    pub third_party_funds_cents: Option<i64>,
+    /// Beantragte Zuwendung.
+    #[validate(range(min = 0, max = MAX_CENTS))]
+    pub requested_cents: Option<i64>,
+    /// Optional breakdown of the requested grant by project year.
+    #[validate(length(max = 20), nested)]
+    pub years: Option<Vec<PlanYear>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PlanYear {
+    #[validate(range(min = 2000, max = 2100))]
+    pub year: i32,
+    #[validate(range(min = 0, max = MAX_CENTS))]
+    pub requested_cents: i64,
+}
+
+/// Contact person for the application.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"name": "Anna Schmidt", "email": "anna.schmidt@werra-meissner-kreis.de", "phone": "+49 5651 302-0"}))]
+pub struct Contact {
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    #[validate(email, length(max = 254))]
+    pub email: Option<String>,
+    #[validate(length(min = 3, max = 50))]
+    pub phone: Option<String>,
+}
+
+/// The applicant-editable content of an application: the body of a create, and the state a merge patch produces.
+/// Drafts may be incomplete; only field formats are checked here. Submission checks completeness and the rules.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({
+    "fundingLine": "GK", "title": "Gesundheitskoordination Werra-Meißner-Kreis",
+    "description": "Aufbau einer kommunalen Gesundheitsstrategie mit einer Personalstelle für Gesundheitskoordination.",
+    "startDate": "2027-01-01", "endDate": "2031-12-31",
+    "financingPlan": {"totalCostsCents": 25000000, "ownFundsCents": 2500000, "thirdPartyFundsCents": 0, "requestedCents": 22500000},
+    "contact": {"name": "Anna Schmidt", "email": "anna.schmidt@werra-meissner-kreis.de", "phone": "+49 5651 302-0"}}))]
+pub struct ApplicationInput {
+    /// Code of the funding line applied for.
+    #[validate(required, length(min = 1, max = 10))]
+    pub funding_line: Option<String>,
+    /// Vorhabenbezeichnung, 3–200 characters.
+    #[validate(required, length(min = 3, max = 200))]
+    pub title: Option<String>,
+    /// Problem, goal, approach and milestones; up to 20,000 characters.
+    #[serde(default)]
+    #[validate(length(max = 20000))]
+    pub description: String,
+    /// First day of the project period (Durchführungszeitraum).
+    pub start_date: Option<NaiveDate>,
+    /// Last day of the project period.
+    pub end_date: Option<NaiveDate>,
+    #[serde(default)]
+    #[validate(nested)]
+    pub financing_plan: FinancingPlan,
+    #[serde(default)]
+    #[validate(nested)]
+    pub contact: Contact,
+    /// The referral the application grew from, if any.
+    pub referral_id: Option<Uuid>,
+}
+
+impl Checked for ApplicationInput {
+    fn cross_field_errors(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if let (Some(s), Some(e)) = (self.start_date, self.end_date)
+            && e < s
+        {
+            errors.push(FieldError::new("/endDate", "dates_out_of_order", MessageParams::min(s)));
+        }
+        if let Some(years) = &self.financing_plan.years {
+            let mut seen = std::collections::HashSet::new();
+            if !years.iter().all(|y| seen.insert(y.year)) {
+                errors.push(FieldError::new(
+                    "/financingPlan/years",
+                    "duplicate",
+                    MessageParams::default(),
+                ));
+            }
+        }
+        errors
+    }
+}
+
+/// Whole months of a project period, counting a started month as a full one (2027-01-01 to 2031-12-31 is 60).
+pub fn duration_months(start: NaiveDate, end: NaiveDate) -> i64 {
+    let Some(after) = end.succ_opt() else {
+        return i64::MAX;
+    };
+    let months = i64::from(after.year() - start.year()) * 12 + i64::from(after.month()) - i64::from(start.month());
+    let day_rest = i64::from(after.day()) - i64::from(start.day());
+    if day_rest > 0 {
+        months + 1
+    } else if day_rest < 0 {
+        months
+    } else {
+        months.max(0)
+    }
+}
+
+/// Everything a submission must satisfy, each failure with its own code and field; all at once.
+pub fn submission_errors(
+    input: &ApplicationInput,
+    line: &LineRules,
+    applicant: OrgKind,
+    today: NaiveDate,
+) -> Vec<FieldError> {
+    let mut errors = input.check();
+    let required = |errors: &mut Vec<FieldError>, pointer: &str, missing: bool| {
+        if missing {
+            errors.push(FieldError::new(pointer, "required", MessageParams::default()));
+        }
+    };
+    required(&mut errors, "/description", input.description.trim().is_empty());
+    required(&mut errors, "/startDate", input.start_date.is_none());
+    required(&mut errors, "/endDate", input.end_date.is_none());
+    let plan = &input.financing_plan;
+    required(
+        &mut errors,
+        "/financingPlan/totalCostsCents",
+        plan.total_costs_cents.is_none(),
+    );
+    required(
+        &mut errors,
+        "/financingPlan/ownFundsCents",
+        plan.own_funds_cents.is_none(),
+    );
+    required(
+        &mut errors,
+        "/financingPlan/thirdPartyFundsCents",
+        plan.third_party_funds_cents.is_none(),
+    );
+    required(
+        &mut errors,
+        "/financingPlan/requestedCents",
+        plan.requested_cents.is_none(),
+    );
+    required(&mut errors, "/contact/name", input.contact.name.is_none());
+    required(&mut errors, "/contact/email", input.contact.email.is_none());
+    required(&mut errors, "/contact/phone", input.contact.phone.is_none());
+
+    if !line.eligible_applicant_kinds.contains(&applicant) {
+        let allowed: Vec<&str> = line.eligible_applicant_kinds.iter().map(|k| k.as_str()).collect();
+        errors.push(FieldError::new(
+            "/fundingLine",
+            "ineligible_applicant",
+            MessageParams {
+                allowed: Some(allowed.join(", ")),
+                detail: Some(applicant.as_str().to_owned()),
+                ..Default::default()
+            },
+        ));
+    }
+    if !crate::funding_lines::is_open(line.opens_on, line.closes_on, today) {
+        errors.push(FieldError::new(
+            "/fundingLine",
+            "funding_line_closed",
+            MessageParams {
+                min: line.opens_on.map(|d| d.to_string()),
+                max: line.closes_on.map(|d| d.to_string()),
+                ..Default::default()
+            },
+        ));
+    }
+
+    if let (Some(total), Some(own), Some(third), Some(requested)) = (
+        plan.total_costs_cents,
+        plan.own_funds_cents,
+        plan.third_party_funds_cents,
+        plan.requested_cents,
+    ) {
+        // i128: the sum of three i64 cannot overflow.
+        if i128::from(total) != i128::from(own) + i128::from(third) + i128::from(requested) {
+            errors.push(FieldError::new(
+                "/financingPlan/totalCostsCents",
+                "plan_sum_mismatch",
+                MessageParams::detail(i128::from(own) + i128::from(third) + i128::from(requested)),
+            ));
+        }
+        if let Some(max) = line.max_amount_cents
+            && requested > max
+        {
+            errors.push(FieldError::new(
+                "/financingPlan/requestedCents",
+                "exceeds_max_amount",
+                MessageParams::max(max),
+            ));
+        }
+        // requested / total within [min, max] basis points, compared without division.
+        let rate_x = i128::from(requested) * 10_000;
+        if total > 0 && rate_x > i128::from(line.max_rate_bp) * i128::from(total) {
+            errors.push(FieldError::new(
+                "/financingPlan/requestedCents",
+                "exceeds_max_rate",
+                MessageParams::max(line.max_rate_bp),
+            ));
+        }
+        if total > 0 && rate_x < i128::from(line.min_rate_bp) * i128::from(total) {
+            errors.push(FieldError::new(
+                "/financingPlan/requestedCents",
+                "below_min_rate",
+                MessageParams::min(line.min_rate_bp),
+            ));
+        }
+        if total == 0 && requested > 0 {
+            errors.push(FieldError::new(
+                "/financingPlan/totalCostsCents",
+                "out_of_range",
+                MessageParams::min(1),
+            ));
+        }
+    }
+
+    if let (Some(start), Some(end)) = (input.start_date, input.end_date)
+        && end >= start
+    {
+        let months = duration_months(start, end);
+        if let Some(max) = line.max_duration_months
+            && months > i64::from(max)
+        {
+            errors.push(FieldError::new(
+                "/endDate",
+                "exceeds_max_duration",
+                MessageParams::max(max),
+            ));
+        }
+        let years = (months + 11) / 12;
+        if let (Some(cap), Some(requested)) = (line.yearly_cap_cents, plan.requested_cents)
+            && i128::from(requested) > i128::from(cap) * i128::from(years)
+        {
+            errors.push(FieldError::new(
+                "/financingPlan/requestedCents",
+                "exceeds_yearly_cap",
+                MessageParams::max(i128::from(cap) * i128::from(years)),
+            ));
+        }
+        if let Some(plan_years) = &plan.years {
+            for (i, y) in plan_years.iter().enumerate() {
+                if y.year < start.year() || y.year > end.year() {
+                    errors.push(FieldError::new(
+                        format!("/financingPlan/years/{i}/year"),
+                        "year_outside_period",
+                        MessageParams::range(start.year(), end.year()),
+                    ));
+                }
+                if let Some(cap) = line.yearly_cap_cents
+                    && y.requested_cents > cap
+                {
+                    errors.push(FieldError::new(
+                        format!("/financingPlan/years/{i}/requestedCents"),
+                        "exceeds_yearly_cap",
+                        MessageParams::max(cap),
+                    ));
+                }
+            }
+            let sum: i128 = plan_years.iter().map(|y| i128::from(y.requested_cents)).sum();
+            if let Some(requested) = plan.requested_cents
+                && !plan_years.is_empty()
+                && sum != i128::from(requested)
+            {
+                errors.push(FieldError::new(
+                    "/financingPlan/years",
+                    "years_sum_mismatch",
+                    MessageParams::detail(sum),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// The organisation that applies, as shown on an application.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganisationRef {
+    pub id: Uuid,
+    pub ags: Option<String>,
+    pub name: String,
+}
+
+/// Förderantrag: a funding application.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1",
+    "organisation": {"id": "0193a6a4-0000-7000-8000-000000000001", "ags": "06636", "name": "Landkreis Werra-Meißner-Kreis"},
+    "district": "06636", "fundingLine": "GK", "status": "submitted",
+    "title": "Gesundheitskoordination Werra-Meißner-Kreis",
+    "description": "Aufbau einer kommunalen Gesundheitsstrategie.",
+    "startDate": "2027-01-01", "endDate": "2031-12-31",
+    "financingPlan": {"totalCostsCents": 25000000, "ownFundsCents": 2500000, "thirdPartyFundsCents": 0, "requestedCents": 22500000},
+    "contact": {"name": "Anna Schmidt", "email": "anna.schmidt@werra-meissner-kreis.de", "phone": "+49 5651 302-0"},
+    "referralId": null, "grantedCents": null, "decisionReason": null, "version": 3,
+    "createdAt": "2026-11-20T09:00:00Z", "updatedAt": "2026-11-21T10:00:00Z",
+    "submittedAt": "2026-11-21T10:00:00Z", "decidedAt": null}))]
+pub struct Application {
+    pub id: Uuid,
+    pub organisation: OrganisationRef,
+    /// AGS of the applicant's district.
+    pub district: String,
+    pub funding_line: String,
+    pub status: Status,
+    pub title: String,
+    pub description: String,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub financing_plan: FinancingPlan,
+    pub contact: Contact,
+    pub referral_id: Option<Uuid>,
+    /// The approved grant, in cents (only when approved).
+    pub granted_cents: Option<i64>,
+    /// The reason given with the last decision, request for changes or withdrawal (or the approval's note).
+    pub decision_reason: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl Application {
+    /// The editable part, as a merge patch applies to it.
+    pub fn input(&self) -> ApplicationInput {
+        ApplicationInput {
+            funding_line: Some(self.funding_line.clone()),
+            title: Some(self.title.clone()),
+            description: self.description.clone(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+            financing_plan: self.financing_plan.clone(),
+            contact: self.contact.clone(),
+            referral_id: self.referral_id,
+        }
+    }
+}
+
+/// Who did something.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    pub sub: String,
+    pub role: Role,
+    pub organisation_id: Option<Uuid>,
+}
+
+/// One entry of an application's history: a change or a transition.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"id": 3, "action": "request-changes",
+    "actor": {"sub": "pruefer-1", "role": "ministry", "organisationId": null},
+    "fromStatus": "in_review", "toStatus": "changes_requested", "reason": "Bitte den Finanzierungsplan nach Jahren aufschlüsseln.",
+    "changedFields": [], "occurredAt": "2026-11-21T10:00:00Z"}))]
+pub struct HistoryEntry {
+    pub id: i64,
+    /// `create`, `update`, or a lifecycle action.
+    pub action: String,
+    pub actor: Actor,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub reason: Option<String>,
+    /// JSON pointers of the fields a change touched.
+    pub changed_fields: Vec<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A comment on an application.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a2",
+    "author": {"sub": "serviceeinheit-1", "role": "service_unit", "organisationId": null},
+    "body": "Bitte die Kooperation mit dem Gesundheitsamt beschreiben.", "internal": false,
+    "createdAt": "2026-11-21T10:00:00Z"}))]
+pub struct Comment {
+    pub id: Uuid,
+    pub author: Actor,
+    pub body: String,
+    /// Seen only by the service unit and the ministry.
+    pub internal: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"body": "Bitte die Kooperation mit dem Gesundheitsamt beschreiben.", "internal": false}))]
+pub struct NewComment {
+    #[validate(required, length(min = 1, max = 10000))]
+    pub body: Option<String>,
+    /// Only the service unit and the ministry may write internal comments.
+    #[serde(default)]
+    pub internal: bool,
+}
+
+impl Checked for NewComment {}
+
+/// Body of `withdraw`, `request-changes` and `reject`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"reason": "Bitte den Finanzierungsplan nach Jahren aufschlüsseln."}))]
+pub struct Reason {
+    #[validate(required, length(min = 3, max = 2000))]
+    pub reason: Option<String>,
+}
+
+impl Checked for Reason {}
+
+/// Body of `approve`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"grantedCents": 22500000, "note": "Bewilligt gemäß Teil II Nr. 1 der Richtlinie."}))]
+pub struct Approval {
+    /// The grant, in cents; at most the requested amount and the funding line's remaining budget.
+    #[validate(required, range(min = 1, max = MAX_CENTS))]
+    pub granted_cents: Option<i64>,
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+impl Checked for Approval {}
+
+/// Body of `submit` and `start-review`: empty, or an empty object.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoBody {}
+
+impl Checked for NoBody {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_exactly_one_transition() {
+        for action in Action::ALL {
+            assert_eq!(
+                TRANSITIONS.iter().filter(|t| t.action == *action).count(),
+                1,
+                "{action}"
+            );
+        }
+        assert_eq!(allowed_actions(Status::Approved), vec![]);
+        assert_eq!(allowed_actions(Status::Draft), vec![Action::Submit, Action::Withdraw]);
+    }
+
+    #[test]
+    fn durations() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(duration_months(d(2027, 1, 1), d(2031, 12, 31)), 60);
+        assert_eq!(duration_months(d(2027, 1, 1), d(2032, 1, 1)), 61);
+        assert_eq!(duration_months(d(2027, 1, 15), d(2027, 2, 14)), 1);
+        assert_eq!(duration_months(d(2027, 1, 15), d(2027, 2, 20)), 2);
+        assert_eq!(duration_months(d(2027, 3, 1), d(2027, 3, 1)), 1);
+    }
+}

@@ -1,0 +1,689 @@
+//! Database access for applications. Visibility is applied here, in [`visible`], for every read and write: a
+//! municipality's queries are always restricted to its own organisation, so a handler cannot forget it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::*;
+use crate::auth::{Caller, Role};
+use crate::db::schema::{application_comments, application_history, applications, organisations};
+use crate::error::{ApiError, ApiResult, ConflictInfo, FieldError, MessageParams};
+use crate::extract::Expected;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = applications)]
+pub struct AppRow {
+    id: Uuid,
+    organisation_id: Uuid,
+    district_ags: String,
+    funding_line_code: String,
+    status: String,
+    title: String,
+    description: String,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    total_costs_cents: Option<i64>,
+    own_funds_cents: Option<i64>,
+    third_party_funds_cents: Option<i64>,
+    requested_cents: Option<i64>,
+    plan_years: serde_json::Value,
+    contact_name: Option<String>,
+    contact_email: Option<String>,
+    contact_phone: Option<String>,
+    referral_id: Option<Uuid>,
+    granted_cents: Option<i64>,
+    decision_reason: Option<String>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    submitted_at: Option<DateTime<Utc>>,
+    decided_at: Option<DateTime<Utc>>,
+}
+
+type OrgCols = (organisations::ags, organisations::name);
+const ORG_COLS: OrgCols = (organisations::ags, organisations::name);
+
+pub type Joined = (AppRow, (Option<String>, String));
+
+pub fn to_api((r, (ags, name)): Joined) -> ApiResult<Application> {
+    let years: Vec<PlanYear> = serde_json::from_value(r.plan_years).map_err(ApiError::internal)?;
+    Ok(Application {
+        id: r.id,
+        organisation: OrganisationRef {
+            id: r.organisation_id,
+            ags,
+            name,
+        },
+        district: r.district_ags,
+        funding_line: r.funding_line_code,
+        status: r.status.parse().map_err(ApiError::internal)?,
+        title: r.title,
+        description: r.description,
+        start_date: r.start_date,
+        end_date: r.end_date,
+        financing_plan: FinancingPlan {
+            total_costs_cents: r.total_costs_cents,
+            own_funds_cents: r.own_funds_cents,
+            third_party_funds_cents: r.third_party_funds_cents,
+            requested_cents: r.requested_cents,
+            years: (!years.is_empty()).then_some(years),
+        },
+        contact: Contact {
+            name: r.contact_name,
+            email: r.contact_email,
+            phone: r.contact_phone,
+        },
+        referral_id: r.referral_id,
+        granted_cents: r.granted_cents,
+        decision_reason: r.decision_reason,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        submitted_at: r.submitted_at,
+        decided_at: r.decided_at,
+    })
+}
+
+type Boxed = diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<applications::table, organisations::table>, Pg>;
+
+/// Every application the caller may see: a municipality only its own organisation's.
+pub fn visible(caller: &Caller) -> ApiResult<Boxed> {
+    let query = applications::table.inner_join(organisations::table).into_boxed();
+    match caller.role {
+        Role::Municipality => {
+            let org = caller
+                .org
+                .as_ref()
+                .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
+            Ok(query.filter(applications::organisation_id.eq(org.id)))
+        }
+        Role::ServiceUnit | Role::Ministry => Ok(query),
+    }
+}
+
+/// One visible application (404 otherwise), optionally locked for the rest of the transaction.
+pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock: bool) -> ApiResult<Application> {
+    if lock {
+        // Boxed joins cannot carry FOR UPDATE; lock the row by key first. Holding the lock, the read below sees the
+        // latest committed state and nobody can change it until this transaction ends.
+        applications::table
+            .find(id)
+            .select(applications::id)
+            .for_update()
+            .first::<Uuid>(conn)
+            .await
+            .optional()?;
+    }
+    let row: Joined = visible(caller)?
+        .filter(applications::id.eq(id))
+        .select((AppRow::as_select(), ORG_COLS))
+        .first(conn)
+        .await?;
+    to_api(row)
+}
+
+fn check_version(app: &Application, expected: Option<Expected>) -> ApiResult<()> {
+    match expected {
+        Some(Expected::Version(v)) if v != app.version => Err(ApiError::PreconditionFailed {
+            current_version: app.version,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Appends a history entry (in the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    application: Uuid,
+    action: &str,
+    from: Option<Status>,
+    to: Status,
+    reason: Option<&str>,
+    changed: Vec<String>,
+) -> ApiResult<()> {
+    diesel::insert_into(application_history::table)
+        .values((
+            application_history::application_id.eq(application),
+            application_history::action.eq(action),
+            application_history::actor_sub.eq(&caller.sub),
+            application_history::actor_role.eq(caller.role.as_str()),
+            application_history::actor_org_id.eq(caller.org.as_ref().map(|o| o.id)),
+            application_history::from_status.eq(from.map(Status::as_str)),
+            application_history::to_status.eq(to.as_str()),
+            application_history::reason.eq(reason),
+            application_history::changed_fields.eq(changed),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Refuses a funding line code that does not exist, and a referral (none exist yet: issue 4 adds them).
+async fn check_references(conn: &mut AsyncPgConnection, input: &ApplicationInput) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if let Some(code) = &input.funding_line
+        && crate::funding_lines::load_rules(conn, code).await?.is_none()
+    {
+        errors.push(FieldError::new(
+            "/fundingLine",
+            "unknown_reference",
+            MessageParams::detail(format!("no funding line {code}")),
+        ));
+    }
+    if let Some(referral) = input.referral_id {
+        errors.push(FieldError::new(
+            "/referralId",
+            "unknown_reference",
+            MessageParams::detail(format!("no referral {referral}")),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn content_values(input: &ApplicationInput) -> ApiResult<serde_json::Value> {
+    serde_json::to_value(input.financing_plan.years.clone().unwrap_or_default()).map_err(ApiError::internal)
+}
+
+/// Creates a draft for the caller's organisation.
+pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: ApplicationInput) -> ApiResult<Application> {
+    let org = caller
+        .org
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
+    check_references(conn, &input).await?;
+    let years = content_values(&input)?;
+    let id: Uuid = diesel::insert_into(applications::table)
+        .values((
+            applications::organisation_id.eq(org.id),
+            applications::district_ags.eq(&org.district_ags),
+            applications::funding_line_code.eq(input.funding_line.clone().unwrap_or_default()),
+            applications::title.eq(input.title.clone().unwrap_or_default()),
+            applications::description.eq(&input.description),
+            applications::start_date.eq(input.start_date),
+            applications::end_date.eq(input.end_date),
+            applications::total_costs_cents.eq(input.financing_plan.total_costs_cents),
+            applications::own_funds_cents.eq(input.financing_plan.own_funds_cents),
+            applications::third_party_funds_cents.eq(input.financing_plan.third_party_funds_cents),
+            applications::requested_cents.eq(input.financing_plan.requested_cents),
+            applications::plan_years.eq(years),
+            applications::contact_name.eq(&input.contact.name),
+            applications::contact_email.eq(&input.contact.email),
+            applications::contact_phone.eq(&input.contact.phone),
+            applications::referral_id.eq(input.referral_id),
+        ))
+        .returning(applications::id)
+        .get_result(conn)
+        .await?;
+    record(conn, caller, id, "create", None, Status::Draft, None, vec![]).await?;
+    find(conn, caller, id, false).await
+}
+
+/// Applies a merge patch to an editable application.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    expected: Expected,
+    patch: &serde_json::Value,
+) -> ApiResult<Application> {
+    let current = find(conn, caller, id, true).await?;
+    check_version(&current, Some(expected))?;
+    if !current.status.editable() {
+        return Err(ApiError::conflict(
+            "not_editable",
+            MessageParams::detail(current.status.as_str()),
+        ));
+    }
+    let before = serde_json::to_value(current.input()).map_err(ApiError::internal)?;
+    let mut merged = before.clone();
+    crate::extract::merge_patch(&mut merged, patch);
+    let input: ApplicationInput = crate::extract::parse_value(merged.clone())?;
+    check_references(conn, &input).await?;
+    let after = serde_json::to_value(&input).map_err(ApiError::internal)?;
+    let changed = crate::extract::changed_pointers(&before, &after);
+    if changed.is_empty() {
+        return Ok(current);
+    }
+    let years = content_values(&input)?;
+    diesel::update(applications::table.find(id))
+        .set((
+            applications::funding_line_code.eq(input.funding_line.clone().unwrap_or_default()),
+            applications::title.eq(input.title.clone().unwrap_or_default()),
+            applications::description.eq(&input.description),
+            applications::start_date.eq(input.start_date),
+            applications::end_date.eq(input.end_date),
+            applications::total_costs_cents.eq(input.financing_plan.total_costs_cents),
+            applications::own_funds_cents.eq(input.financing_plan.own_funds_cents),
+            applications::third_party_funds_cents.eq(input.financing_plan.third_party_funds_cents),
+            applications::requested_cents.eq(input.financing_plan.requested_cents),
+            applications::plan_years.eq(years),
+            applications::contact_name.eq(&input.contact.name),
+            applications::contact_email.eq(&input.contact.email),
+            applications::contact_phone.eq(&input.contact.phone),
+            applications::referral_id.eq(input.referral_id),
+            applications::version.eq(current.version + 1),
+            applications::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    record(
+        conn,
+        caller,
+        id,
+        "update",
+        Some(current.status),
+        current.status,
+        None,
+        changed,
+    )
+    .await?;
+    find(conn, caller, id, false).await
+}
+
+/// What a transition carries besides the action.
+#[derive(Debug, Default)]
+pub struct TransitionInput {
+    pub reason: Option<String>,
+    pub granted_cents: Option<i64>,
+}
+
+/// Moves an application through its lifecycle: state check, rules, budget and history in the caller's transaction.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    action: Action,
+    expected: Option<Expected>,
+    input: TransitionInput,
+) -> ApiResult<Application> {
+    let rule = super::model::transition(action);
+    // Row lock first: concurrent actions on one application serialise here.
+    let current = find(conn, caller, id, true).await?;
+    check_version(&current, expected)?;
+    if !rule.from.contains(&current.status) {
+        let allowed: Vec<&str> = allowed_actions(current.status).iter().map(|a| a.as_str()).collect();
+        let mut extra = serde_json::Map::new();
+        extra.insert("currentStatus".into(), current.status.as_str().into());
+        extra.insert("allowedActions".into(), allowed.clone().into());
+        return Err(ApiError::Conflict(Box::new(ConflictInfo {
+            code: "invalid_transition",
+            params: MessageParams {
+                detail: Some(current.status.as_str().to_owned()),
+                allowed: Some(if allowed.is_empty() {
+                    "none".into()
+                } else {
+                    allowed.join(", ")
+                }),
+                ..Default::default()
+            },
+            extra: Some(extra),
+        })));
+    }
+    let now = Utc::now();
+    match action {
+        Action::Submit => {
+            let line = crate::funding_lines::load_rules(conn, &current.funding_line)
+                .await?
+                .ok_or_else(|| ApiError::internal("application refers to a missing funding line"))?;
+            let applicant = caller
+                .org
+                .as_ref()
+                .map(|o| o.kind)
+                .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
+            let errors = submission_errors(
+                &current.input(),
+                &line,
+                applicant,
+                crate::funding_lines::today_in_hessen(),
+            );
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            diesel::update(applications::table.find(id))
+                .set((
+                    applications::status.eq(rule.to.as_str()),
+                    applications::submitted_at.eq(now),
+                    applications::decision_reason.eq(None::<String>),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        Action::Approve => {
+            let granted = input
+                .granted_cents
+                .ok_or_else(|| ApiError::internal("approval without amount"))?;
+            let requested = current.financing_plan.requested_cents.unwrap_or(0);
+            if granted > requested {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "/grantedCents",
+                    "exceeds_requested",
+                    MessageParams::max(requested),
+                )]));
+            }
+            crate::funding_lines::commit_budget(conn, &current.funding_line, granted).await?;
+            diesel::update(applications::table.find(id))
+                .set((
+                    applications::status.eq(rule.to.as_str()),
+                    applications::granted_cents.eq(granted),
+                    applications::decided_at.eq(now),
+                    applications::decision_reason.eq(&input.reason),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        Action::Reject => {
+            diesel::update(applications::table.find(id))
+                .set((
+                    applications::status.eq(rule.to.as_str()),
+                    applications::decided_at.eq(now),
+                    applications::decision_reason.eq(&input.reason),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        Action::Withdraw | Action::RequestChanges | Action::StartReview => {
+            diesel::update(applications::table.find(id))
+                .set((
+                    applications::status.eq(rule.to.as_str()),
+                    applications::decision_reason.eq(if input.reason.is_some() {
+                        input.reason.clone()
+                    } else {
+                        current.decision_reason.clone()
+                    }),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    diesel::update(applications::table.find(id))
+        .set((
+            applications::version.eq(current.version + 1),
+            applications::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    record(
+        conn,
+        caller,
+        id,
+        action.as_str(),
+        Some(current.status),
+        rule.to,
+        input.reason.as_deref(),
+        vec![],
+    )
+    .await?;
+    find(conn, caller, id, false).await
+}
+
+#[derive(Queryable)]
+struct HistoryRow {
+    id: i64,
+    action: String,
+    actor_sub: String,
+    actor_role: String,
+    actor_org_id: Option<Uuid>,
+    from_status: Option<String>,
+    to_status: String,
+    reason: Option<String>,
+    changed_fields: Vec<String>,
+    occurred_at: DateTime<Utc>,
+}
+
+fn role(s: &str) -> ApiResult<Role> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(ApiError::internal)
+}
+
+pub async fn history(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<HistoryEntry>> {
+    find(conn, caller, id, false).await?;
+    let rows: Vec<HistoryRow> = application_history::table
+        .filter(application_history::application_id.eq(id))
+        .order(application_history::id.asc())
+        .select((
+            application_history::id,
+            application_history::action,
+            application_history::actor_sub,
+            application_history::actor_role,
+            application_history::actor_org_id,
+            application_history::from_status,
+            application_history::to_status,
+            application_history::reason,
+            application_history::changed_fields,
+            application_history::occurred_at,
+        ))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(HistoryEntry {
+                id: r.id,
+                action: r.action,
+                actor: Actor {
+                    sub: r.actor_sub,
+                    role: role(&r.actor_role)?,
+                    organisation_id: r.actor_org_id,
+                },
+                from_status: r
+                    .from_status
+                    .map(|s| s.parse())
+                    .transpose()
+                    .map_err(ApiError::internal)?,
+                to_status: r.to_status.parse().map_err(ApiError::internal)?,
+                reason: r.reason,
+                changed_fields: r.changed_fields,
+                occurred_at: r.occurred_at,
+            })
+        })
+        .collect()
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = application_comments)]
+struct CommentRow {
+    id: Uuid,
+    author_sub: String,
+    author_role: String,
+    author_org_id: Option<Uuid>,
+    body: String,
+    internal: bool,
+    created_at: DateTime<Utc>,
+}
+
+fn comment(r: CommentRow) -> ApiResult<Comment> {
+    Ok(Comment {
+        id: r.id,
+        author: Actor {
+            sub: r.author_sub,
+            role: role(&r.author_role)?,
+            organisation_id: r.author_org_id,
+        },
+        body: r.body,
+        internal: r.internal,
+        created_at: r.created_at,
+    })
+}
+
+/// Comments the caller may see: internal ones never reach a municipality.
+pub async fn comments(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<Comment>> {
+    find(conn, caller, id, false).await?;
+    let mut query = application_comments::table
+        .filter(application_comments::application_id.eq(id))
+        .into_boxed();
+    if caller.role == Role::Municipality {
+        query = query.filter(application_comments::internal.eq(false));
+    }
+    let rows: Vec<CommentRow> = query
+        .order(application_comments::id.asc())
+        .select(CommentRow::as_select())
+        .load(conn)
+        .await?;
+    rows.into_iter().map(comment).collect()
+}
+
+pub async fn add_comment(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    body: String,
+    internal: bool,
+) -> ApiResult<Comment> {
+    find(conn, caller, id, false).await?;
+    let row: CommentRow = diesel::insert_into(application_comments::table)
+        .values((
+            application_comments::application_id.eq(id),
+            application_comments::author_sub.eq(&caller.sub),
+            application_comments::author_role.eq(caller.role.as_str()),
+            application_comments::author_org_id.eq(caller.org.as_ref().map(|o| o.id)),
+            application_comments::body.eq(body),
+            application_comments::internal.eq(internal),
+        ))
+        .returning(CommentRow::as_returning())
+        .get_result(conn)
+        .await?;
+    comment(row)
+}
+
+// ---- lists ----
+
+/// A sort order of the list: SQL expression of the key, the cast that turns a cursor's text back into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    CreatedAt,
+    SubmittedAt,
+    RequestedCents,
+    Title,
+}
+
+impl SortField {
+    pub fn parse(s: &str) -> Option<(Self, bool)> {
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let field = match name {
+            "createdAt" => Self::CreatedAt,
+            "submittedAt" => Self::SubmittedAt,
+            "requestedCents" => Self::RequestedCents,
+            "title" => Self::Title,
+            _ => return None,
+        };
+        Some((field, descending))
+    }
+
+    fn expr(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "applications.created_at",
+            Self::SubmittedAt => "coalesce(applications.submitted_at, '-infinity'::timestamptz)",
+            Self::RequestedCents => "coalesce(applications.requested_cents, -1)",
+            Self::Title => "applications.title",
+        }
+    }
+
+    fn cast(self) -> &'static str {
+        match self {
+            Self::CreatedAt | Self::SubmittedAt => "timestamptz",
+            Self::RequestedCents => "bigint",
+            Self::Title => "text",
+        }
+    }
+}
+
+/// The filters of a list or export, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub statuses: Vec<Status>,
+    pub funding_line: Option<String>,
+    pub district: Option<String>,
+    pub organisation: Option<Uuid>,
+    pub q: Option<String>,
+    pub submitted_from: Option<DateTime<Utc>>,
+    pub submitted_to: Option<DateTime<Utc>>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+fn filtered(caller: &Caller, f: &Filter) -> ApiResult<Boxed> {
+    let mut query = visible(caller)?;
+    if !f.statuses.is_empty() {
+        query = query.filter(applications::status.eq_any(f.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+    }
+    if let Some(line) = &f.funding_line {
+        query = query.filter(applications::funding_line_code.eq(line.clone()));
+    }
+    if let Some(d) = &f.district {
+        query = query.filter(applications::district_ags.eq(d.clone()));
+    }
+    if let Some(o) = f.organisation {
+        query = query.filter(applications::organisation_id.eq(o));
+    }
+    if let Some(q) = &f.q {
+        query = query.filter(
+            sql::<Bool>("applications.search @@ websearch_to_tsquery('german', ")
+                .bind::<Text, _>(q.clone())
+                .sql(")"),
+        );
+    }
+    if let Some(from) = f.submitted_from {
+        query = query.filter(applications::submitted_at.ge(from));
+    }
+    if let Some(to) = f.submitted_to {
+        query = query.filter(applications::submitted_at.lt(to));
+    }
+    if let Some(since) = f.updated_since {
+        query = query.filter(applications::updated_at.ge(since));
+    }
+    Ok(query)
+}
+
+/// Keyset position: the sort key as PostgreSQL prints it, and the id.
+pub type Key = (String, Uuid);
+
+/// One page (`limit + 1` rows, to tell whether more follow) after `after`, in the given order.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    f: &Filter,
+    sort: SortField,
+    descending: bool,
+    after: Option<&Key>,
+    limit: i64,
+) -> ApiResult<Vec<(Application, Key)>> {
+    let expr = sort.expr();
+    let (op, dir) = if descending { ("<", "DESC") } else { (">", "ASC") };
+    let mut query = filtered(caller, f)?;
+    if let Some((value, id)) = after {
+        query = query.filter(
+            sql::<Bool>(&format!("({expr}, applications.id) {op} (("))
+                .bind::<Text, _>(value.clone())
+                .sql(&format!(")::{}, ", sort.cast()))
+                .bind::<diesel::sql_types::Uuid, _>(*id)
+                .sql(")"),
+        );
+    }
+    let rows: Vec<(AppRow, (Option<String>, String), String)> = query
+        .order(sql::<Text>(&format!("{expr} {dir}, applications.id {dir}")))
+        .limit(limit)
+        .select((AppRow::as_select(), ORG_COLS, sql::<Text>(&format!("({expr})::text"))))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|(row, org, key)| {
+            let id = row.id;
+            Ok((to_api((row, org))?, (key, id)))
+        })
+        .collect()
+}
+
+pub async fn count(conn: &mut AsyncPgConnection, caller: &Caller, f: &Filter) -> ApiResult<i64> {
+    Ok(filtered(caller, f)?.count().get_result(conn).await?)
+}
