@@ -219,6 +219,28 @@ pub async fn migrate(db: DbArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// `versorgung seed --demo`.
+pub async fn seed(args: crate::config::SeedArgs) -> Result<(), String> {
+    if !args.demo {
+        return Err("nothing to seed: pass --demo for the demo data set".into());
+    }
+    let (url, local_pg) = database(&args.db).await?;
+    crate::db::run_migrations(&url).await?;
+    let pool = crate::db::build_pool(&url, &pool_settings(&args.db))?;
+    let mut conn = crate::db::conn(&pool).await.map_err(|e| e.to_string())?;
+    let added = crate::seed::demo(&mut conn)
+        .await
+        .map_err(|e| format!("seeding failed: {e}"))?;
+    drop(conn);
+    if added == 0 {
+        println!("demo data is present already; nothing added");
+    } else {
+        println!("added the demo data: {added} applications in every state, with Gemeinden and Träger");
+    }
+    drop(local_pg);
+    Ok(())
+}
+
 /// `versorgung token`.
 pub fn token(args: TokenArgs) -> Result<String, String> {
     if args.auth.jwt_algorithm != JwtAlgorithm::Hs256 {

@@ -32,6 +32,17 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the OpenAPI document (the same one the service serves at /api-docs/openapi.json).
     Openapi,
+    /// Add data to the database. With --demo: Gemeinden, Träger and a dozen applications in every state.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Add the demo data set (safe to run twice: the second run adds nothing).
+    #[arg(long)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Clone, Args)]

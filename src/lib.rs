@@ -19,4 +19,5 @@ pub mod middleware;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;
+pub mod seed;
 pub mod types;

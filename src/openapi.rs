@@ -61,7 +61,7 @@ problem_responses! {
         (name = "Districts", description = "Hessen's 26 Kreise and kreisfreie Städte (reference data)."),
         (name = "Organisations", description = "Applicants: districts, Gemeinden and Träger."),
         (name = "Funding lines", description = "Förderlinien of the guideline, with their rules and budgets."),
-        (name = "Applications", description = "Förderanträge from draft to decision; the lifecycle is in docs/applications.md."),
+        (name = "Applications", description = "Förderanträge from draft to decision."),
         (name = "Operations", description = "Health checks for orchestrators."),
     ),
     modifiers(&Finish),
@@ -91,6 +91,17 @@ impl Modify for Finish {
         );
         for (name, response) in problem_response_components() {
             components.responses.insert(name, response);
+        }
+        // The application lifecycle, generated from the transition table.
+        if let Some(tag) = doc
+            .tags
+            .as_mut()
+            .and_then(|tags| tags.iter_mut().find(|t| t.name == "Applications"))
+        {
+            tag.description = Some(format!(
+                "Förderanträge from draft to decision. Lifecycle (`POST /applications/{{id}}/{{action}}`):\n\n{}",
+                crate::applications::model::transitions_markdown()
+            ));
         }
     }
 }

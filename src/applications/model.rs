@@ -125,6 +125,24 @@ pub fn transition(action: Action) -> &'static Transition {
         .unwrap_or(&TRANSITIONS[0])
 }
 
+/// The lifecycle as a Markdown table, for the OpenAPI document and docs/applications.md (generated from
+/// [`TRANSITIONS`], so the documentation cannot drift from the code).
+pub fn transitions_markdown() -> String {
+    let mut out = String::from("| action | from | to | who | reason |\n|---|---|---|---|---|\n");
+    for t in TRANSITIONS {
+        let from: Vec<String> = t.from.iter().map(|s| format!("`{s}`")).collect();
+        out.push_str(&format!(
+            "| `{}` | {} | `{}` | `{}` | {} |\n",
+            t.action,
+            from.join(", "),
+            t.to,
+            t.role.as_str(),
+            if t.reason_required { "required" } else { "—" }
+        ));
+    }
+    out
+}
+
 /// The actions possible in a state (for any role).
 pub fn allowed_actions(status: Status) -> Vec<Action> {
     TRANSITIONS

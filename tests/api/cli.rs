@@ -158,3 +158,76 @@ async fn serve_with_no_configuration() {
         .mode();
     assert_eq!(mode & 0o077, 0);
 }
+
+#[actix_web::test]
+async fn seed_demo_adds_applications_in_every_state_once() {
+    let app = TestApp::spawn().await;
+    for expected in ["added the demo data: 12 applications", "nothing added"] {
+        let out = clean_command()
+            .args(["seed", "--demo"])
+            .env("DATABASE_URL", &app.db.url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(expected));
+    }
+    let all: serde_json::Value = app
+        .get("/api/v1/applications?limit=200&includeTotal=true", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["total"], 12);
+    let mut states: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    states.sort();
+    states.dedup();
+    assert_eq!(
+        states,
+        vec![
+            "approved",
+            "changes_requested",
+            "draft",
+            "in_review",
+            "rejected",
+            "submitted",
+            "withdrawn"
+        ]
+    );
+    // Approvals committed their grants; the history is real.
+    let gk: serde_json::Value = app
+        .get("/api/v1/funding-lines/GK", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gk["committedCents"], 22_500_000);
+    let approved = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["status"] == "approved")
+        .unwrap();
+    let history: serde_json::Value = app
+        .get(
+            &format!("/api/v1/applications/{}/history", approved["id"].as_str().unwrap()),
+            Some(&ministry()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history.as_array().unwrap().last().unwrap()["action"], "approve");
+    // The Werra-Meißner-Kreis user of the printed development token sees its own application.
+    let own: serde_json::Value = app
+        .get("/api/v1/applications?includeTotal=true", Some(&municipality()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["total"], 1);
+}

@@ -76,3 +76,10 @@ async fn swagger_ui_is_served() {
         .unwrap();
     assert!(init.contains("/api-docs/openapi.json"));
 }
+
+#[test]
+fn the_documented_lifecycle_is_the_one_in_the_code() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/applications.md")).unwrap();
+    let table = versorgung::applications::model::transitions_markdown();
+    assert!(doc.contains(&table), "docs/applications.md must contain:\n{table}");
+}
