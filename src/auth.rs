@@ -310,28 +310,8 @@ impl Verifier {
             return Ok(Some(hit));
         }
         let mut conn = crate::db::conn(&state.pool).await?;
-        let query = organisations::table
-            .select((
-                organisations::id,
-                organisations::ags,
-                organisations::kind,
-                organisations::district_ags,
-            ))
-            .into_boxed();
-        let query = if let Ok(id) = Uuid::parse_str(org) {
-            query.filter(organisations::id.eq(id))
-        } else {
-            query.filter(organisations::ags.eq(org))
-        };
-        let row: Option<(Uuid, Option<String>, String, String)> = query.first(&mut conn).await.optional()?;
-        let Some((id, ags, kind, district_ags)) = row else {
+        let Some(scope) = org_scope(&mut conn, org).await? else {
             return Ok(None);
-        };
-        let scope = OrgScope {
-            id,
-            ags,
-            kind: kind.parse().map_err(ApiError::internal)?,
-            district_ags,
         };
         if let Ok(mut map) = self.orgs.write() {
             if map.len() >= ORG_CACHE_MAX {
@@ -366,6 +346,32 @@ impl Verifier {
             org,
         })
     }
+}
+
+/// The organisation named by an AGS or an id, as a caller's scope.
+pub async fn org_scope(conn: &mut diesel_async::AsyncPgConnection, key: &str) -> ApiResult<Option<OrgScope>> {
+    let query = organisations::table
+        .select((
+            organisations::id,
+            organisations::ags,
+            organisations::kind,
+            organisations::district_ags,
+        ))
+        .into_boxed();
+    let query = match Uuid::parse_str(key) {
+        Ok(id) => query.filter(organisations::id.eq(id)),
+        Err(_) => query.filter(organisations::ags.eq(key.to_owned())),
+    };
+    let row: Option<(Uuid, Option<String>, String, String)> = query.first(conn).await.optional()?;
+    row.map(|(id, ags, kind, district_ags)| {
+        Ok(OrgScope {
+            id,
+            ags,
+            kind: kind.parse().map_err(ApiError::internal)?,
+            district_ags,
+        })
+    })
+    .transpose()
 }
 
 fn bearer_token(authorization: Option<&str>) -> ApiResult<&str> {

@@ -185,27 +185,21 @@ const APPLICATIONS: &[Demo] = &[
     },
 ];
 
+/// The applicant's scope: by AGS, or (Träger have none) by name.
 async fn org_scope(conn: &mut AsyncPgConnection, applicant: &str) -> ApiResult<OrgScope> {
-    let query = organisations::table
-        .select((
-            organisations::id,
-            organisations::ags,
-            organisations::kind,
-            organisations::district_ags,
-        ))
-        .into_boxed();
-    let query = if applicant.bytes().all(|b| b.is_ascii_digit()) {
-        query.filter(organisations::ags.eq(applicant))
+    let key = if applicant.bytes().all(|b| b.is_ascii_digit()) {
+        applicant.to_owned()
     } else {
-        query.filter(organisations::name.eq(applicant))
+        let id: Uuid = organisations::table
+            .filter(organisations::name.eq(applicant))
+            .select(organisations::id)
+            .first(conn)
+            .await?;
+        id.to_string()
     };
-    let (id, ags, kind, district_ags): (Uuid, Option<String>, String, String) = query.first(conn).await?;
-    Ok(OrgScope {
-        id,
-        ags,
-        kind: kind.parse().map_err(ApiError::internal)?,
-        district_ags,
-    })
+    crate::auth::org_scope(conn, &key)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("demo organisation {applicant} missing")))
 }
 
 fn staff(role: Role, sub: &str) -> Caller {

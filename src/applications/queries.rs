@@ -191,8 +191,44 @@ async fn check_references(conn: &mut AsyncPgConnection, input: &ApplicationInput
     }
 }
 
-fn content_values(input: &ApplicationInput) -> ApiResult<serde_json::Value> {
-    serde_json::to_value(input.financing_plan.years.clone().unwrap_or_default()).map_err(ApiError::internal)
+/// The applicant-editable columns, written the same way by create and by patch.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = applications, treat_none_as_null = true)]
+struct Content<'a> {
+    funding_line_code: &'a str,
+    title: &'a str,
+    description: &'a str,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    total_costs_cents: Option<i64>,
+    own_funds_cents: Option<i64>,
+    third_party_funds_cents: Option<i64>,
+    requested_cents: Option<i64>,
+    plan_years: serde_json::Value,
+    contact_name: Option<&'a str>,
+    contact_email: Option<&'a str>,
+    contact_phone: Option<&'a str>,
+    referral_id: Option<Uuid>,
+}
+
+fn content(input: &ApplicationInput) -> ApiResult<Content<'_>> {
+    let plan = &input.financing_plan;
+    Ok(Content {
+        funding_line_code: input.funding_line.as_deref().unwrap_or_default(),
+        title: input.title.as_deref().unwrap_or_default(),
+        description: &input.description,
+        start_date: input.start_date,
+        end_date: input.end_date,
+        total_costs_cents: plan.total_costs_cents,
+        own_funds_cents: plan.own_funds_cents,
+        third_party_funds_cents: plan.third_party_funds_cents,
+        requested_cents: plan.requested_cents,
+        plan_years: serde_json::to_value(plan.years.clone().unwrap_or_default()).map_err(ApiError::internal)?,
+        contact_name: input.contact.name.as_deref(),
+        contact_email: input.contact.email.as_deref(),
+        contact_phone: input.contact.phone.as_deref(),
+        referral_id: input.referral_id,
+    })
 }
 
 /// Creates a draft for the caller's organisation.
@@ -202,25 +238,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Applic
         .as_ref()
         .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
     check_references(conn, &input).await?;
-    let years = content_values(&input)?;
     let id: Uuid = diesel::insert_into(applications::table)
         .values((
+            content(&input)?,
             applications::organisation_id.eq(org.id),
             applications::district_ags.eq(&org.district_ags),
-            applications::funding_line_code.eq(input.funding_line.clone().unwrap_or_default()),
-            applications::title.eq(input.title.clone().unwrap_or_default()),
-            applications::description.eq(&input.description),
-            applications::start_date.eq(input.start_date),
-            applications::end_date.eq(input.end_date),
-            applications::total_costs_cents.eq(input.financing_plan.total_costs_cents),
-            applications::own_funds_cents.eq(input.financing_plan.own_funds_cents),
-            applications::third_party_funds_cents.eq(input.financing_plan.third_party_funds_cents),
-            applications::requested_cents.eq(input.financing_plan.requested_cents),
-            applications::plan_years.eq(years),
-            applications::contact_name.eq(&input.contact.name),
-            applications::contact_email.eq(&input.contact.email),
-            applications::contact_phone.eq(&input.contact.phone),
-            applications::referral_id.eq(input.referral_id),
         ))
         .returning(applications::id)
         .get_result(conn)
@@ -255,23 +277,9 @@ pub async fn update(
     if changed.is_empty() {
         return Ok(current);
     }
-    let years = content_values(&input)?;
     diesel::update(applications::table.find(id))
         .set((
-            applications::funding_line_code.eq(input.funding_line.clone().unwrap_or_default()),
-            applications::title.eq(input.title.clone().unwrap_or_default()),
-            applications::description.eq(&input.description),
-            applications::start_date.eq(input.start_date),
-            applications::end_date.eq(input.end_date),
-            applications::total_costs_cents.eq(input.financing_plan.total_costs_cents),
-            applications::own_funds_cents.eq(input.financing_plan.own_funds_cents),
-            applications::third_party_funds_cents.eq(input.financing_plan.third_party_funds_cents),
-            applications::requested_cents.eq(input.financing_plan.requested_cents),
-            applications::plan_years.eq(years),
-            applications::contact_name.eq(&input.contact.name),
-            applications::contact_email.eq(&input.contact.email),
-            applications::contact_phone.eq(&input.contact.phone),
-            applications::referral_id.eq(input.referral_id),
+            content(&input)?,
             applications::version.eq(current.version + 1),
             applications::updated_at.eq(diesel::dsl::now),
         ))
