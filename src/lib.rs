@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod funding_lines;
 pub mod health;
+pub mod history;
 pub mod i18n;
 pub mod idempotency;
 pub mod middleware;

@@ -10,6 +10,7 @@ use validator::Validate;
 use crate::auth::Role;
 use crate::error::{FieldError, MessageParams};
 use crate::funding_lines::LineRules;
+pub use crate::history::{Actor, HistoryEntry};
 use crate::organisations::OrgKind;
 use crate::text_enum;
 use crate::types::Checked;
@@ -504,35 +505,6 @@ impl Application {
             referral_id: self.referral_id,
         }
     }
-}
-
-/// Who did something.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Actor {
-    pub sub: String,
-    pub role: Role,
-    pub organisation_id: Option<Uuid>,
-}
-
-/// One entry of an application's history: a change or a transition.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(example = json!({"id": 3, "action": "request-changes",
-    "actor": {"sub": "pruefer-1", "role": "ministry", "organisationId": null},
-    "fromStatus": "in_review", "toStatus": "changes_requested", "reason": "Bitte den Finanzierungsplan nach Jahren aufschlüsseln.",
-    "changedFields": [], "occurredAt": "2026-11-21T10:00:00Z"}))]
-pub struct HistoryEntry {
-    pub id: i64,
-    /// `create`, `update`, or a lifecycle action.
-    pub action: String,
-    pub actor: Actor,
-    pub from_status: Option<Status>,
-    pub to_status: Status,
-    pub reason: Option<String>,
-    /// JSON pointers of the fields a change touched.
-    pub changed_fields: Vec<String>,
-    pub occurred_at: DateTime<Utc>,
 }
 
 /// A comment on an application.

@@ -10,10 +10,14 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::*;
+
+/// The resource kind of applications in the shared history.
+pub const KIND: &str = "application";
 use crate::auth::{Caller, Role};
-use crate::db::schema::{application_comments, application_history, applications, organisations};
+use crate::db::schema::{application_comments, applications, organisations};
 use crate::error::{ApiError, ApiResult, ConflictInfo, FieldError, MessageParams};
 use crate::extract::Expected;
+use crate::history;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = applications)]
@@ -136,7 +140,7 @@ fn check_version(app: &Application, expected: Option<Expected>) -> ApiResult<()>
     }
 }
 
-/// Appends a history entry (in the caller's transaction).
+/// Appends a history entry for an application (in the caller's transaction).
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
     conn: &mut AsyncPgConnection,
@@ -148,21 +152,14 @@ pub async fn record(
     reason: Option<&str>,
     changed: Vec<String>,
 ) -> ApiResult<()> {
-    diesel::insert_into(application_history::table)
-        .values((
-            application_history::application_id.eq(application),
-            application_history::action.eq(action),
-            application_history::actor_sub.eq(&caller.sub),
-            application_history::actor_role.eq(caller.role.as_str()),
-            application_history::actor_org_id.eq(caller.org.as_ref().map(|o| o.id)),
-            application_history::from_status.eq(from.map(Status::as_str)),
-            application_history::to_status.eq(to.as_str()),
-            application_history::reason.eq(reason),
-            application_history::changed_fields.eq(changed),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
+    let step = history::Step {
+        action,
+        from: from.map(Status::as_str),
+        to: Some(to.as_str()),
+        reason,
+        changed,
+    };
+    history::record(conn, caller, KIND, application, step).await
 }
 
 /// Refuses a funding line code that does not exist, and a referral (none exist yet: issue 4 adds them).
@@ -435,65 +432,9 @@ pub async fn transition(
     find(conn, caller, id, false).await
 }
 
-#[derive(Queryable)]
-struct HistoryRow {
-    id: i64,
-    action: String,
-    actor_sub: String,
-    actor_role: String,
-    actor_org_id: Option<Uuid>,
-    from_status: Option<String>,
-    to_status: String,
-    reason: Option<String>,
-    changed_fields: Vec<String>,
-    occurred_at: DateTime<Utc>,
-}
-
-fn role(s: &str) -> ApiResult<Role> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(ApiError::internal)
-}
-
 pub async fn history(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<HistoryEntry>> {
     find(conn, caller, id, false).await?;
-    let rows: Vec<HistoryRow> = application_history::table
-        .filter(application_history::application_id.eq(id))
-        .order(application_history::id.asc())
-        .select((
-            application_history::id,
-            application_history::action,
-            application_history::actor_sub,
-            application_history::actor_role,
-            application_history::actor_org_id,
-            application_history::from_status,
-            application_history::to_status,
-            application_history::reason,
-            application_history::changed_fields,
-            application_history::occurred_at,
-        ))
-        .load(conn)
-        .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(HistoryEntry {
-                id: r.id,
-                action: r.action,
-                actor: Actor {
-                    sub: r.actor_sub,
-                    role: role(&r.actor_role)?,
-                    organisation_id: r.actor_org_id,
-                },
-                from_status: r
-                    .from_status
-                    .map(|s| s.parse())
-                    .transpose()
-                    .map_err(ApiError::internal)?,
-                to_status: r.to_status.parse().map_err(ApiError::internal)?,
-                reason: r.reason,
-                changed_fields: r.changed_fields,
-                occurred_at: r.occurred_at,
-            })
-        })
-        .collect()
+    history::list(conn, KIND, id).await
 }
 
 #[derive(Queryable, Selectable)]
@@ -511,11 +452,7 @@ struct CommentRow {
 fn comment(r: CommentRow) -> ApiResult<Comment> {
     Ok(Comment {
         id: r.id,
-        author: Actor {
-            sub: r.author_sub,
-            role: role(&r.author_role)?,
-            organisation_id: r.author_org_id,
-        },
+        author: Actor::parse(r.author_sub, &r.author_role, r.author_org_id)?,
         body: r.body,
         internal: r.internal,
         created_at: r.created_at,

@@ -80,15 +80,16 @@ diesel::table! {
 }
 
 diesel::table! {
-    application_history (id) {
+    history (id) {
         id -> Int8,
-        application_id -> Uuid,
+        resource_kind -> Text,
+        resource_id -> Uuid,
         action -> Text,
         actor_sub -> Text,
         actor_role -> Text,
         actor_org_id -> Nullable<Uuid>,
         from_status -> Nullable<Text>,
-        to_status -> Text,
+        to_status -> Nullable<Text>,
         reason -> Nullable<Text>,
         changed_fields -> Array<Text>,
         occurred_at -> Timestamptz,
@@ -125,6 +126,111 @@ diesel::table! {
 
 diesel::joinable!(applications -> organisations (organisation_id));
 diesel::joinable!(applications -> funding_lines (funding_line_code));
-diesel::joinable!(application_history -> applications (application_id));
 diesel::joinable!(application_comments -> applications (application_id));
 diesel::allow_tables_to_appear_in_same_query!(applications, organisations);
+
+diesel::table! {
+    coordinators (id) {
+        id -> Uuid,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        district_ags -> Text,
+        employer_id -> Uuid,
+        fte_bp -> Int4,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+        status -> Text,
+        funding_application_id -> Nullable<Uuid>,
+        erased_at -> Nullable<Timestamptz>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    committees (id) {
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        owning_body -> Text,
+        topics -> Array<Text>,
+        coverage -> Text,
+        coverage_versorgungsgebiet -> Nullable<Text>,
+        coverage_districts -> Array<Text>,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    committee_members (id) {
+        id -> Uuid,
+        committee_id -> Uuid,
+        coordinator_id -> Nullable<Uuid>,
+        external_name -> Nullable<Text>,
+        external_organisation -> Nullable<Text>,
+        external_email -> Nullable<Text>,
+        role -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    committee_meetings (id) {
+        id -> Uuid,
+        committee_id -> Uuid,
+        date -> Date,
+        title -> Text,
+        place -> Nullable<Text>,
+        link -> Nullable<Text>,
+        agenda -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Uuid,
+        direction -> Text,
+        origin_organisation_id -> Nullable<Uuid>,
+        origin_district_ags -> Nullable<Text>,
+        origin_committee_id -> Nullable<Uuid>,
+        subject -> Text,
+        description -> Text,
+        topics -> Array<Text>,
+        due_date -> Nullable<Date>,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    referral_targets (id) {
+        id -> Uuid,
+        referral_id -> Uuid,
+        committee_id -> Nullable<Uuid>,
+        district_ags -> Nullable<Text>,
+        state -> Text,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamptz>,
+        answered_by -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(coordinators -> organisations (employer_id));
+diesel::joinable!(committee_members -> committees (committee_id));
+diesel::joinable!(committee_members -> coordinators (coordinator_id));
+diesel::joinable!(committee_meetings -> committees (committee_id));
+diesel::joinable!(referral_targets -> referrals (referral_id));
+diesel::allow_tables_to_appear_in_same_query!(coordinators, organisations);
+diesel::allow_tables_to_appear_in_same_query!(committee_members, coordinators);
+diesel::allow_tables_to_appear_in_same_query!(referrals, referral_targets);
