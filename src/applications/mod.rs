@@ -7,7 +7,7 @@
 pub mod model;
 pub mod queries;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -638,13 +638,6 @@ impl ListApplications {
     }
 }
 
-fn wants_csv(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
-}
-
 /// List applications
 ///
 /// The applications the caller may see, filtered and sorted, one keyset page at a time (nothing is lost or repeated
@@ -674,8 +667,25 @@ async fn list(
     Query(q): Query<ListApplications>,
 ) -> ApiResult<HttpResponse> {
     let (filter, sort, descending, sort_name) = q.filter()?;
-    if wants_csv(&req) {
-        return Ok(csv::export(state.pool.clone(), caller, filter, sort, descending));
+    if crate::csv::wanted(&req) {
+        let pool = state.pool.clone();
+        let fetch = move |after: Option<Key>| {
+            let (pool, caller, filter) = (pool.clone(), caller.clone(), filter.clone());
+            async move {
+                let mut conn = crate::db::conn(&pool).await?;
+                queries::page(
+                    &mut conn,
+                    &caller,
+                    &filter,
+                    sort,
+                    descending,
+                    after.as_ref(),
+                    crate::csv::BATCH,
+                )
+                .await
+            }
+        };
+        return Ok(crate::csv::stream("applications.csv", CSV_HEADER, fetch, csv_row));
     }
     let page = PageRequest::<Key>::parse(q.limit, q.cursor.as_deref(), q.include_total, &sort_name)?;
     let mut conn = crate::db::conn(&state.pool).await?;
@@ -698,144 +708,31 @@ async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-mod csv {
-    //! CSV export, streamed in keyset batches so that memory stays flat however many rows match.
-
-    use super::*;
-    use crate::db::DbPool;
-    use actix_web::web::Bytes;
-
-    const BATCH: i64 = 500;
-    const HEADER: &str = "id,organisationId,organisationName,organisationAgs,district,fundingLine,status,title,\
+const CSV_HEADER: &str = "id,organisationId,organisationName,organisationAgs,district,fundingLine,status,title,\
                           startDate,endDate,totalCostsCents,ownFundsCents,thirdPartyFundsCents,requestedCents,\
                           grantedCents,createdAt,updatedAt,submittedAt,decidedAt\n";
 
-    /// RFC 4180 quoting; cells that a spreadsheet would run as a formula are prefixed with `'`.
-    pub fn cell(value: &str) -> String {
-        let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{value}")
-        } else {
-            value.to_owned()
-        };
-        if value.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", value.replace('"', "\"\""))
-        } else {
-            value
-        }
-    }
-
-    fn opt<T: ToString>(v: &Option<T>) -> String {
-        v.as_ref().map(|x| x.to_string()).unwrap_or_default()
-    }
-
-    pub fn row(a: &Application) -> String {
-        let cells = [
-            a.id.to_string(),
-            a.organisation.id.to_string(),
-            cell(&a.organisation.name),
-            opt(&a.organisation.ags),
-            a.district.clone(),
-            cell(&a.funding_line),
-            a.status.as_str().to_owned(),
-            cell(&a.title),
-            opt(&a.start_date),
-            opt(&a.end_date),
-            opt(&a.financing_plan.total_costs_cents),
-            opt(&a.financing_plan.own_funds_cents),
-            opt(&a.financing_plan.third_party_funds_cents),
-            opt(&a.financing_plan.requested_cents),
-            opt(&a.granted_cents),
-            a.created_at.to_rfc3339(),
-            a.updated_at.to_rfc3339(),
-            a.submitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            a.decided_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        ];
-        let mut line = cells.join(",");
-        line.push('\n');
-        line
-    }
-
-    struct Cursor {
-        pool: DbPool,
-        caller: Caller,
-        filter: Filter,
-        sort: SortField,
-        descending: bool,
-        after: Option<Key>,
-        header: bool,
-        done: bool,
-    }
-
-    pub fn export(pool: DbPool, caller: Caller, filter: Filter, sort: SortField, descending: bool) -> HttpResponse {
-        let start = Cursor {
-            pool,
-            caller,
-            filter,
-            sort,
-            descending,
-            after: None,
-            header: false,
-            done: false,
-        };
-        let stream = futures_util::stream::unfold(start, |mut c| async move {
-            if c.done {
-                return None;
-            }
-            if !c.header {
-                c.header = true;
-                return Some((Ok::<_, ApiError>(Bytes::from_static(HEADER.as_bytes())), c));
-            }
-            let batch = async {
-                let mut conn = crate::db::conn(&c.pool).await?;
-                queries::page(
-                    &mut conn,
-                    &c.caller,
-                    &c.filter,
-                    c.sort,
-                    c.descending,
-                    c.after.as_ref(),
-                    BATCH,
-                )
-                .await
-            }
-            .await;
-            match batch {
-                Ok(rows) => {
-                    c.done = (rows.len() as i64) < BATCH;
-                    c.after = rows.last().map(|(_, k)| k.clone());
-                    let mut chunk = String::new();
-                    for (app, _) in &rows {
-                        chunk.push_str(&row(app));
-                    }
-                    Some((Ok(Bytes::from(chunk)), c))
-                }
-                Err(e) => {
-                    // Headers are sent already; the truncated body and the log line are all that can be done.
-                    log::error!("CSV export failed: {e}");
-                    c.done = true;
-                    Some((Err(e), c))
-                }
-            }
-        });
-        HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"applications.csv\""))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .streaming(stream)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::cell;
-
-        #[test]
-        fn escaping() {
-            assert_eq!(cell("plain"), "plain");
-            assert_eq!(cell("a,b"), "\"a,b\"");
-            assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-            assert_eq!(cell("line\nbreak"), "\"line\nbreak\"");
-            assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
-            assert_eq!(cell("-1,5"), "\"'-1,5\"");
-        }
-    }
+fn csv_row(a: &Application) -> String {
+    use crate::csv::{cell, line, opt};
+    line(&[
+        a.id.to_string(),
+        a.organisation.id.to_string(),
+        cell(&a.organisation.name),
+        opt(&a.organisation.ags),
+        a.district.clone(),
+        cell(&a.funding_line),
+        a.status.as_str().to_owned(),
+        cell(&a.title),
+        opt(&a.start_date),
+        opt(&a.end_date),
+        opt(&a.financing_plan.total_costs_cents),
+        opt(&a.financing_plan.own_funds_cents),
+        opt(&a.financing_plan.third_party_funds_cents),
+        opt(&a.financing_plan.requested_cents),
+        opt(&a.granted_cents),
+        a.created_at.to_rfc3339(),
+        a.updated_at.to_rfc3339(),
+        opt(&a.submitted_at.map(|t| t.to_rfc3339())),
+        opt(&a.decided_at.map(|t| t.to_rfc3339())),
+    ])
 }
