@@ -186,6 +186,8 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("not_editable", Lang::De) => {
             format!("Der Antrag kann nur als draft oder changes_requested geändert werden; er ist {detail}.")
         }
+        ("erased", Lang::En) => "This record was erased; it cannot be changed.".into(),
+        ("erased", Lang::De) => "Dieser Datensatz wurde gelöscht (anonymisiert) und kann nicht geändert werden.".into(),
         ("concurrent_update", Lang::En) => "A concurrent change interfered; retry the request.".into(),
         ("concurrent_update", Lang::De) => {
             "Eine gleichzeitige Änderung kam dazwischen; wiederholen Sie die Anfrage.".into()
@@ -284,6 +286,12 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("exceeds_requested", Lang::De) => format!("darf die beantragte Zuwendung von {max} Cent nicht überschreiten"),
         ("idempotency_key_reused", Lang::En) => "was already used with a different request body".into(),
         ("idempotency_key_reused", Lang::De) => "wurde bereits mit einem anderen Request-Body verwendet".into(),
+        ("invalid_funding_application", Lang::En) => {
+            format!("must be an approved GK application of district {detail}")
+        }
+        ("invalid_funding_application", Lang::De) => {
+            format!("muss ein bewilligter GK-Antrag des Kreises {detail} sein")
+        }
         ("empty", Lang::En) => "must not be empty".into(),
         ("empty", Lang::De) => "darf nicht leer sein".into(),
         ("duplicate", Lang::En) => "must not contain duplicates".into(),

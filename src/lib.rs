@@ -7,6 +7,7 @@ pub mod app;
 pub mod applications;
 pub mod auth;
 pub mod config;
+pub mod coordinators;
 pub mod csv;
 pub mod db;
 pub mod districts;

@@ -201,11 +201,7 @@ fn filtered(q: &ListOrganisations) -> organisations::BoxedQuery<'static, diesel:
         query = query.filter(organisations::kind.eq(k.as_str()));
     }
     if let Some(text) = &q.q {
-        let pattern = format!(
-            "%{}%",
-            text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-        );
-        query = query.filter(organisations::name.ilike(pattern));
+        query = query.filter(organisations::name.ilike(crate::types::like_pattern(text)));
     }
     query
 }

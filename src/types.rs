@@ -67,3 +67,11 @@ pub fn is_district_ags(s: &str) -> bool {
 pub fn is_gemeinde_ags(s: &str) -> bool {
     s.len() == 8 && s.starts_with("06") && s.bytes().all(|b| b.is_ascii_digit())
 }
+
+/// A LIKE pattern matching `text` anywhere, with LIKE's wildcards in `text` taken literally.
+pub fn like_pattern(text: &str) -> String {
+    format!(
+        "%{}%",
+        text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    )
+}
