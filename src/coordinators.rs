@@ -178,7 +178,7 @@ fn sees_contact(caller: &Caller, district: &str) -> bool {
 }
 
 fn to_api(caller: &Caller, (r, employer_name): (Row, String)) -> ApiResult<Coordinator> {
-    let contact = sees_contact(caller, &r.district_ags).then(|| CoordinatorContact {
+    let contact = sees_contact(caller, &r.district_ags).then_some(CoordinatorContact {
         email: r.email,
         phone: r.phone,
     });
