@@ -347,6 +347,8 @@ impl From<DieselError> for ApiError {
             DieselError::NotFound => Self::NotFound,
             DieselError::DatabaseError(kind, info) => match kind {
                 DatabaseErrorKind::UniqueViolation => Self::conflict("already_exists", MessageParams::default()),
+                // Only deletes can violate a foreign key here: writes check their references first.
+                DatabaseErrorKind::ForeignKeyViolation => Self::conflict("in_use", MessageParams::default()),
                 DatabaseErrorKind::CheckViolation => match info.constraint_name() {
                     Some("funding_lines_committed_within_budget") => {
                         Self::conflict("budget_below_committed", MessageParams::default())

@@ -186,6 +186,8 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("not_editable", Lang::De) => {
             format!("Der Antrag kann nur als draft oder changes_requested geändert werden; er ist {detail}.")
         }
+        ("in_use", Lang::En) => "Other records still refer to this resource.".into(),
+        ("in_use", Lang::De) => "Andere Datensätze verweisen noch auf diese Ressource.".into(),
         ("erased", Lang::En) => "This record was erased; it cannot be changed.".into(),
         ("erased", Lang::De) => "Dieser Datensatz wurde gelöscht (anonymisiert) und kann nicht geändert werden.".into(),
         ("concurrent_update", Lang::En) => "A concurrent change interfered; retry the request.".into(),

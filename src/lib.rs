@@ -6,6 +6,7 @@
 pub mod app;
 pub mod applications;
 pub mod auth;
+pub mod committees;
 pub mod config;
 pub mod coordinators;
 pub mod csv;

@@ -6,6 +6,7 @@ mod helpers;
 mod applications;
 mod auth;
 mod cli;
+mod committees;
 mod coordinators;
 mod districts;
 mod errors;
