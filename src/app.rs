@@ -17,7 +17,9 @@ use crate::db::local_pg::{LocalPgOptions, LocalPostgres};
 use crate::db::{DbPool, PoolSettings};
 use crate::error::ApiError;
 use crate::middleware::{self, RouteTable};
-use crate::{applications, committees, coordinators, districts, funding_lines, health, openapi, organisations};
+use crate::{
+    applications, committees, coordinators, districts, funding_lines, health, openapi, organisations, referrals,
+};
 
 /// What every request handler shares.
 pub struct AppState {
@@ -35,7 +37,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(funding_lines::routes)
             .configure(applications::routes)
             .configure(coordinators::routes)
-            .configure(committees::routes),
+            .configure(committees::routes)
+            .configure(referrals::routes),
     )
     .configure(health::routes);
 }

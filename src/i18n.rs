@@ -186,6 +186,8 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("not_editable", Lang::De) => {
             format!("Der Antrag kann nur als draft oder changes_requested geändert werden; er ist {detail}.")
         }
+        ("already_answered", Lang::En) => "This target has answered already.".into(),
+        ("already_answered", Lang::De) => "Dieses Ziel hat bereits geantwortet.".into(),
         ("in_use", Lang::En) => "Other records still refer to this resource.".into(),
         ("in_use", Lang::De) => "Andere Datensätze verweisen noch auf diese Ressource.".into(),
         ("erased", Lang::En) => "This record was erased; it cannot be changed.".into(),

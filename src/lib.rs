@@ -23,5 +23,6 @@ pub mod middleware;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;
+pub mod referrals;
 pub mod seed;
 pub mod types;

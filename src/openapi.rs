@@ -62,6 +62,7 @@ problem_responses! {
         (name = "Organisations", description = "Applicants: districts, Gemeinden and Träger."),
         (name = "Funding lines", description = "Förderlinien of the guideline, with their rules and budgets."),
         (name = "Applications", description = "Förderanträge from draft to decision."),
+        (name = "Referrals", description = "Vermittlungen: ideas from the regions into committees, requests from committees into the regions."),
         (name = "Committees", description = "Gremien, AGs, regional health conferences and units of other ministries, with members and meetings."),
         (name = "Coordinators", description = "The register of health coordinators (Gesundheitskoordination); contact data is personal data."),
         (name = "Operations", description = "Health checks for orchestrators."),
@@ -103,6 +104,17 @@ impl Modify for Finish {
             tag.description = Some(format!(
                 "Förderanträge from draft to decision. Lifecycle (`POST /applications/{{id}}/{{action}}`):\n\n{}",
                 crate::applications::model::transitions_markdown()
+            ));
+        }
+        if let Some(tag) = doc
+            .tags
+            .as_mut()
+            .and_then(|tags| tags.iter_mut().find(|t| t.name == "Referrals"))
+        {
+            tag.description = Some(format!(
+                "Vermittlungen: ideas from the regions into committees, requests from committees into the regions. \
+                 Lifecycle (`POST /referrals/{{id}}/{{action}}`):\n\n{}",
+                crate::referrals::transitions_markdown()
             ));
         }
     }

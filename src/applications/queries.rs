@@ -162,8 +162,8 @@ pub async fn record(
     history::record(conn, caller, KIND, application, step).await
 }
 
-/// Refuses a funding line code that does not exist, and a referral (none exist yet: issue 4 adds them).
-async fn check_references(conn: &mut AsyncPgConnection, input: &ApplicationInput) -> ApiResult<()> {
+/// Refuses a funding line that does not exist and a referral the caller cannot see.
+async fn check_references(conn: &mut AsyncPgConnection, caller: &Caller, input: &ApplicationInput) -> ApiResult<()> {
     let mut errors = Vec::new();
     if let Some(code) = &input.funding_line
         && crate::funding_lines::load_rules(conn, code).await?.is_none()
@@ -174,7 +174,9 @@ async fn check_references(conn: &mut AsyncPgConnection, input: &ApplicationInput
             MessageParams::detail(format!("no funding line {code}")),
         ));
     }
-    if let Some(referral) = input.referral_id {
+    if let Some(referral) = input.referral_id
+        && !crate::referrals::is_visible(conn, caller, referral).await?
+    {
         errors.push(FieldError::new(
             "/referralId",
             "unknown_reference",
@@ -234,7 +236,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Applic
         .org
         .as_ref()
         .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
-    check_references(conn, &input).await?;
+    check_references(conn, caller, &input).await?;
     let id: Uuid = diesel::insert_into(applications::table)
         .values((
             content(&input)?,
@@ -268,7 +270,7 @@ pub async fn update(
     let mut merged = before.clone();
     crate::extract::merge_patch(&mut merged, patch);
     let input: ApplicationInput = crate::extract::parse_value(merged.clone())?;
-    check_references(conn, &input).await?;
+    check_references(conn, caller, &input).await?;
     let after = serde_json::to_value(&input).map_err(ApiError::internal)?;
     let changed = crate::extract::changed_pointers(&before, &after);
     if changed.is_empty() {

@@ -14,3 +14,4 @@ mod funding_lines;
 mod migrations;
 mod openapi;
 mod organisations;
+mod referrals;
