@@ -173,11 +173,11 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
             format!("Das verbleibende Budget der Förderlinie ({detail} Cent) deckt diese Zuwendung nicht.")
         }
         ("invalid_transition", Lang::En) => format!(
-            "This action is not allowed while the application is {detail}; allowed now: {}.",
+            "This action is not allowed in state {detail}; allowed now: {}.",
             p.allowed.as_deref().unwrap_or("none")
         ),
         ("invalid_transition", Lang::De) => format!(
-            "Diese Aktion ist im Status {detail} nicht erlaubt; jetzt erlaubt: {}.",
+            "Diese Aktion ist im Zustand {detail} nicht erlaubt; jetzt erlaubt: {}.",
             p.allowed.as_deref().unwrap_or("keine")
         ),
         ("not_editable", Lang::En) => {

@@ -222,6 +222,30 @@ async fn seed_demo_adds_applications_in_every_state_once() {
         .await
         .unwrap();
     assert_eq!(history.as_array().unwrap().last().unwrap()["action"], "approve");
+    let referrals: serde_json::Value = app
+        .get("/api/v1/referrals?limit=50", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut referral_states: Vec<&str> = referrals["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    referral_states.sort();
+    assert_eq!(
+        referral_states,
+        vec!["answered", "closed", "declined", "forwarded", "in_triage", "received"]
+    );
+    let coordinators: serde_json::Value = app
+        .get("/api/v1/coordinators?includeTotal=true", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(coordinators["total"], 4);
     // The Werra-Meißner-Kreis user of the printed development token sees its own application.
     let own: serde_json::Value = app
         .get("/api/v1/applications?includeTotal=true", Some(&municipality()))

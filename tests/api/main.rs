@@ -11,6 +11,7 @@ mod coordinators;
 mod districts;
 mod errors;
 mod funding_lines;
+mod matrix;
 mod migrations;
 mod openapi;
 mod organisations;

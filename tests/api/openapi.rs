@@ -83,3 +83,10 @@ fn the_documented_lifecycle_is_the_one_in_the_code() {
     let table = versorgung::applications::model::transitions_markdown();
     assert!(doc.contains(&table), "docs/applications.md must contain:\n{table}");
 }
+
+#[test]
+fn the_documented_referral_lifecycle_is_the_one_in_the_code() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/coordination.md")).unwrap();
+    let table = versorgung::referrals::transitions_markdown();
+    assert!(doc.contains(&table), "docs/coordination.md must contain:\n{table}");
+}
