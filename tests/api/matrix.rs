@@ -226,10 +226,7 @@ async fn every_endpoint_as_every_role() {
                 let res = req.bearer_auth(t).send().await.unwrap();
                 let status = res.status().as_u16();
                 let text = res.text().await.unwrap();
-                assert_eq!(
-                    status, expected[r][i],
-                    "{method} {template} as role #{r} on record #{i}: {text}"
-                );
+                assert_eq!(status, *want, "{method} {template} as role #{r} on record #{i}: {text}");
             }
         }
     }
