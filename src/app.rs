@@ -18,7 +18,7 @@ use crate::db::{DbPool, PoolSettings};
 use crate::error::ApiError;
 use crate::middleware::{self, RouteTable};
 use crate::{
-    applications, committees, coordinators, districts, funding_lines, health, openapi, organisations, referrals,
+    applications, committees, coordinators, districts, events, funding_lines, health, openapi, organisations, referrals,
 };
 
 /// What every request handler shares.
@@ -38,7 +38,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(applications::routes)
             .configure(coordinators::routes)
             .configure(committees::routes)
-            .configure(referrals::routes),
+            .configure(referrals::routes)
+            .configure(events::routes),
     )
     .configure(health::routes);
 }

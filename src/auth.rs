@@ -88,6 +88,15 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The service itself (the webhook dispatcher, the full view of a resource for the event feed).
+    pub fn system() -> Self {
+        Self {
+            sub: "system".into(),
+            role: Role::ServiceUnit,
+            org: None,
+        }
+    }
+
     /// Refuses the request with 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
         if roles.contains(&self.role) {

@@ -511,6 +511,7 @@ async fn create(
             .await?;
         history::record(conn, &caller, KIND, id, Step::new("create")).await?;
         let c = find(conn, id).await?;
+        emit(conn, &caller, "committee.created", id, &c).await?;
         Ok(Stored::json(StatusCode::CREATED, &c)?
             .header("etag", crate::extract::etag(c.version))
             .header("location", format!("/api/v1/committees/{id}")))
@@ -637,7 +638,8 @@ async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>)
         if deleted == 0 {
             return Err(ApiError::NotFound);
         }
-        history::record(conn, &caller, KIND, id, Step::new("delete")).await
+        history::record(conn, &caller, KIND, id, Step::new("delete")).await?;
+        emit(conn, &caller, "committee.deleted", id, &serde_json::json!({"id": id})).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -825,6 +827,9 @@ async fn add_member(
             ..Step::new("add-member")
         };
         history::record(conn, &caller, KIND, committee, step).await?;
+        // Member events carry ids only: names and e-mails are personal data the feed need not spread.
+        let data = serde_json::json!({"committeeId": committee, "coordinatorId": m.coordinator_id});
+        emit(conn, &caller, "committee.member_added", committee, &data).await?;
         Stored::json(StatusCode::CREATED, &members(conn, &caller, committee).await?)
     })
     .await
@@ -868,10 +873,31 @@ async fn remove_member(
             changed: vec!["/members".into()],
             ..Step::new("remove-member")
         };
-        history::record(conn, &caller, KIND, committee, step).await
+        history::record(conn, &caller, KIND, committee, step).await?;
+        let data = serde_json::json!({"committeeId": committee, "memberId": member});
+        emit(conn, &caller, "committee.member_removed", committee, &data).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn emit<T: Serialize>(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    event_type: &str,
+    id: Uuid,
+    data: &T,
+) -> ApiResult<()> {
+    crate::events::emit(
+        conn,
+        caller,
+        event_type,
+        KIND,
+        id,
+        crate::events::Audience::everyone(),
+        data,
+    )
+    .await
 }
 
 // ---- meetings ----
@@ -1062,6 +1088,7 @@ async fn add_meeting(
             .into_iter()
             .find(|x| x.id == meeting_id)
             .ok_or_else(|| ApiError::internal("meeting vanished"))?;
+        emit(conn, &caller, "committee.meeting_recorded", committee, &created).await?;
         Stored::json(StatusCode::CREATED, &created)
     })
     .await

@@ -284,7 +284,19 @@ async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Coordinato
         .get_result(conn)
         .await?;
     history::record(conn, caller, KIND, id, Step::new("create")).await?;
-    to_api(caller, find_row(conn, id).await?)
+    let c = to_api(caller, find_row(conn, id).await?)?;
+    emit(conn, caller, "coordinator.created", &c).await?;
+    Ok(c)
+}
+
+/// Everyone sees coordinator events; the feed removes the contact data for municipalities of other districts.
+async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, c: &Coordinator) -> ApiResult<()> {
+    let audience = crate::events::Audience {
+        public: true,
+        districts: vec![c.district.clone()],
+        ..Default::default()
+    };
+    crate::events::emit(conn, caller, event_type, KIND, c.id, audience, c).await
 }
 
 fn input_of(r: &Row) -> ApiResult<CoordinatorInput> {
@@ -361,7 +373,9 @@ async fn apply_patch(
         ..Step::new("update")
     };
     history::record(conn, caller, KIND, id, step).await?;
-    to_api(caller, find_row(conn, id).await?)
+    let c = to_api(caller, find_row(conn, id).await?)?;
+    emit(conn, caller, "coordinator.changed", &c).await?;
+    Ok(c)
 }
 
 /// Erases the person: every personal field of the record goes, and so does every stored copy of a request or
@@ -404,7 +418,19 @@ async fn erase_row(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> A
         changed: vec!["/name".into(), "/email".into(), "/phone".into()],
         ..Step::new("erase")
     };
-    history::record(conn, caller, KIND, id, step).await
+    history::record(conn, caller, KIND, id, step).await?;
+    // Earlier events carried the person; the feed keeps the events, anonymised like the record.
+    let placeholder = to_api(&Caller::system(), find_row(conn, id).await?)?;
+    let anonymous = serde_json::to_value(&placeholder).map_err(ApiError::internal)?;
+    diesel::update(
+        crate::db::schema::events::table
+            .filter(crate::db::schema::events::resource_kind.eq(KIND))
+            .filter(crate::db::schema::events::resource_id.eq(id)),
+    )
+    .set(crate::db::schema::events::data.eq(anonymous))
+    .execute(conn)
+    .await?;
+    emit(conn, caller, "coordinator.erased", &placeholder).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -624,6 +624,36 @@ async fn apply_patch(
     .await
 }
 
+/// Writes a `funding_line.changed` event with the line as it is now (budget figures included: any authenticated
+/// reader may see them).
+pub async fn emit_changed(conn: &mut AsyncPgConnection, caller: &crate::auth::Caller, code: &str) -> ApiResult<()> {
+    let line = find(conn, code).await?.into_api(true)?;
+    emit(conn, caller, "funding_line.changed", &line).await
+}
+
+async fn emit(
+    conn: &mut AsyncPgConnection,
+    caller: &crate::auth::Caller,
+    event_type: &str,
+    line: &FundingLine,
+) -> ApiResult<()> {
+    // Funding lines are keyed by code; the event names them by a UUID derived from it, stable across instances.
+    let id = uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("funding-line:{}", line.code).as_bytes(),
+    );
+    crate::events::emit(
+        conn,
+        caller,
+        event_type,
+        "funding_line",
+        id,
+        crate::events::Audience::everyone(),
+        line,
+    )
+    .await
+}
+
 // ---- handlers ----
 
 /// List funding lines
@@ -726,7 +756,12 @@ async fn create(
     caller.require(&[Role::Ministry])?;
     let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    let line = insert(&mut conn, body).await?.into_api(true)?;
+    let line = crate::db::transaction(&mut conn, async |conn| {
+        let line = insert(conn, body).await?.into_api(true)?;
+        emit(conn, &caller, "funding_line.created", &line).await?;
+        Ok(line)
+    })
+    .await?;
     Ok(created(
         &format!("/api/v1/funding-lines/{}", line.code),
         line.version,
@@ -775,7 +810,12 @@ async fn update(
     let body = body.parse()?;
     let expected = required_if_match(&req)?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    let line = apply_patch(&mut conn, &code, expected, body).await?.into_api(true)?;
+    let line = crate::db::transaction(&mut conn, async |conn| {
+        let line = apply_patch(conn, &code, expected, body).await?.into_api(true)?;
+        emit(conn, &caller, "funding_line.changed", &line).await?;
+        Ok(line)
+    })
+    .await?;
     Ok(ok_with_etag(line.version, &line))
 }
 

@@ -13,6 +13,7 @@ pub mod csv;
 pub mod db;
 pub mod districts;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod funding_lines;
 pub mod health;

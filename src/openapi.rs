@@ -65,6 +65,7 @@ problem_responses! {
         (name = "Referrals", description = "Vermittlungen: ideas from the regions into committees, requests from committees into the regions."),
         (name = "Committees", description = "Gremien, AGs, regional health conferences and units of other ministries, with members and meetings."),
         (name = "Coordinators", description = "The register of health coordinators (Gesundheitskoordination); contact data is personal data."),
+        (name = "Events", description = "The change feed for district IT: every change, in order, as the caller may see it."),
         (name = "Operations", description = "Health checks for orchestrators."),
     ),
     modifiers(&Finish),

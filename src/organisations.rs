@@ -289,6 +289,11 @@ async fn patch_row(
     .await
 }
 
+async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, org: &Organisation) -> ApiResult<()> {
+    let audience = crate::events::Audience::everyone();
+    crate::events::emit(conn, caller, event_type, "organisation", org.id, audience, org).await
+}
+
 // ---- handlers ----
 
 /// List organisations
@@ -382,7 +387,12 @@ async fn create(
     caller.require(&[Role::ServiceUnit, Role::Ministry])?;
     let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    let org = Organisation::try_from(insert(&mut conn, body).await?)?;
+    let org = crate::db::transaction(&mut conn, async |conn| {
+        let org = Organisation::try_from(insert(conn, body).await?)?;
+        emit(conn, &caller, "organisation.created", &org).await?;
+        Ok(org)
+    })
+    .await?;
     Ok(created(&format!("/api/v1/organisations/{}", org.id), org.version, &org))
 }
 
@@ -424,6 +434,11 @@ async fn update(
     let body = body.parse()?;
     let expected = required_if_match(&req)?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    let org = Organisation::try_from(patch_row(&mut conn, &id, expected, body).await?)?;
+    let org = crate::db::transaction(&mut conn, async |conn| {
+        let org = Organisation::try_from(patch_row(conn, &id, expected, body).await?)?;
+        emit(conn, &caller, "organisation.changed", &org).await?;
+        Ok(org)
+    })
+    .await?;
     Ok(ok_with_etag(org.version, &org))
 }

@@ -608,7 +608,22 @@ async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, r: NewReferral) -
         ..Step::new("create")
     };
     history::record(conn, caller, KIND, id, step).await?;
+    emit(conn, caller, "referral.created", id).await?;
     find(conn, caller, id).await
+}
+
+/// Writes the event of a change with the full representation; the feed trims it per reader
+/// ([`crate::events::redact`]). Audience: the origin organisation and district, and every target district.
+async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, id: Uuid) -> ApiResult<()> {
+    let full = find(conn, &Caller::system(), id).await?;
+    let mut districts: Vec<String> = full.targets.iter().filter_map(|t| t.district.clone()).collect();
+    districts.extend(full.origin.district.clone());
+    let audience = crate::events::Audience {
+        org_ids: full.origin.organisation.iter().map(|o| o.id).collect(),
+        districts,
+        ..Default::default()
+    };
+    crate::events::emit(conn, caller, event_type, KIND, id, audience, &full).await
 }
 
 /// What an action carries.
@@ -804,6 +819,14 @@ async fn act(
         changed,
     };
     history::record(conn, caller, KIND, id, step).await?;
+    let event_type = match action {
+        ReferralAction::Triage => "referral.triaged",
+        ReferralAction::Forward => "referral.forwarded",
+        ReferralAction::Decline => "referral.declined",
+        ReferralAction::Respond => "referral.answered",
+        ReferralAction::Close => "referral.closed",
+    };
+    emit(conn, caller, event_type, id).await?;
     find(conn, caller, id).await
 }
 

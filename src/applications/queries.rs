@@ -247,7 +247,27 @@ pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Applic
         .get_result(conn)
         .await?;
     record(conn, caller, id, "create", None, Status::Draft, None, vec![]).await?;
-    find(conn, caller, id, false).await
+    let app = find(conn, caller, id, false).await?;
+    emit(conn, caller, "application.created", &app).await?;
+    Ok(app)
+}
+
+/// The event of a change, visible to the applicant's organisation (and, as always, to staff).
+async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, app: &Application) -> ApiResult<()> {
+    let audience = crate::events::Audience::organisation(app.organisation.id);
+    crate::events::emit(conn, caller, event_type, KIND, app.id, audience, app).await
+}
+
+/// The event type of a transition: `application.submitted`, `application.review_started`, ...
+fn event_type(action: Action) -> &'static str {
+    match action {
+        Action::Submit => "application.submitted",
+        Action::Withdraw => "application.withdrawn",
+        Action::StartReview => "application.review_started",
+        Action::RequestChanges => "application.changes_requested",
+        Action::Approve => "application.approved",
+        Action::Reject => "application.rejected",
+    }
 }
 
 /// Applies a merge patch to an editable application.
@@ -431,7 +451,13 @@ pub async fn transition(
         vec![],
     )
     .await?;
-    find(conn, caller, id, false).await
+    let app = find(conn, caller, id, false).await?;
+    emit(conn, caller, event_type(action), &app).await?;
+    if action == Action::Approve {
+        // The grant changed the line's committed and remaining budget.
+        crate::funding_lines::emit_changed(conn, caller, &app.funding_line).await?;
+    }
+    Ok(app)
 }
 
 pub async fn history(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<HistoryEntry>> {
@@ -498,7 +524,16 @@ pub async fn add_comment(
         .returning(CommentRow::as_returning())
         .get_result(conn)
         .await?;
-    comment(row)
+    let created = comment(row)?;
+    let app = find(conn, caller, id, false).await?;
+    let audience = if internal {
+        crate::events::Audience::staff()
+    } else {
+        crate::events::Audience::organisation(app.organisation.id)
+    };
+    let data = serde_json::json!({"applicationId": id, "comment": created});
+    crate::events::emit(conn, caller, "application.commented", KIND, id, audience, &data).await?;
+    Ok(created)
 }
 
 // ---- lists ----

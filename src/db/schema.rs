@@ -234,3 +234,62 @@ diesel::joinable!(referral_targets -> referrals (referral_id));
 diesel::allow_tables_to_appear_in_same_query!(coordinators, organisations);
 diesel::allow_tables_to_appear_in_same_query!(committee_members, coordinators);
 diesel::allow_tables_to_appear_in_same_query!(referrals, referral_targets);
+
+diesel::table! {
+    events (id) {
+        id -> Int8,
+        position -> Nullable<Int8>,
+        #[sql_name = "type"]
+        event_type -> Text,
+        resource_kind -> Text,
+        resource_id -> Uuid,
+        occurred_at -> Timestamptz,
+        actor_sub -> Text,
+        actor_role -> Text,
+        actor_org_id -> Nullable<Uuid>,
+        public -> Bool,
+        org_ids -> Array<Uuid>,
+        districts -> Array<Text>,
+        staff_only -> Bool,
+        data -> Jsonb,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        owner_role -> Text,
+        owner_org_id -> Nullable<Uuid>,
+        owner_district_ags -> Nullable<Text>,
+        created_by -> Text,
+        url -> Text,
+        event_types -> Array<Text>,
+        secret -> Text,
+        enabled -> Bool,
+        consecutive_failures -> Int4,
+        disabled_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        webhook_id -> Uuid,
+        event_id -> Int8,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        first_attempt_at -> Nullable<Timestamptz>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> events (event_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhooks, events);

@@ -10,6 +10,7 @@ mod committees;
 mod coordinators;
 mod districts;
 mod errors;
+mod events;
 mod funding_lines;
 mod matrix;
 mod migrations;

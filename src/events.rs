@@ -1,0 +1,352 @@
+//! `/api/v1/events`: the change feed. Every change of every resource writes an event in the same transaction as the
+//! change (a transactional outbox), with the resource's representation after the change.
+//!
+//! Ordering: events are inserted without a position. [`sequence`] — run by one session at a time across all
+//! instances, under an advisory lock — numbers the *committed* unnumbered events in one transaction. A reader that
+//! follows `position` therefore never passes an event that becomes visible later, however transactions interleave
+//! and commit. The same transaction fans the events out to webhook subscriptions, once per (event, subscription).
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{Caller, Role};
+use crate::db::schema::events;
+use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
+use crate::extract::Query;
+use crate::history::Actor;
+use crate::openapi::{BadRequest, Unauthorized};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(feed);
+}
+
+/// Who may see an event besides the service unit and the ministry: the same rules as for the resource.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    /// Every authenticated role.
+    pub public: bool,
+    /// Municipalities of these organisations.
+    pub org_ids: Vec<Uuid>,
+    /// Municipalities of these districts.
+    pub districts: Vec<String>,
+    /// Never municipalities (internal comments), whatever the other fields say.
+    pub staff_only: bool,
+}
+
+impl Audience {
+    pub fn everyone() -> Self {
+        Self {
+            public: true,
+            ..Self::default()
+        }
+    }
+    pub fn staff() -> Self {
+        Self {
+            staff_only: true,
+            ..Self::default()
+        }
+    }
+    pub fn organisation(org: Uuid) -> Self {
+        Self {
+            org_ids: vec![org],
+            ..Self::default()
+        }
+    }
+}
+
+/// Writes an event in the caller's transaction. `event_type` is `<kind>.<what>`, e.g. `application.submitted`.
+pub async fn emit<T: Serialize>(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    event_type: &str,
+    resource_kind: &str,
+    resource_id: Uuid,
+    audience: Audience,
+    data: &T,
+) -> ApiResult<()> {
+    diesel::insert_into(events::table)
+        .values((
+            events::event_type.eq(event_type),
+            events::resource_kind.eq(resource_kind),
+            events::resource_id.eq(resource_id),
+            events::actor_sub.eq(&caller.sub),
+            events::actor_role.eq(caller.role.as_str()),
+            events::actor_org_id.eq(caller.org.as_ref().map(|o| o.id)),
+            events::public.eq(audience.public),
+            events::org_ids.eq(audience.org_ids),
+            events::districts.eq(audience.districts),
+            events::staff_only.eq(audience.staff_only),
+            events::data.eq(serde_json::to_value(data).map_err(ApiError::internal)?),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Advisory lock key of the sequencer (any constant unique to this purpose).
+const SEQUENCER_LOCK: i64 = 0x5645_5253_4551; // "VERSEQ"
+const BATCH: i64 = 5000;
+
+#[derive(QueryableByName)]
+struct Numbered {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// Numbers committed events and fans them out to webhooks. Returns how many were numbered, or `None` when another
+/// session is sequencing right now (its work covers ours).
+pub async fn sequence(conn: &mut AsyncPgConnection) -> ApiResult<Option<usize>> {
+    crate::db::transaction(conn, async |conn| {
+        let got: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+            .bind::<BigInt, _>(SEQUENCER_LOCK)
+            .get_result(conn)
+            .await?;
+        if !got.locked {
+            return Ok(None);
+        }
+        // The statement's snapshot sees only committed events; those still in flight get later positions.
+        let numbered: Vec<Numbered> = diesel::sql_query(
+            "WITH todo AS (SELECT id FROM events WHERE position IS NULL ORDER BY id LIMIT $1),
+                  base AS (SELECT coalesce(max(position), 0) AS b FROM events),
+                  numbered AS (SELECT id, (SELECT b FROM base) + row_number() OVER (ORDER BY id) AS pos FROM todo)
+             UPDATE events e SET position = n.pos FROM numbered n WHERE e.id = n.id RETURNING e.id",
+        )
+        .bind::<BigInt, _>(BATCH)
+        .load(conn)
+        .await?;
+        if numbered.is_empty() {
+            return Ok(Some(0));
+        }
+        let ids: Vec<i64> = numbered.iter().map(|n| n.id).collect();
+        diesel::sql_query(
+            "INSERT INTO webhook_deliveries (webhook_id, event_id)
+             SELECT w.id, e.id FROM events e JOIN webhooks w
+               ON w.enabled AND w.deleted_at IS NULL AND w.created_at <= e.occurred_at
+              AND (e.type = ANY (w.event_types) OR '*' = ANY (w.event_types))
+              AND (w.owner_role IN ('service_unit', 'ministry')
+                   OR (NOT e.staff_only AND (e.public OR w.owner_org_id = ANY (e.org_ids)
+                                             OR w.owner_district_ags = ANY (e.districts))))
+             WHERE e.id = ANY ($1)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind::<Array<BigInt>, _>(ids)
+        .execute(conn)
+        .await?;
+        Ok(Some(numbered.len()))
+    })
+    .await
+}
+
+/// One event of the feed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"position": 42, "type": "application.submitted", "resourceKind": "application",
+    "resourceId": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1", "occurredAt": "2026-11-22T10:00:00Z",
+    "actor": {"sub": "dev-werra-meissner", "role": "municipality", "organisationId": "0193a6a4-0000-7000-8000-000000000001"},
+    "data": {"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1", "status": "submitted"}}))]
+pub struct Event {
+    /// The cursor: strictly increasing, without gaps; pass the last one seen as `after`.
+    pub position: i64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub resource_kind: String,
+    pub resource_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: Actor,
+    /// The resource's representation after the change, as the caller may see it.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// A page of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPage {
+    pub items: Vec<Event>,
+    /// Pass as `after` for the next call (the last position returned, or `after` itself when nothing new).
+    pub next_cursor: String,
+}
+
+type Row = (
+    Option<i64>,
+    String,
+    String,
+    Uuid,
+    DateTime<Utc>,
+    String,
+    String,
+    Option<Uuid>,
+    Vec<String>,
+    serde_json::Value,
+);
+
+/// The representation a municipality may see, as the resource endpoints give it: coordinators' contact data only
+/// within their district; of a referral it is only a target of, its own target; links to applications never (they
+/// may be other organisations'; the referral endpoint lists the caller's own).
+pub fn redact(
+    caller: &Caller,
+    resource_kind: &str,
+    districts: &[String],
+    mut data: serde_json::Value,
+) -> serde_json::Value {
+    let (Role::Municipality, Some(org)) = (caller.role, caller.org.as_ref()) else {
+        return data;
+    };
+    let Some(map) = data.as_object_mut() else {
+        return data;
+    };
+    if resource_kind == crate::coordinators::KIND && !districts.contains(&org.district_ags) {
+        map.remove("contact");
+    }
+    if resource_kind == crate::referrals::KIND {
+        map.remove("applicationIds");
+        let origin = &map["origin"];
+        let from_here = origin["organisation"]["id"] == serde_json::json!(org.id)
+            || origin["district"] == serde_json::json!(org.district_ags);
+        if !from_here && let Some(serde_json::Value::Array(targets)) = map.get_mut("targets") {
+            targets.retain(|t| t["district"] == serde_json::json!(org.district_ags));
+        }
+    }
+    data
+}
+
+/// Events after `after` that the caller may see, in position order.
+pub async fn read(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    after: i64,
+    types: &[String],
+    limit: i64,
+) -> ApiResult<Vec<Event>> {
+    let mut query = events::table
+        .filter(events::position.gt(after))
+        .order(events::position.asc())
+        .limit(limit)
+        .into_boxed();
+    if !types.is_empty() {
+        query = query.filter(events::event_type.eq_any(types.to_vec()));
+    }
+    if caller.role == Role::Municipality {
+        let org = caller
+            .org
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
+        query = query.filter(
+            events::staff_only.eq(false).and(
+                events::public
+                    .eq(true)
+                    .or(events::org_ids.contains(vec![org.id]))
+                    .or(events::districts.contains(vec![org.district_ags.clone()])),
+            ),
+        );
+    }
+    let rows: Vec<Row> = query
+        .select((
+            events::position,
+            events::event_type,
+            events::resource_kind,
+            events::resource_id,
+            events::occurred_at,
+            events::actor_sub,
+            events::actor_role,
+            events::actor_org_id,
+            events::districts,
+            events::data,
+        ))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(
+            |(position, event_type, kind, id, at, sub, role, org, districts, data)| {
+                Ok(Event {
+                    position: position.unwrap_or_default(),
+                    data: redact(caller, &kind, &districts, data),
+                    event_type,
+                    resource_kind: kind,
+                    resource_id: id,
+                    occurred_at: at,
+                    actor: Actor::parse(sub, &role, org)?,
+                })
+            },
+        )
+        .collect()
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The last position seen (0 to start from the beginning).
+    after: Option<i64>,
+    /// Only these event types, comma-separated (e.g. `application.submitted,referral.forwarded`).
+    types: Option<String>,
+    /// At most this many events, 1–1000 (default 100).
+    limit: Option<i64>,
+}
+
+/// Follow the change feed
+///
+/// Every change the caller may see, in position order: created, changed, each transition, comments, erasures.
+/// Positions are strictly increasing and gap-free for a reader: a client that stores the last position and asks
+/// for `after=` it again never misses an event, even while many transactions commit concurrently. Visibility is the
+/// resources' own: a municipality gets its organisation's and its district's events (never internal comments, and
+/// coordinators' contact data only within its district).
+///
+/// **Roles:** every authenticated role.
+#[utoipa::path(
+    tag = "Events",
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "The next events", body = EventPage),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/events")]
+async fn feed(state: web::Data<AppState>, caller: Caller, Query(q): Query<FeedQuery>) -> ApiResult<HttpResponse> {
+    let after = q.after.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100);
+    let mut errors = Vec::new();
+    if after < 0 {
+        errors.push(FieldError::new("/query/after", "out_of_range", MessageParams::min(0)));
+    }
+    if !(1..=1000).contains(&limit) {
+        errors.push(FieldError::new(
+            "/query/limit",
+            "out_of_range",
+            MessageParams::range(1, 1000),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::BadRequest(errors));
+    }
+    let types: Vec<String> = q
+        .types
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut conn = crate::db::conn(&state.pool).await?;
+    // Number what has committed so far, so that a reader sees its own writes at once.
+    sequence(&mut conn).await?;
+    let items = read(&mut conn, &caller, after, &types, limit).await?;
+    let next_cursor = items.last().map_or(after, |e| e.position).to_string();
+    Ok(HttpResponse::Ok().json(EventPage { items, next_cursor }))
+}

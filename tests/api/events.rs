@@ -1,0 +1,260 @@
+use crate::helpers::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn feed(app: &TestApp, token: &str, query: &str) -> Value {
+    let res = app.get(&format!("/api/v1/events?{query}"), Some(token)).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+fn types(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn draft(title: &str) -> Value {
+    json!({"fundingLine": "GK", "title": title})
+}
+
+#[actix_web::test]
+async fn every_change_is_an_event_with_the_resources_visibility() {
+    let app = TestApp::spawn().await;
+    let m = municipality();
+    let created: Value = app
+        .post("/api/v1/applications", Some(&m), &draft("Ein Vorhaben"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    app.post(
+        &format!("/api/v1/applications/{id}/comments"),
+        Some(&service_unit()),
+        &json!({"body": "intern", "internal": true}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/applications/{id}/comments"),
+        Some(&ministry()),
+        &json!({"body": "öffentlich"}),
+    )
+    .await;
+    app.patch(
+        "/api/v1/funding-lines/VA",
+        Some(&ministry()),
+        Some("*"),
+        &json!({"title": "Versorgungsanalysen"}),
+    )
+    .await;
+    app.post(
+        "/api/v1/applications",
+        Some(&token("municipality", Some("06535"))),
+        &draft("Fremdes Vorhaben"),
+    )
+    .await;
+
+    let all = feed(&app, &ministry(), "after=0").await;
+    assert_eq!(
+        types(&all),
+        vec![
+            "application.created",
+            "application.commented",
+            "application.commented",
+            "funding_line.changed",
+            "application.created"
+        ]
+    );
+    let positions: Vec<i64> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, vec![1, 2, 3, 4, 5]);
+    assert_eq!(all["nextCursor"], "5");
+    assert_eq!(all["items"][0]["data"]["title"], "Ein Vorhaben");
+    assert_eq!(all["items"][0]["actor"]["role"], "municipality");
+
+    // The applicant sees its own application's events and the public ones; never the internal comment or others'.
+    let mine = feed(&app, &m, "after=0").await;
+    assert_eq!(
+        types(&mine),
+        vec!["application.created", "application.commented", "funding_line.changed"]
+    );
+    assert_eq!(mine["items"][1]["data"]["comment"]["body"], "öffentlich");
+    // Cursor and type filter.
+    let later = feed(&app, &ministry(), "after=3&types=application.created").await;
+    assert_eq!(later["items"].as_array().unwrap().len(), 1);
+    assert_eq!(later["items"][0]["position"], 5);
+    let empty = feed(&app, &ministry(), "after=5").await;
+    assert_eq!(empty["items"], json!([]));
+    assert_eq!(empty["nextCursor"], "5");
+    problem(app.get("/api/v1/events?after=-1", Some(&m)).await, 400).await;
+    problem(app.get("/api/v1/events?limit=5000", Some(&m)).await, 400).await;
+    problem(app.get("/api/v1/events", None).await, 401).await;
+}
+
+#[actix_web::test]
+async fn transitions_referrals_and_coordinators_in_the_feed() {
+    let app = TestApp::spawn().await;
+    let s = service_unit();
+    app.post(
+        "/api/v1/coordinators",
+        Some(&s),
+        &json!({"name": "Jana Hoffmann", "email": "jana@example.org",
+        "district": "06535", "employer": "06535", "fteBasisPoints": 10000, "startDate": "2027-01-01"}),
+    )
+    .await;
+    let vogelsberg = token("municipality", Some("06535"));
+    let r: Value = app
+        .post(
+            "/api/v1/referrals",
+            Some(&vogelsberg),
+            &json!({"direction": "region_to_committee", "subject": "Idee"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rid = r["id"].as_str().unwrap();
+    app.post(&format!("/api/v1/referrals/{rid}/triage"), Some(&s), &json!({}))
+        .await;
+    app.post(
+        &format!("/api/v1/referrals/{rid}/forward"),
+        Some(&s),
+        &json!({"targets": [{"district": "06636"}, {"district": "06631"}]}),
+    )
+    .await;
+
+    let for_staff = feed(&app, &ministry(), "after=0").await;
+    assert_eq!(
+        types(&for_staff),
+        vec![
+            "coordinator.created",
+            "referral.created",
+            "referral.triaged",
+            "referral.forwarded"
+        ]
+    );
+    // Coordinators' contact data only within their district.
+    assert!(
+        feed(&app, &vogelsberg, "after=0").await["items"][0]["data"]
+            .get("contact")
+            .is_some()
+    );
+    let wmk = feed(&app, &municipality(), "after=0").await;
+    assert!(wmk["items"][0]["data"].get("contact").is_none());
+    // Werra-Meißner was forwarded the referral: it sees that event, with only its own target.
+    assert_eq!(types(&wmk), vec!["coordinator.created", "referral.forwarded"]);
+    assert_eq!(wmk["items"][1]["data"]["targets"].as_array().unwrap().len(), 1);
+    // The sender sees every step, with all targets.
+    let sender = feed(&app, &vogelsberg, "after=0").await;
+    assert_eq!(
+        types(&sender),
+        vec![
+            "coordinator.created",
+            "referral.created",
+            "referral.triaged",
+            "referral.forwarded"
+        ]
+    );
+    assert_eq!(sender["items"][3]["data"]["targets"].as_array().unwrap().len(), 2);
+    // Kassel, not involved, sees only the public coordinator event.
+    assert_eq!(
+        types(&feed(&app, &token("municipality", Some("06611")), "after=0").await),
+        vec!["coordinator.created"]
+    );
+}
+
+/// Many transactions commit concurrently and out of order while a reader follows the feed: the reader sees every
+/// event exactly once, in strictly increasing, gap-free positions.
+#[actix_web::test]
+async fn a_reader_never_misses_an_event_under_concurrent_out_of_order_commits() {
+    let app = TestApp::spawn_with(|a| {
+        a.http.workers = Some(2);
+        a.db.db_pool_wait_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let writers_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+
+    // API writers: drafts from two organisations, each a transaction with its event.
+    let api_writers = (0..4).map(|w| {
+        let app = &app;
+        async move {
+            let t = token("municipality", Some(if w % 2 == 0 { "06636" } else { "06535" }));
+            for i in 0..25 {
+                let res = app
+                    .post("/api/v1/applications", Some(&t), &draft(&format!("Vorhaben {w}-{i}")))
+                    .await;
+                assert_eq!(res.status(), 201);
+            }
+        }
+    });
+    // Raw writers: an event takes its id early and commits late, after a random pause inside the transaction.
+    let raw_writers = (0..3).map(|w| {
+        let url = app.db.url.clone();
+        async move {
+            use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+            let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+            for i in 0..20 {
+                conn.batch_execute(&format!(
+                    "BEGIN;
+                     INSERT INTO events (type, resource_kind, resource_id, actor_sub, actor_role, public, data)
+                     VALUES ('test.slow', 'test', gen_random_uuid(), 'raw-{w}', 'service_unit', true, '{{\"i\": {i}}}');
+                     SELECT pg_sleep(random() * 0.03);
+                     COMMIT;"
+                ))
+                .await
+                .unwrap();
+            }
+        }
+    });
+    let reader = {
+        let app = &app;
+        let done = writers_done.clone();
+        async move {
+            let t = ministry();
+            let mut after = 0i64;
+            let mut seen: Vec<i64> = Vec::new();
+            let mut quiet_after_done = 0;
+            loop {
+                let page = feed(app, &t, &format!("after={after}&limit=37")).await;
+                let items = page["items"].as_array().unwrap();
+                for e in items {
+                    seen.push(e["position"].as_i64().unwrap());
+                }
+                after = page["nextCursor"].as_str().unwrap().parse().unwrap();
+                if items.is_empty() {
+                    if done.load(std::sync::atomic::Ordering::SeqCst) {
+                        quiet_after_done += 1;
+                        if quiet_after_done >= 2 {
+                            break;
+                        }
+                    }
+                    actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+            seen
+        }
+    };
+    let writers = async {
+        futures_util::future::join(
+            futures_util::future::join_all(api_writers),
+            futures_util::future::join_all(raw_writers),
+        )
+        .await;
+        writers_done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let ((), seen) = futures_util::join!(writers, reader);
+
+    let total = app.db_count("events").await;
+    assert_eq!(total, 4 * 25 + 3 * 20);
+    assert_eq!(seen.len() as i64, total, "every event read exactly once");
+    let expected: Vec<i64> = (1..=total).collect();
+    assert_eq!(seen, expected, "strictly increasing and gap-free");
+}
