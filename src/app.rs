@@ -18,7 +18,8 @@ use crate::db::{DbPool, PoolSettings};
 use crate::error::ApiError;
 use crate::middleware::{self, RouteTable};
 use crate::{
-    applications, committees, coordinators, districts, events, funding_lines, health, openapi, organisations, referrals,
+    applications, committees, coordinators, districts, events, funding_lines, health, openapi, organisations,
+    referrals, statistics,
 };
 
 /// What every request handler shares.
@@ -39,7 +40,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(coordinators::routes)
             .configure(committees::routes)
             .configure(referrals::routes)
-            .configure(events::routes),
+            .configure(events::routes)
+            .configure(statistics::routes),
     )
     .configure(health::routes);
 }

@@ -26,4 +26,5 @@ pub mod organisations;
 pub mod pagination;
 pub mod referrals;
 pub mod seed;
+pub mod statistics;
 pub mod types;

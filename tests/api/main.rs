@@ -17,3 +17,4 @@ mod migrations;
 mod openapi;
 mod organisations;
 mod referrals;
+mod statistics;
