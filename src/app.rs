@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::middleware::{self, RouteTable};
 use crate::{
     applications, committees, coordinators, districts, events, funding_lines, health, openapi, organisations,
-    referrals, statistics,
+    referrals, statistics, webhooks,
 };
 
 /// What every request handler shares.
@@ -27,6 +27,40 @@ pub struct AppState {
     pub pool: DbPool,
     pub verifier: Verifier,
     pub max_body_bytes: usize,
+    pub metrics: crate::metrics::Metrics,
+    pub metrics_access: crate::metrics::Access,
+    pub webhooks: crate::webhooks::Settings,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, verifier: Verifier, args: &ServeArgs) -> Result<Self, String> {
+        let w = &args.webhooks;
+        Ok(Self {
+            pool,
+            verifier,
+            max_body_bytes: args.http.max_body_bytes,
+            metrics: crate::metrics::Metrics::default(),
+            metrics_access: crate::metrics::Access {
+                token: args.metrics.metrics_token.clone().filter(|t| !t.is_empty()),
+                allow: crate::metrics::parse_networks(&args.metrics.metrics_allow)?,
+            },
+            webhooks: crate::webhooks::Settings {
+                allow_loopback: w.webhook_allow_loopback,
+                deny: crate::metrics::parse_networks(&w.webhook_deny)?,
+                timeout: w.webhook_timeout,
+                backoff_base: w.webhook_backoff_base,
+                backoff_max: w.webhook_backoff_max,
+                retry_window: w.webhook_retry_window,
+                disable_after: w.webhook_disable_after.max(1),
+                interval: w.webhook_interval,
+            },
+        })
+    }
+}
+
+/// Starts the background work of an instance: the event sequencer and webhook dispatcher.
+pub fn spawn_workers(state: web::Data<AppState>) {
+    crate::webhooks::spawn(state);
 }
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -41,9 +75,11 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(committees::routes)
             .configure(referrals::routes)
             .configure(events::routes)
-            .configure(statistics::routes),
+            .configure(statistics::routes)
+            .configure(webhooks::routes),
     )
-    .configure(health::routes);
+    .configure(health::routes)
+    .configure(crate::metrics::routes);
 }
 
 /// The OpenAPI document, exactly as served at `/api-docs/openapi.json`.
@@ -74,6 +110,7 @@ pub fn build_server(state: web::Data<AppState>, listener: TcpListener, http: &Ht
             .default_service(web::to(middleware::fallback))
             .wrap(cors(&origins))
             .wrap(from_fn(middleware::problems))
+            .wrap(from_fn(crate::metrics::record))
             .wrap(from_fn(middleware::request_id))
             .wrap(Logger::new("%a \"%r\" %s %b %Dms rid=%{x-request-id}o").log_target("access"))
     })
@@ -172,11 +209,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     if generated {
         print_dev_tokens(&args.auth, &args.db, addr)?;
     }
-    let state = web::Data::new(AppState {
-        pool,
-        verifier,
-        max_body_bytes: args.http.max_body_bytes,
-    });
+    let state = web::Data::new(AppState::new(pool, verifier, &args)?);
+    spawn_workers(state.clone());
     let server = build_server(state, listener, &args.http).map_err(|e| e.to_string())?;
     log::info!("serving on http://{addr} (Swagger UI: http://{addr}/swagger-ui/)");
     let result = server.await.map_err(|e| e.to_string());

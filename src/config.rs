@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service (the default). Applies pending migrations first.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
     /// Print one signed development JWT that a service configured the same way accepts.
@@ -56,6 +56,58 @@ pub struct ServeArgs {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub http: HttpArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Allow plain-http webhook targets on loopback addresses (development and tests only).
+    #[arg(long, env = "VERSORGUNG_WEBHOOK_ALLOW_LOOPBACK", default_value_t = false)]
+    pub webhook_allow_loopback: bool,
+    /// Networks webhooks never contact (comma-separated CIDRs). Default: link-local and cloud metadata addresses.
+    #[arg(
+        long,
+        env = "VERSORGUNG_WEBHOOK_DENY",
+        value_delimiter = ',',
+        default_value = "169.254.0.0/16,fe80::/10,100.100.100.200/32,fd00:ec2::254/128"
+    )]
+    pub webhook_deny: Vec<String>,
+    /// Time limit of one delivery attempt.
+    #[arg(long, env = "VERSORGUNG_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub webhook_timeout: std::time::Duration,
+    /// Delay before the first retry; it doubles with each further attempt (with ±20 % jitter).
+    #[arg(long, env = "VERSORGUNG_WEBHOOK_BACKOFF_BASE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub webhook_backoff_base: std::time::Duration,
+    /// Longest delay between two attempts.
+    #[arg(long, env = "VERSORGUNG_WEBHOOK_BACKOFF_MAX", default_value = "2h", value_parser = humantime::parse_duration)]
+    pub webhook_backoff_max: std::time::Duration,
+    /// How long a delivery is retried before it is given up.
+    #[arg(long, env = "VERSORGUNG_WEBHOOK_RETRY_WINDOW", default_value = "26h", value_parser = humantime::parse_duration)]
+    pub webhook_retry_window: std::time::Duration,
+    /// Consecutive failed attempts after which a subscription is disabled.
+    #[arg(long, env = "VERSORGUNG_WEBHOOK_DISABLE_AFTER", default_value_t = 50)]
+    pub webhook_disable_after: i32,
+    /// How often each instance looks for due deliveries when idle.
+    #[arg(long, env = "VERSORGUNG_WEBHOOK_INTERVAL", default_value = "500ms", value_parser = humantime::parse_duration)]
+    pub webhook_interval: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MetricsArgs {
+    /// Bearer token that may read /metrics.
+    #[arg(long, env = "VERSORGUNG_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Client addresses or networks that may read /metrics without the token (comma-separated).
+    #[arg(
+        long,
+        env = "VERSORGUNG_METRICS_ALLOW",
+        value_delimiter = ',',
+        default_value = "127.0.0.1,::1"
+    )]
+    pub metrics_allow: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

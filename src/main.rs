@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => run_async(versorgung::app::serve(cli.serve)),
-        Some(Command::Serve(args)) => run_async(versorgung::app::serve(args)),
+        Some(Command::Serve(args)) => run_async(versorgung::app::serve(*args)),
         Some(Command::Migrate(db)) => run_async(versorgung::app::migrate(db)),
         Some(Command::Seed(args)) => run_async(versorgung::app::seed(args)),
         Some(Command::Token(args)) => versorgung::app::token(args).map(|t| println!("{t}")),

@@ -262,3 +262,40 @@ async fn internal_errors_reveal_nothing() {
     let p: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(p["status"], 500);
 }
+
+#[actix_web::test]
+async fn metrics_are_scraped_by_route_template_with_restricted_access() {
+    let app = TestApp::spawn().await;
+    app.get("/api/v1/districts/06636", None).await;
+    app.get("/api/v1/districts/06611", None).await;
+    app.get("/api/v1/districts/6", None).await;
+    let res = app.get("/metrics", None).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains(r#"versorgung_http_requests_total{route="/api/v1/districts/{ags}",method="GET",status="200"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"versorgung_http_requests_total{route="/api/v1/districts/{ags}",method="GET",status="400"} 1"#)
+    );
+    assert!(text.contains(r#"versorgung_http_request_duration_seconds_count{route="/api/v1/districts/{ags}"} 3"#));
+    assert!(text.contains("versorgung_db_pool_connections{state=\"max\"} 16"));
+    assert!(text.contains("versorgung_webhook_queue_depth 0"));
+
+    // Only from allowed addresses, or with the token.
+    let locked = TestApp::spawn_with(|a| {
+        a.metrics.metrics_allow = vec!["10.0.0.0/8".into()];
+        a.metrics.metrics_token = Some("scrape-secret".into());
+    })
+    .await;
+    problem(locked.get("/metrics", None).await, 403).await;
+    problem(locked.get("/metrics", Some("wrong")).await, 403).await;
+    assert_eq!(locked.get("/metrics", Some("scrape-secret")).await.status(), 200);
+}

@@ -149,8 +149,11 @@ impl Drop for TestDb {
         };
         let admin = cluster.admin_url.clone();
         let name = self.name.clone();
-        // Dropping needs async I/O, and Drop cannot await: do it on a thread of its own.
-        let _ = std::thread::spawn(move || {
+        // Dropping needs async I/O, and Drop cannot await: do it on a thread of its own, and do not wait for it.
+        // Waiting would block the test's runtime while the app's background worker may be halfway through opening
+        // a connection to this database; DROP ... WITH (FORCE) would then wait for that stalled login until
+        // PostgreSQL's authentication_timeout (60 s). A throwaway cluster is removed with everything in it anyway.
+        std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
@@ -161,8 +164,7 @@ impl Drop for TestDb {
                         .await;
                 }
             });
-        })
-        .join();
+        });
     }
 }
 
@@ -211,11 +213,8 @@ impl TestApp {
         )
         .expect("pool");
         let (verifier, _) = Verifier::from_config(&args.auth, &args.db.data_dir).expect("verifier");
-        let state = actix_web::web::Data::new(AppState {
-            pool,
-            verifier,
-            max_body_bytes: args.http.max_body_bytes,
-        });
+        let state = actix_web::web::Data::new(AppState::new(pool, verifier, &args).expect("state"));
+        versorgung::app::spawn_workers(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let server = build_server(state, listener, &args.http).expect("server");

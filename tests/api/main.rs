@@ -18,3 +18,4 @@ mod openapi;
 mod organisations;
 mod referrals;
 mod statistics;
+mod webhooks;

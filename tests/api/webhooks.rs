@@ -1,0 +1,306 @@
+//! Webhooks against a real local receiver that verifies every delivery with the Standard Webhooks library.
+
+use crate::helpers::*;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Default)]
+pub struct Receiver {
+    /// (webhook-id, verified payload) of every request received.
+    pub got: Arc<Mutex<Vec<(String, Value, bool)>>>,
+    /// Statuses to answer, in order; 200 once empty (or always `fallback`).
+    pub script: Arc<Mutex<VecDeque<u16>>>,
+    pub fallback: Arc<Mutex<u16>>,
+    pub secret: Arc<Mutex<String>>,
+}
+
+impl Receiver {
+    pub async fn start() -> (Self, String) {
+        let r = Receiver::default();
+        *r.fallback.lock().unwrap() = 200;
+        let shared = r.clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = HttpServer::new(move || {
+            let r = shared.clone();
+            App::new().route(
+                "/hook",
+                web::post().to(move |req: HttpRequest, body: web::Bytes| {
+                    let r = r.clone();
+                    async move {
+                        let mut headers = http::HeaderMap::new();
+                        for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+                            if let Some(v) = req.headers().get(name) {
+                                headers.insert(name, http::HeaderValue::from_bytes(v.as_bytes()).unwrap());
+                            }
+                        }
+                        let secret = r.secret.lock().unwrap().clone();
+                        let verified = standardwebhooks::Webhook::new(&secret)
+                            .map(|w| w.verify(&body, &headers).is_ok())
+                            .unwrap_or(false);
+                        let id = headers
+                            .get("webhook-id")
+                            .map(|v| v.to_str().unwrap().to_owned())
+                            .unwrap_or_default();
+                        r.got.lock().unwrap().push((
+                            id,
+                            serde_json::from_slice(&body).unwrap_or(Value::Null),
+                            verified,
+                        ));
+                        let status = r
+                            .script
+                            .lock()
+                            .unwrap()
+                            .pop_front()
+                            .unwrap_or(*r.fallback.lock().unwrap());
+                        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        actix_web::rt::spawn(server);
+        (r, format!("http://127.0.0.1:{port}/hook"))
+    }
+
+    pub fn received(&self) -> Vec<(String, Value, bool)> {
+        self.got.lock().unwrap().clone()
+    }
+
+    pub async fn wait_for(&self, n: usize) -> Vec<(String, Value, bool)> {
+        let start = Instant::now();
+        loop {
+            let got = self.received();
+            if got.len() >= n || start.elapsed() > Duration::from_secs(15) {
+                return got;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+pub fn fast_webhooks(a: &mut versorgung::config::ServeArgs) {
+    a.webhooks.webhook_allow_loopback = true;
+    a.webhooks.webhook_backoff_base = Duration::from_millis(50);
+    a.webhooks.webhook_interval = Duration::from_millis(25);
+    a.webhooks.webhook_disable_after = 3;
+}
+
+async fn subscribe(app: &TestApp, token: &str, url: &str, types: Value, receiver: &Receiver) -> Value {
+    let res = app
+        .post(
+            "/api/v1/webhooks",
+            Some(token),
+            &json!({"url": url, "eventTypes": types}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let hook: Value = res.json().await.unwrap();
+    *receiver.secret.lock().unwrap() = hook["secret"].as_str().unwrap().to_owned();
+    hook
+}
+
+#[actix_web::test]
+async fn deliveries_are_signed_scoped_and_retried() {
+    let app = TestApp::spawn_with(fast_webhooks).await;
+    let (receiver, url) = Receiver::start().await;
+    let m = municipality();
+    let hook = subscribe(
+        &app,
+        &m,
+        &url,
+        json!(["application.created", "application.submitted"]),
+        &receiver,
+    )
+    .await;
+    let hook_id = hook["id"].as_str().unwrap().to_owned();
+    assert!(hook["secret"].as_str().unwrap().starts_with("whsec_"));
+    let listed: Value = app.get("/api/v1/webhooks", Some(&m)).await.json().await.unwrap();
+    assert_eq!(listed[0]["secret"], Value::Null, "the secret is shown once");
+    problem(
+        app.get(
+            &format!("/api/v1/webhooks/{hook_id}"),
+            Some(&token("municipality", Some("06535"))),
+        )
+        .await,
+        404,
+    )
+    .await;
+
+    // The first attempt fails, the retry succeeds.
+    receiver.script.lock().unwrap().push_back(500);
+    app.post(
+        "/api/v1/applications",
+        Some(&m),
+        &json!({"fundingLine": "GK", "title": "Gesehen"}),
+    )
+    .await;
+    // Another district's application is not this subscriber's business.
+    app.post(
+        "/api/v1/applications",
+        Some(&token("municipality", Some("06535"))),
+        &json!({"fundingLine": "GK", "title": "Fremd"}),
+    )
+    .await;
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].0, got[1].0, "a retry keeps its webhook-id");
+    assert!(
+        got.iter().all(|(_, _, verified)| *verified),
+        "signatures verify with the standard library"
+    );
+    assert_eq!(got[1].1["type"], "application.created");
+    assert_eq!(got[1].1["data"]["data"]["title"], "Gesehen");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        receiver.received().len(),
+        2,
+        "delivered exactly once after the successful retry"
+    );
+
+    let log: Value = app
+        .get(&format!("/api/v1/webhooks/{hook_id}/deliveries"), Some(&m))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let d = &log["items"][0];
+    assert_eq!(d["state"], "delivered");
+    assert_eq!(d["attempts"], 2);
+    assert_eq!(d["lastStatus"], 200);
+    assert_eq!(d["eventType"], "application.created");
+
+    // Manual redelivery sends the same message again.
+    let res = app
+        .post(
+            &format!(
+                "/api/v1/webhooks/{hook_id}/deliveries/{}/redeliver",
+                d["id"].as_str().unwrap()
+            ),
+            Some(&m),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let got = receiver.wait_for(3).await;
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[2].0, got[0].0);
+
+    // Unsubscribing stops deliveries.
+    assert_eq!(
+        app.client
+            .delete(app.url(&format!("/api/v1/webhooks/{hook_id}")))
+            .bearer_auth(&m)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    app.post(
+        "/api/v1/applications",
+        Some(&m),
+        &json!({"fundingLine": "GK", "title": "Nach der Kündigung"}),
+    )
+    .await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 3);
+}
+
+#[actix_web::test]
+async fn a_run_of_failures_disables_the_subscription_and_the_feed_says_so() {
+    let app = TestApp::spawn_with(fast_webhooks).await;
+    let (receiver, url) = Receiver::start().await;
+    *receiver.fallback.lock().unwrap() = 500;
+    let hook = subscribe(&app, &service_unit(), &url, json!(["*"]), &receiver).await;
+    let hook_id = hook["id"].as_str().unwrap().to_owned();
+    app.post(
+        "/api/v1/applications",
+        Some(&municipality()),
+        &json!({"fundingLine": "GK", "title": "Vorhaben"}),
+    )
+    .await;
+    let start = Instant::now();
+    loop {
+        let h: Value = app
+            .get(&format!("/api/v1/webhooks/{hook_id}"), Some(&service_unit()))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if h["enabled"] == false {
+            assert!(h["consecutiveFailures"].as_i64().unwrap() >= 3);
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "not disabled: {h}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        receiver.received().len(),
+        3,
+        "attempts stop at the configured run of failures"
+    );
+    let feed: Value = app
+        .get("/api/v1/events?types=webhook.disabled", Some(&service_unit()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feed["items"][0]["resourceId"], hook_id.as_str());
+    let municipality_feed: Value = app
+        .get("/api/v1/events?types=webhook.disabled", Some(&municipality()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(municipality_feed["items"], json!([]));
+}
+
+#[actix_web::test]
+async fn targets_are_checked() {
+    let app = TestApp::spawn().await;
+    let m = municipality();
+    for url in [
+        "http://example.org/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[fe80::1]/hook",
+        "http://127.0.0.1:9/hook",
+        "https://user:pw@example.org/hook",
+        "not a url",
+    ] {
+        let p = problem(
+            app.post("/api/v1/webhooks", Some(&m), &json!({"url": url, "eventTypes": ["*"]}))
+                .await,
+            422,
+        )
+        .await;
+        assert_eq!(pointers(&p), vec!["/url"], "{url}");
+    }
+    let p = problem(
+        app.post(
+            "/api/v1/webhooks",
+            Some(&m),
+            &json!({"url": "https://example.org/hook", "eventTypes": ["Bad Type"]}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&p), vec!["/eventTypes/0"]);
+    assert_eq!(
+        app.post(
+            "/api/v1/webhooks",
+            Some(&m),
+            &json!({"url": "https://kreis-it.example.de/hook", "eventTypes": ["*"]})
+        )
+        .await
+        .status(),
+        201
+    );
+}
