@@ -67,10 +67,19 @@ pub async fn conn(pool: &DbPool) -> ApiResult<DbConn> {
 pub async fn run_migrations(url: &str) -> Result<Vec<String>, String> {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
         let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
             .map_err(|e| e.to_string())?;
-        let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| e.to_string())?;
-        Ok(applied.iter().map(|v| v.to_string()).collect())
+        // Instances starting together on one database take turns; the second finds nothing pending.
+        diesel::sql_query("SELECT pg_advisory_lock(47112026)")
+            .execute(&mut conn)
+            .map_err(|e| e.to_string())?;
+        let applied: Result<Vec<String>, String> = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(|v| v.to_string()).collect())
+            .map_err(|e| e.to_string());
+        let _ = diesel::sql_query("SELECT pg_advisory_unlock(47112026)").execute(&mut conn);
+        applied
     })
     .await
     .map_err(|e| e.to_string())?
