@@ -48,6 +48,8 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> LocalPgError
 pub struct LocalPgOptions {
     /// Turn off durability (fsync, synchronous commit): for throwaway test clusters only.
     pub ephemeral: bool,
+    /// Serve TLS with this certificate and key (PEM files), for testing encrypted connections.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// A running private cluster; stopped when dropped.
@@ -172,6 +174,18 @@ impl LocalPostgres {
         );
         if options.ephemeral {
             server_opts.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        if let Some((cert, key)) = &options.tls {
+            // PostgreSQL wants the key owned by its user and private: copy both into the cluster directory.
+            for (from, name) in [(cert, "server.crt"), (key, "server.key")] {
+                let to = self.pgdata.join(name);
+                fs::copy(from, &to).map_err(io(format!("copying {}", from.display())))?;
+                fs::set_permissions(&to, fs::Permissions::from_mode(0o600)).map_err(io("restricting the key"))?;
+                if let Some(user) = &self.run_as {
+                    chown(&to, user)?;
+                }
+            }
+            server_opts.push_str(" -c ssl=on");
         }
         let log_file = self.pgdata.join("server.log");
         let output = self

@@ -2,13 +2,14 @@
 
 pub mod local_pg;
 pub mod schema;
+pub mod tls;
 
 use diesel::QueryableByName;
 use diesel::migration::MigrationSource;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 use std::time::Duration;
@@ -35,7 +36,7 @@ pub fn build_pool(url: &str, settings: &PoolSettings) -> Result<DbPool, String> 
     config.custom_setup = Box::new(move |url| {
         let url = url.to_owned();
         async move {
-            let mut conn = AsyncPgConnection::establish(&url).await?;
+            let mut conn = tls::connect(&url).await?;
             conn.batch_execute(&format!(
                 "SET statement_timeout = {statement_timeout_ms}; SET application_name = 'versorgung'; \
                  SET TIME ZONE 'UTC'"
@@ -65,11 +66,10 @@ pub async fn conn(pool: &DbPool) -> ApiResult<DbConn> {
 /// Applies pending migrations. Diesel's migration harness is synchronous; it runs on a blocking thread through
 /// `AsyncConnectionWrapper`, which drives the async connection with the runtime of the calling context.
 pub async fn run_migrations(url: &str) -> Result<Vec<String>, String> {
-    let url = url.to_owned();
+    let conn = tls::connect(url).await.map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || {
         use diesel::RunQueryDsl;
-        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
-            .map_err(|e| e.to_string())?;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
         // Instances starting together on one database take turns; the second finds nothing pending.
         diesel::sql_query("SELECT pg_advisory_lock(47112026)")
             .execute(&mut conn)

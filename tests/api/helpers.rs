@@ -46,8 +46,14 @@ fn cluster() -> &'static Cluster {
                 Ok(url) => url,
                 Err(_) => {
                     let dir = std::env::temp_dir().join(format!("versorgung-test-pg-{}", std::process::id()));
-                    let pg =
-                        LocalPostgres::start(&dir, &LocalPgOptions { ephemeral: true }).map_err(|e| e.to_string())?;
+                    let pg = LocalPostgres::start(
+                        &dir,
+                        &LocalPgOptions {
+                            ephemeral: true,
+                            tls: None,
+                        },
+                    )
+                    .map_err(|e| e.to_string())?;
                     pg.stop_when_process_exits(std::process::id(), &dir)
                         .map_err(|e| e.to_string())?;
                     let url = pg.url("postgres");

@@ -19,4 +19,5 @@ mod openapi;
 mod organisations;
 mod referrals;
 mod statistics;
+mod tls;
 mod webhooks;
