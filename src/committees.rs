@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, Role};
 use crate::db::schema::{committee_meetings, committee_members, committees, coordinators, districts, referrals};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{Expected, JsonBody, Query, ok_with_etag, required_if_match};
+use crate::extract::{JsonBody, Query, ok_with_etag, required_if_match};
 use crate::history::{self, Step};
 use crate::idempotency::{self, Stored};
 use crate::openapi::{
@@ -568,13 +568,7 @@ async fn update(
             .first::<Uuid>(conn)
             .await?;
         let current = find(conn, id).await?;
-        if let Expected::Version(v) = expected
-            && v != current.version
-        {
-            return Err(ApiError::PreconditionFailed {
-                current_version: current.version,
-            });
-        }
+        expected.check(current.version)?;
         let before = serde_json::to_value(current.input()).map_err(ApiError::internal)?;
         let mut merged = before.clone();
         crate::extract::merge_patch(&mut merged, &patch);

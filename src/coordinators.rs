@@ -327,13 +327,7 @@ async fn apply_patch(
         .for_update()
         .first(conn)
         .await?;
-    if let Expected::Version(v) = expected
-        && v != current.version
-    {
-        return Err(ApiError::PreconditionFailed {
-            current_version: current.version,
-        });
-    }
+    expected.check(current.version)?;
     if current.erased_at.is_some() {
         return Err(ApiError::conflict("erased", MessageParams::default()));
     }

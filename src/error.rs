@@ -193,6 +193,26 @@ impl ApiError {
         }))
     }
 
+    /// 409 for a lifecycle action the current state does not allow, naming the state and what is allowed.
+    pub fn invalid_transition(current_status: &str, allowed: &[&str]) -> Self {
+        let mut extra = serde_json::Map::new();
+        extra.insert("currentStatus".into(), current_status.into());
+        extra.insert("allowedActions".into(), allowed.to_vec().into());
+        Self::Conflict(Box::new(ConflictInfo {
+            code: "invalid_transition",
+            params: MessageParams {
+                detail: Some(current_status.to_owned()),
+                allowed: Some(if allowed.is_empty() {
+                    "none".into()
+                } else {
+                    allowed.join(", ")
+                }),
+                ..MessageParams::default()
+            },
+            extra: Some(extra),
+        }))
+    }
+
     pub fn internal(cause: impl fmt::Display) -> Self {
         Self::Internal(cause.to_string())
     }

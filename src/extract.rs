@@ -398,6 +398,16 @@ pub fn if_match(req: &HttpRequest) -> ApiResult<Option<Expected>> {
         .map_err(|_| bad())
 }
 
+impl Expected {
+    /// 412 unless the resource is still at the version the client read (`*` matches any).
+    pub fn check(self, current_version: i64) -> ApiResult<()> {
+        match self {
+            Expected::Version(v) if v != current_version => Err(ApiError::PreconditionFailed { current_version }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// `If-Match` that must be present (PATCH): 428 without it.
 pub fn required_if_match(req: &HttpRequest) -> ApiResult<Expected> {
     if_match(req)?.ok_or(ApiError::PreconditionRequired)

@@ -579,13 +579,7 @@ async fn apply_patch(
             .for_update()
             .first(conn)
             .await?;
-        if let Expected::Version(v) = expected
-            && v != current.version
-        {
-            return Err(ApiError::PreconditionFailed {
-                current_version: current.version,
-            });
-        }
+        expected.check(current.version)?;
         let version = current.version;
         let next = patch.apply(FundingLineInput::from(current));
         let errors = next.check();

@@ -264,13 +264,7 @@ async fn patch_row(
 ) -> ApiResult<OrgRow> {
     conn.transaction(async |conn| {
         let current = find(conn, key).await?;
-        if let Expected::Version(v) = expected
-            && v != current.version
-        {
-            return Err(ApiError::PreconditionFailed {
-                current_version: current.version,
-            });
-        }
+        expected.check(current.version)?;
         let updated = diesel::update(organisations::table.find(current.id))
             .filter(organisations::version.eq(current.version))
             .set((

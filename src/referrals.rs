@@ -20,7 +20,7 @@ use validator::Validate;
 use crate::app::AppState;
 use crate::auth::{Caller, Role};
 use crate::db::schema::{applications, committees, districts, organisations, referral_targets, referrals};
-use crate::error::{ApiError, ApiResult, ConflictInfo, FieldError, MessageParams};
+use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::extract::{Expected, JsonBody, Query, ok_with_etag};
 use crate::history::{self, HistoryEntry, Step};
 use crate::idempotency::{self, Stored};
@@ -701,32 +701,13 @@ async fn act(
         .await
         .optional()?;
     let current = find_row(conn, caller, id).await?;
-    if let Some(Expected::Version(v)) = expected
-        && v != current.version
-    {
-        return Err(ApiError::PreconditionFailed {
-            current_version: current.version,
-        });
+    if let Some(expected) = expected {
+        expected.check(current.version)?;
     }
     let status: ReferralStatus = current.status.parse().map_err(ApiError::internal)?;
     if !rule.from.contains(&status) {
         let allowed: Vec<&str> = allowed_actions(status).iter().map(|a| a.as_str()).collect();
-        let mut extra = serde_json::Map::new();
-        extra.insert("currentStatus".into(), status.as_str().into());
-        extra.insert("allowedActions".into(), allowed.clone().into());
-        return Err(ApiError::Conflict(Box::new(ConflictInfo {
-            code: "invalid_transition",
-            params: MessageParams {
-                detail: Some(status.as_str().to_owned()),
-                allowed: Some(if allowed.is_empty() {
-                    "none".into()
-                } else {
-                    allowed.join(", ")
-                }),
-                ..Default::default()
-            },
-            extra: Some(extra),
-        })));
+        return Err(ApiError::invalid_transition(status.as_str(), &allowed));
     }
     let mut to = rule.to.unwrap_or(status);
     let mut outcome = current.outcome.clone();

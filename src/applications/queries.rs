@@ -15,7 +15,7 @@ use super::model::*;
 pub const KIND: &str = "application";
 use crate::auth::{Caller, Role};
 use crate::db::schema::{application_comments, applications, organisations};
-use crate::error::{ApiError, ApiResult, ConflictInfo, FieldError, MessageParams};
+use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::extract::Expected;
 use crate::history;
 
@@ -132,12 +132,7 @@ pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock:
 }
 
 fn check_version(app: &Application, expected: Option<Expected>) -> ApiResult<()> {
-    match expected {
-        Some(Expected::Version(v)) if v != app.version => Err(ApiError::PreconditionFailed {
-            current_version: app.version,
-        }),
-        _ => Ok(()),
-    }
+    expected.map_or(Ok(()), |e| e.check(app.version))
 }
 
 /// Appends a history entry for an application (in the caller's transaction).
@@ -340,22 +335,7 @@ pub async fn transition(
     check_version(&current, expected)?;
     if !rule.from.contains(&current.status) {
         let allowed: Vec<&str> = allowed_actions(current.status).iter().map(|a| a.as_str()).collect();
-        let mut extra = serde_json::Map::new();
-        extra.insert("currentStatus".into(), current.status.as_str().into());
-        extra.insert("allowedActions".into(), allowed.clone().into());
-        return Err(ApiError::Conflict(Box::new(ConflictInfo {
-            code: "invalid_transition",
-            params: MessageParams {
-                detail: Some(current.status.as_str().to_owned()),
-                allowed: Some(if allowed.is_empty() {
-                    "none".into()
-                } else {
-                    allowed.join(", ")
-                }),
-                ..Default::default()
-            },
-            extra: Some(extra),
-        })));
+        return Err(ApiError::invalid_transition(current.status.as_str(), &allowed));
     }
     let now = Utc::now();
     match action {
