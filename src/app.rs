@@ -203,6 +203,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         log::info!("applied migrations: {}", applied.join(", "));
     }
     let pool = crate::db::build_pool(&url, &pool_settings(&args.db))?;
+    backfill_feed(&pool).await?;
     let (verifier, generated) = Verifier::from_config(&args.auth, &args.db.data_dir)?;
     let listener = TcpListener::bind(args.bind).map_err(|e| format!("binding {}: {e}", args.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -261,6 +262,18 @@ pub async fn migrate(db: DbArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Puts rows that have no event yet (migrations, demo data) into the change feed.
+async fn backfill_feed(pool: &DbPool) -> Result<(), String> {
+    let mut conn = crate::db::conn(pool).await.map_err(|e| e.to_string())?;
+    let added = crate::events::backfill(&mut conn)
+        .await
+        .map_err(|e| format!("feed backfill: {e}"))?;
+    if added > 0 {
+        log::info!("added {added} resource(s) to the change feed");
+    }
+    Ok(())
+}
+
 /// `versorgung seed --demo`.
 pub async fn seed(args: crate::config::SeedArgs) -> Result<(), String> {
     if !args.demo {
@@ -274,6 +287,7 @@ pub async fn seed(args: crate::config::SeedArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("seeding failed: {e}"))?;
     drop(conn);
+    backfill_feed(&pool).await?;
     if added == 0 {
         println!("demo data is present already; nothing added");
     } else {

@@ -875,6 +875,12 @@ async fn remove_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Emits `committee.created` with the committee as it is now (the feed's backfill of seeded rows).
+pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
+    let c = find(conn, id).await?;
+    emit(conn, &Caller::system(), "committee.created", id, &c).await
+}
+
 async fn emit<T: Serialize>(
     conn: &mut AsyncPgConnection,
     caller: &Caller,

@@ -290,6 +290,13 @@ async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Coordinato
 }
 
 /// Everyone sees coordinator events; the feed removes the contact data for municipalities of other districts.
+/// Emits `coordinator.created` with the record as it is now (the feed's backfill of seeded rows).
+pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
+    let system = Caller::system();
+    let c = to_api(&system, find_row(conn, id).await?)?;
+    emit(conn, &system, "coordinator.created", &c).await
+}
+
 async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, c: &Coordinator) -> ApiResult<()> {
     let audience = crate::events::Audience {
         public: true,

@@ -90,6 +90,49 @@ pub async fn emit<T: Serialize>(
     Ok(())
 }
 
+#[derive(QueryableByName)]
+struct Missing {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+}
+
+/// Gives every resource that has no event yet — rows loaded by migrations or the demo seed — a `<kind>.created`
+/// event with its current representation, so that a client following the feed from 0 rebuilds everything it may
+/// see. Instances starting together take turns (advisory lock); the second finds nothing missing.
+pub async fn backfill(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
+    crate::db::transaction(conn, async |conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(47112027)")
+            .execute(conn)
+            .await?;
+        let mut added = crate::funding_lines::snapshot_missing(conn).await?;
+        for (table, kind) in [
+            ("organisations", "organisation"),
+            ("committees", crate::committees::KIND),
+            ("coordinators", crate::coordinators::KIND),
+            ("referrals", crate::referrals::KIND),
+        ] {
+            let missing: Vec<Missing> = diesel::sql_query(format!(
+                "SELECT t.id FROM {table} t WHERE NOT EXISTS \
+                 (SELECT 1 FROM events e WHERE e.resource_kind = $1 AND e.resource_id = t.id) ORDER BY t.id"
+            ))
+            .bind::<diesel::sql_types::Text, _>(kind)
+            .load(conn)
+            .await?;
+            for m in &missing {
+                match kind {
+                    "organisation" => crate::organisations::snapshot(conn, m.id).await?,
+                    "committee" => crate::committees::snapshot(conn, m.id).await?,
+                    "coordinator" => crate::coordinators::snapshot(conn, m.id).await?,
+                    _ => crate::referrals::snapshot(conn, m.id).await?,
+                }
+            }
+            added += missing.len();
+        }
+        Ok(added)
+    })
+    .await
+}
+
 /// Advisory lock key of the sequencer (any constant unique to this purpose).
 const SEQUENCER_LOCK: i64 = 0x5645_5253_4551; // "VERSEQ"
 const BATCH: i64 = 5000;
@@ -106,11 +149,17 @@ struct Locked {
     locked: bool,
 }
 
-/// Numbers committed events and fans them out to webhooks. Returns how many were numbered, or `None` when another
-/// session is sequencing right now (its work covers ours).
-pub async fn sequence(conn: &mut AsyncPgConnection) -> ApiResult<Option<usize>> {
+/// Numbers committed events and fans them out to webhooks. Returns how many were numbered, or `None` when `wait`
+/// is false and another session is sequencing right now. The feed waits (a reader must see every write committed
+/// before its request); the background worker does not.
+pub async fn sequence(conn: &mut AsyncPgConnection, wait: bool) -> ApiResult<Option<usize>> {
     crate::db::transaction(conn, async |conn| {
-        let got: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+        let sql = if wait {
+            "SELECT pg_advisory_xact_lock($1) IS NOT NULL AS locked"
+        } else {
+            "SELECT pg_try_advisory_xact_lock($1) AS locked"
+        };
+        let got: Locked = diesel::sql_query(sql)
             .bind::<BigInt, _>(SEQUENCER_LOCK)
             .get_result(conn)
             .await?;
@@ -345,7 +394,7 @@ async fn feed(state: web::Data<AppState>, caller: Caller, Query(q): Query<FeedQu
         .collect();
     let mut conn = crate::db::conn(&state.pool).await?;
     // Number what has committed so far, so that a reader sees its own writes at once.
-    sequence(&mut conn).await?;
+    sequence(&mut conn, true).await?;
     let items = read(&mut conn, &caller, after, &types, limit).await?;
     let next_cursor = items.last().map_or(after, |e| e.position).to_string();
     Ok(HttpResponse::Ok().json(EventPage { items, next_cursor }))

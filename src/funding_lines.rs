@@ -625,17 +625,36 @@ pub async fn emit_changed(conn: &mut AsyncPgConnection, caller: &crate::auth::Ca
     emit(conn, caller, "funding_line.changed", &line).await
 }
 
+/// Funding lines are keyed by code; events name them by a UUID derived from it, the same on every instance.
+pub fn event_id(code: &str) -> uuid::Uuid {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("funding-line:{code}").as_bytes())
+}
+
+/// Emits `funding_line.created` for every line that has no event yet (the feed's backfill of seeded rows).
+pub async fn snapshot_missing(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
+    use crate::db::schema::events;
+    let codes: Vec<String> = funding_lines::table.select(funding_lines::code).load(conn).await?;
+    let known: Vec<uuid::Uuid> = events::table
+        .filter(events::resource_kind.eq("funding_line"))
+        .select(events::resource_id)
+        .load(conn)
+        .await?;
+    let mut added = 0;
+    for code in codes.iter().filter(|c| !known.contains(&event_id(c))) {
+        let line = find(conn, code).await?.into_api(true)?;
+        emit(conn, &crate::auth::Caller::system(), "funding_line.created", &line).await?;
+        added += 1;
+    }
+    Ok(added)
+}
+
 async fn emit(
     conn: &mut AsyncPgConnection,
     caller: &crate::auth::Caller,
     event_type: &str,
     line: &FundingLine,
 ) -> ApiResult<()> {
-    // Funding lines are keyed by code; the event names them by a UUID derived from it, stable across instances.
-    let id = uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_URL,
-        format!("funding-line:{}", line.code).as_bytes(),
-    );
+    let id = event_id(&line.code);
     crate::events::emit(
         conn,
         caller,

@@ -283,6 +283,12 @@ async fn patch_row(
     .await
 }
 
+/// Emits `organisation.created` with the organisation as it is now (the feed's backfill of seeded rows).
+pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
+    let org = Organisation::try_from(find(conn, &id.to_string()).await?)?;
+    emit(conn, &Caller::system(), "organisation.created", &org).await
+}
+
 async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, org: &Organisation) -> ApiResult<()> {
     let audience = crate::events::Audience::everyone();
     crate::events::emit(conn, caller, event_type, "organisation", org.id, audience, org).await

@@ -614,6 +614,11 @@ async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, r: NewReferral) -
 
 /// Writes the event of a change with the full representation; the feed trims it per reader
 /// ([`crate::events::redact`]). Audience: the origin organisation and district, and every target district.
+/// Emits `referral.created` with the referral as it is now (the feed's backfill of seeded rows).
+pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
+    emit(conn, &Caller::system(), "referral.created", id).await
+}
+
 async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, id: Uuid) -> ApiResult<()> {
     let full = find(conn, &Caller::system(), id).await?;
     let mut districts: Vec<String> = full.targets.iter().filter_map(|t| t.district.clone()).collect();

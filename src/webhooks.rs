@@ -604,7 +604,7 @@ pub fn spawn(state: web::Data<AppState>) {
 /// Numbers new events (fanning them out), then delivers one batch of due deliveries. Returns how many were tried.
 pub async fn dispatch_once(state: &AppState) -> ApiResult<usize> {
     let mut conn = crate::db::conn(&state.pool).await?;
-    crate::events::sequence(&mut conn).await?;
+    crate::events::sequence(&mut conn, false).await?;
     let settings = state.webhooks.clone();
     crate::db::transaction(&mut conn, async |conn| {
         // Rows another instance holds are skipped, not waited for; ours stay locked until the attempt is recorded.

@@ -310,7 +310,9 @@ pub async fn update(
         changed,
     )
     .await?;
-    find(conn, caller, id, false).await
+    let app = find(conn, caller, id, false).await?;
+    emit(conn, caller, "application.changed", &app).await?;
+    Ok(app)
 }
 
 /// What a transition carries besides the action.

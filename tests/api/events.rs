@@ -258,3 +258,102 @@ async fn a_reader_never_misses_an_event_under_concurrent_out_of_order_commits() 
     let expected: Vec<i64> = (1..=total).collect();
     assert_eq!(seen, expected, "strictly increasing and gap-free");
 }
+
+/// A district IT script follows the feed from 0 and rebuilds exactly what it may see through the API.
+#[actix_web::test]
+async fn a_client_rebuilds_from_the_feed_exactly_what_it_may_see() {
+    let app = TestApp::spawn().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_versorgung"))
+        .args(["seed", "--demo"])
+        .env("DATABASE_URL", &app.db.url)
+        .env_remove("VERSORGUNG_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let m = municipality();
+    let created: Value = app
+        .post("/api/v1/applications", Some(&m), &draft("Nach dem Seed"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/applications/{id}"),
+        Some(&m),
+        Some("\"1\""),
+        &json!({"description": "Ergänzt"}),
+    )
+    .await;
+    app.patch(
+        "/api/v1/funding-lines/GK",
+        Some(&ministry()),
+        Some("*"),
+        &json!({"budgetCents": 900_000_000}),
+    )
+    .await;
+
+    // Follow the feed and keep the latest representation of each resource.
+    let mut state: std::collections::BTreeMap<(String, String), Value> = Default::default();
+    let mut after = "0".to_owned();
+    loop {
+        let page = feed(&app, &m, &format!("after={after}&limit=100")).await;
+        for e in page["items"].as_array().unwrap() {
+            let kind = e["resourceKind"].as_str().unwrap().to_owned();
+            let t = e["type"].as_str().unwrap();
+            let key = match kind.as_str() {
+                "funding_line" => e["data"]["code"].as_str().unwrap().to_owned(),
+                _ => e["resourceId"].as_str().unwrap().to_owned(),
+            };
+            if t.ends_with(".deleted") {
+                state.remove(&(kind, key));
+            } else if !(t.ends_with(".commented") || t.contains(".member_") || t.ends_with(".meeting_recorded")) {
+                state.insert((kind, key), e["data"].clone());
+            }
+        }
+        if page["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        after = page["nextCursor"].as_str().unwrap().to_owned();
+    }
+    let of_kind = |kind: &str| -> Vec<Value> {
+        state
+            .iter()
+            .filter(|((k, _), _)| k == kind)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let api = |path: &'static str| {
+        let app = &app;
+        let m = m.clone();
+        async move {
+            app.get(path, Some(&m)).await.json::<Value>().await.unwrap()["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let sorted = |mut v: Vec<Value>, key: &str| {
+        v.sort_by_key(|x| x[key].to_string());
+        v
+    };
+    for (kind, path, key) in [
+        ("application", "/api/v1/applications?limit=200", "id"),
+        ("funding_line", "/api/v1/funding-lines?limit=200", "code"),
+        ("organisation", "/api/v1/organisations?limit=200", "id"),
+        ("committee", "/api/v1/committees?limit=200", "id"),
+        ("coordinator", "/api/v1/coordinators?limit=200", "id"),
+    ] {
+        let from_feed = sorted(of_kind(kind), key);
+        let from_api = sorted(api(path).await, key);
+        assert!(!from_api.is_empty(), "{kind}");
+        assert_eq!(from_feed, from_api, "{kind}: the feed rebuilds what the API shows");
+    }
+    // Referrals: the feed leaves out links to applications (they may be other organisations').
+    let mut referrals = sorted(api("/api/v1/referrals?limit=200").await, "id");
+    for r in &mut referrals {
+        r.as_object_mut().unwrap().remove("applicationIds");
+    }
+    assert!(!referrals.is_empty());
+    assert_eq!(sorted(of_kind("referral"), "id"), referrals);
+}
