@@ -112,6 +112,7 @@ pub fn build_server(state: web::Data<AppState>, listener: TcpListener, http: &Ht
             .wrap(from_fn(middleware::problems))
             .wrap(from_fn(crate::metrics::record))
             .wrap(from_fn(middleware::request_id))
+            .wrap(from_fn(middleware::security_headers))
             .wrap(Logger::new("%a \"%r\" %s %b %Dms rid=%{x-request-id}o").log_target("access"))
     })
     .shutdown_timeout(http.shutdown_timeout.as_secs())

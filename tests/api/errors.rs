@@ -299,3 +299,28 @@ async fn metrics_are_scraped_by_route_template_with_restricted_access() {
     problem(locked.get("/metrics", Some("wrong")).await, 403).await;
     assert_eq!(locked.get("/metrics", Some("scrape-secret")).await.status(), 200);
 }
+
+#[actix_web::test]
+async fn security_headers() {
+    let app = TestApp::spawn().await;
+    let private = app.get("/api/v1/organisations", Some(&ministry())).await;
+    assert_eq!(
+        private.headers()["cache-control"],
+        "no-store",
+        "answers to authenticated requests are not stored"
+    );
+    assert_eq!(private.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(private.headers()["x-frame-options"], "DENY");
+    let public = app.get("/api/v1/districts", None).await;
+    assert!(public.headers().get("cache-control").is_none());
+    assert_eq!(public.headers()["x-content-type-options"], "nosniff");
+    let problem_res = app.get("/api/v1/organisations", None).await;
+    assert_eq!(problem_res.headers()["cache-control"], "no-store");
+    let ui = app.get("/swagger-ui/", None).await;
+    let csp = ui.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-eval"));
+}
