@@ -324,3 +324,48 @@ async fn security_headers() {
     );
     assert!(!csp.contains("unsafe-eval"));
 }
+
+/// Pool exhaustion: a request that cannot get a connection within the configured wait gets 503 with Retry-After
+/// promptly, instead of piling up.
+#[actix_web::test]
+async fn pool_exhaustion_is_a_prompt_503_with_retry_after() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::spawn_with(|a| {
+        a.db.db_pool_size = 1;
+        a.db.db_pool_wait_timeout = std::time::Duration::from_millis(300);
+        a.http.workers = Some(2);
+    })
+    .await;
+    // Hold the funding line's row lock from outside, so that a PATCH keeps the only pooled connection busy.
+    let mut blocker = app.db.conn().await;
+    blocker
+        .batch_execute("BEGIN; SELECT 1 FROM funding_lines WHERE code = 'GK' FOR UPDATE")
+        .await
+        .unwrap();
+    let m = ministry();
+    let body = json!({"title": "Gesperrt"});
+    let stuck = app.patch("/api/v1/funding-lines/GK", Some(&m), Some("*"), &body);
+    let second = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        let res = app.get("/api/v1/organisations", Some(&m)).await;
+        (res, started.elapsed())
+    };
+    let release = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
+        blocker.batch_execute("COMMIT").await.unwrap();
+    };
+    let (stuck, (res, waited), ()) = futures_util::join!(stuck, second, release);
+    assert_eq!(res.headers()["retry-after"], "2");
+    let p = problem(res, 503).await;
+    assert_eq!(p["type"], "https://versorgung.hessen.de/problems/service-unavailable");
+    assert!(
+        waited < std::time::Duration::from_millis(1200),
+        "answered within the wait, not after the lock: {waited:?}"
+    );
+    assert_eq!(
+        stuck.status(),
+        200,
+        "the blocked request finishes once the lock is released"
+    );
+}
