@@ -168,8 +168,6 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType { expected: &'static str },
-    #[error("not acceptable")]
-    NotAcceptable,
     #[error("malformed JSON at line {line} column {column}: {reason}")]
     MalformedJson { line: usize, column: usize, reason: String },
     /// Structurally wrong request (unknown field, bad query parameter or header): 400 with the fields named.
@@ -229,7 +227,6 @@ impl ApiError {
             Self::PreconditionFailed { .. } => "precondition-failed",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType { .. } => "unsupported-media-type",
-            Self::NotAcceptable => "not-acceptable",
             Self::MalformedJson { .. } => "malformed-json",
             Self::BadRequest(_) => "bad-request",
             Self::Validation(_) => "validation",
@@ -346,7 +343,6 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Self::MalformedJson { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -419,7 +415,6 @@ mod tests {
                 },
                 415,
             ),
-            (ApiError::NotAcceptable, 406),
             (
                 ApiError::MalformedJson {
                     line: 1,

@@ -57,7 +57,6 @@ pub fn problem_title(slug: &str) -> &'static str {
         "precondition-failed" => "Precondition failed",
         "payload-too-large" => "Payload too large",
         "unsupported-media-type" => "Unsupported media type",
-        "not-acceptable" => "Not acceptable",
         "malformed-json" => "Malformed JSON",
         "bad-request" => "Bad request",
         "validation" => "Validation failed",
@@ -114,12 +113,6 @@ pub fn problem_detail(lang: Lang, err: &ApiError) -> String {
         }
         (ApiError::UnsupportedMediaType { expected }, De) => {
             format!("Der Request-Body muss als {expected} gesendet werden.")
-        }
-        (ApiError::NotAcceptable, En) => {
-            "This resource can be returned as application/json only (lists also as text/csv).".into()
-        }
-        (ApiError::NotAcceptable, De) => {
-            "Diese Ressource gibt es nur als application/json (Listen auch als text/csv).".into()
         }
         (ApiError::MalformedJson { line, column, .. }, En) => {
             format!("The request body is not valid JSON (line {line}, column {column}).")

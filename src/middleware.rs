@@ -148,7 +148,6 @@ fn clone_api_error(err: &ApiError) -> ApiError {
         },
         ApiError::PayloadTooLarge { limit } => ApiError::PayloadTooLarge { limit: *limit },
         ApiError::UnsupportedMediaType { expected } => ApiError::UnsupportedMediaType { expected },
-        ApiError::NotAcceptable => ApiError::NotAcceptable,
         ApiError::MalformedJson { line, column, reason } => ApiError::MalformedJson {
             line: *line,
             column: *column,
@@ -174,7 +173,6 @@ fn from_status(status: StatusCode, headers: &header::HeaderMap) -> ApiError {
                 .map(|v| v.split(',').map(|m| m.trim().to_owned()).collect())
                 .unwrap_or_default(),
         },
-        406 => ApiError::NotAcceptable,
         413 => ApiError::PayloadTooLarge { limit: 0 },
         415 => ApiError::UnsupportedMediaType {
             expected: "application/json",

@@ -114,14 +114,6 @@ impl LocalPostgres {
         )
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub fn bin_dir(&self) -> &Path {
-        &self.bin_dir
-    }
-
     fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bin_dir.join(program));
         if let Some(user) = &self.run_as {
