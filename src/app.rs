@@ -30,6 +30,7 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     pub metrics_access: crate::metrics::Access,
     pub webhooks: crate::webhooks::Settings,
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl AppState {
@@ -44,6 +45,7 @@ impl AppState {
                 token: args.metrics.metrics_token.clone().filter(|t| !t.is_empty()),
                 allow: crate::metrics::parse_networks(&args.metrics.metrics_allow)?,
             },
+            rate_limits: crate::ratelimit::RateLimits::from_config(&args.rate_limits)?,
             webhooks: crate::webhooks::Settings {
                 allow_loopback: w.webhook_allow_loopback,
                 deny: crate::metrics::parse_networks(&w.webhook_deny)?,
@@ -60,6 +62,7 @@ impl AppState {
 
 /// Starts the background work of an instance: the event sequencer and webhook dispatcher.
 pub fn spawn_workers(state: web::Data<AppState>) {
+    crate::ratelimit::spawn_housekeeping(state.clone());
     crate::webhooks::spawn(state);
 }
 
@@ -109,7 +112,9 @@ pub fn build_server(state: web::Data<AppState>, listener: TcpListener, http: &Ht
             .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
             .default_service(web::to(middleware::fallback))
             .wrap(cors(&origins))
+            .wrap(from_fn(middleware::sane_path))
             .wrap(from_fn(middleware::problems))
+            .wrap(from_fn(crate::ratelimit::limit))
             .wrap(from_fn(crate::metrics::record))
             .wrap(from_fn(middleware::request_id))
             .wrap(from_fn(middleware::security_headers))

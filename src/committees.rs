@@ -387,15 +387,6 @@ async fn list(
     _caller: Caller,
     Query(q): Query<ListCommittees>,
 ) -> ApiResult<HttpResponse> {
-    if let Some(d) = &q.covers
-        && !is_district_ags(d)
-    {
-        return Err(ApiError::BadRequest(vec![FieldError::new(
-            "/query/covers",
-            "invalid_format",
-            MessageParams::detail("a five-digit AGS"),
-        )]));
-    }
     let paging = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
     let q = std::rc::Rc::new(q);
     let fetch = {

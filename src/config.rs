@@ -60,6 +60,28 @@ pub struct ServeArgs {
     pub webhooks: WebhookArgs,
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    #[command(flatten)]
+    pub rate_limits: RateLimitArgs,
+}
+
+/// Rate limits of one instance (see docs/security.md for several instances). A rate of 0 turns a limit off.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitArgs {
+    /// Sustained requests per second allowed for one bearer token.
+    #[arg(long, env = "VERSORGUNG_RATE_LIMIT_TOKEN_PER_SECOND", default_value_t = 20)]
+    pub rate_limit_token_per_second: u32,
+    /// Requests one bearer token may send at once before the sustained rate applies.
+    #[arg(long, env = "VERSORGUNG_RATE_LIMIT_TOKEN_BURST", default_value_t = 100)]
+    pub rate_limit_token_burst: u32,
+    /// Sustained requests per second allowed for one client address (tokens or not).
+    #[arg(long, env = "VERSORGUNG_RATE_LIMIT_ADDRESS_PER_SECOND", default_value_t = 50)]
+    pub rate_limit_address_per_second: u32,
+    /// Requests one client address may send at once before the sustained rate applies.
+    #[arg(long, env = "VERSORGUNG_RATE_LIMIT_ADDRESS_BURST", default_value_t = 200)]
+    pub rate_limit_address_burst: u32,
+    /// Reverse proxies (comma-separated addresses or CIDRs) whose X-Forwarded-For names the client address.
+    #[arg(long, env = "VERSORGUNG_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -176,6 +176,9 @@ pub enum ApiError {
     /// Well-formed request whose values break a rule: 422 with every failed field.
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
+    /// The client is over its rate limit; it may retry after this many seconds.
+    #[error("rate limited for {retry_after}s")]
+    TooManyRequests { retry_after: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -230,6 +233,7 @@ impl ApiError {
             Self::MalformedJson { .. } => "malformed-json",
             Self::BadRequest(_) => "bad-request",
             Self::Validation(_) => "validation",
+            Self::TooManyRequests { .. } => "too-many-requests",
             Self::Unavailable(_) => "service-unavailable",
             Self::Internal(_) => "internal",
         }
@@ -312,6 +316,7 @@ impl ApiError {
                 vec![(header::WWW_AUTHENTICATE, value)]
             }
             Self::MethodNotAllowed { allow } => vec![(header::ALLOW, allow.join(", "))],
+            Self::TooManyRequests { retry_after } => vec![(header::RETRY_AFTER, retry_after.to_string())],
             Self::Unavailable(_) => vec![(header::RETRY_AFTER, "2".to_owned())],
             _ => vec![],
         }
@@ -345,6 +350,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MalformedJson { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -425,6 +431,7 @@ mod tests {
             ),
             (ApiError::BadRequest(vec![]), 400),
             (ApiError::Validation(vec![]), 422),
+            (ApiError::TooManyRequests { retry_after: 1 }, 429),
             (ApiError::Unavailable(String::new()), 503),
             (ApiError::Internal(String::new()), 500),
         ];

@@ -129,9 +129,26 @@ impl<T: 'static> FromRequest for JsonBody<T> {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
+            // No body at all needs no media type (actions whose body is optional are sent bare by most clients).
+            if !content_type_ok && declared_len != Some(0) {
+                let mut first = None;
+                while let Some(chunk) = payload.next().await {
+                    if chunk.as_ref().is_ok_and(|c| c.is_empty()) {
+                        continue;
+                    }
+                    first = Some(chunk);
+                    break;
+                }
+                if first.is_some() {
+                    return Err(ApiError::UnsupportedMediaType {
+                        expected: "application/json",
+                    });
+                }
+            }
             if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType {
-                    expected: "application/json",
+                return Ok(JsonBody {
+                    bytes: web::Bytes::new(),
+                    _type: std::marker::PhantomData,
                 });
             }
             if declared_len.is_some_and(|len| len > limit) {
@@ -172,15 +189,64 @@ pub fn parse_json<T: DeserializeOwned + Checked>(body: &[u8]) -> ApiResult<T> {
 }
 
 fn syntax(body: &[u8]) -> ApiResult<serde_json::Value> {
-    serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson {
+    let value = serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson {
         line: e.line(),
         column: e.column(),
         reason: e.to_string(),
-    })
+    })?;
+    let mut errors = Vec::new();
+    control_characters(&value, "", &mut errors);
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Names every string (and object key) that holds a control character other than tab, line feed and carriage
+/// return. PostgreSQL cannot store NUL in text at all, and the others have no place in this domain's data but can
+/// break the CSV exports and log lines of the systems we feed; refusing them here covers every field at once.
+fn control_characters(value: &serde_json::Value, pointer: &str, out: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    let bad = |s: &str| s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+    match value {
+        Value::String(s) if bad(s) => out.push(FieldError::new(
+            pointer.to_owned(),
+            "control_character",
+            MessageParams::default(),
+        )),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                control_characters(item, &format!("{pointer}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let child = format!("{pointer}/{}", escape_pointer(key));
+                if bad(key) {
+                    out.push(FieldError::new(
+                        child.clone(),
+                        "control_character",
+                        MessageParams::default(),
+                    ));
+                }
+                control_characters(item, &child, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Deserialises and validates a JSON value (see [`parse_json`]).
 pub fn parse_value<T: DeserializeOwned + Checked>(value: serde_json::Value) -> ApiResult<T> {
+    // Every body of this API is an object; serde would otherwise read a struct from an array of its fields.
+    if !value.is_object() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "",
+            "invalid_type",
+            MessageParams::detail("expected a JSON object"),
+        )]));
+    }
     let value: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = pointer_from_path(e.path());
         let inner = e.into_inner().to_string();
@@ -336,6 +402,11 @@ pub fn rule_error(code: &'static str, params: &[(&'static str, serde_json::Value
 #[derive(Debug)]
 pub struct Query<T>(pub T);
 
+/// The query of an operation that takes no parameters: any parameter is refused (400), as everywhere else.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
@@ -345,7 +416,48 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
     }
 }
 
+/// Checks that hold for a query parameter wherever it appears, so that every list treats a name alike: no control
+/// characters or undecodable bytes (which the URL decoder turns into U+FFFD), bounded length, and the format of the
+/// keys that filters compare with (an impossible key is a client error, not an empty page).
+fn query_value_error(name: &str, value: &str) -> Option<FieldError> {
+    let pointer = format!("/query/{}", escape_pointer(name));
+    let invalid = |detail: &str| {
+        Some(FieldError::new(
+            pointer.clone(),
+            "invalid_format",
+            MessageParams::detail(detail),
+        ))
+    };
+    if value.chars().any(|c| c.is_control() || c == '\u{fffd}') {
+        return Some(FieldError::new(pointer, "control_character", MessageParams::default()));
+    }
+    let max = match name {
+        "q" => 200,
+        "topic" | "versorgungsgebiet" | "regierungsbezirk" => 100,
+        _ => 1000,
+    };
+    if value.chars().count() > max {
+        return Some(FieldError::new(pointer, "too_long", MessageParams::max(max)));
+    }
+    match name {
+        "fundingLine" if !crate::types::is_funding_line_code(value) => invalid("a funding line code such as GK"),
+        "district" | "covers" if !crate::types::is_district_ags(value) => {
+            invalid("a five-digit district AGS such as 06636")
+        }
+        "types" if !value.split(',').all(crate::types::is_event_type) => {
+            invalid("comma-separated event types such as application.submitted")
+        }
+        _ => None,
+    }
+}
+
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
+    let errors: Vec<FieldError> = form_urlencoded::parse(query.as_bytes())
+        .filter_map(|(name, value)| query_value_error(&name, &value))
+        .collect();
+    if !errors.is_empty() {
+        return Err(ApiError::BadRequest(errors));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -421,14 +533,6 @@ pub fn etag(version: i64) -> String {
 /// 200 with the resource and its `ETag`.
 pub fn ok_with_etag<T: Serialize>(version: i64, body: &T) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(version)))
-        .json(body)
-}
-
-/// 201 with `Location`, the resource and its `ETag`.
-pub fn created<T: Serialize>(location: &str, version: i64, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location.to_owned()))
         .insert_header((header::ETAG, etag(version)))
         .json(body)
 }

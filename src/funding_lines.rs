@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller, Role};
 use crate::db::schema::funding_lines;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{Expected, JsonBody, Query, created, double_option, ok_with_etag, required_if_match};
+use crate::extract::{Expected, JsonBody, Query, double_option, ok_with_etag, required_if_match};
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
     UnsupportedMediaType, ValidationFailed,
@@ -172,11 +172,7 @@ impl LineRow {
 }
 
 fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
-    let mut chars = code.chars();
-    let ok = (2..=10).contains(&code.len())
-        && chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    if ok {
+    if crate::types::is_funding_line_code(code) {
         Ok(())
     } else {
         Err(crate::extract::rule_error(
@@ -746,6 +742,7 @@ async fn get_one(
 /// **Roles:** `ministry`.
 #[utoipa::path(
     tag = "Funding lines",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     request_body = FundingLineInput,
     responses(
         (status = 201, description = "The new funding line", body = FundingLine,
@@ -763,23 +760,20 @@ async fn get_one(
 #[post("/funding-lines")]
 async fn create(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     body: JsonBody<FundingLineInput>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Ministry])?;
+    let bytes = body.bytes().to_vec();
     let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    let line = crate::db::transaction(&mut conn, async |conn| {
+    crate::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let line = insert(conn, body).await?.into_api(true)?;
         emit(conn, &caller, "funding_line.created", &line).await?;
-        Ok(line)
+        crate::idempotency::Stored::created(&format!("/api/v1/funding-lines/{}", line.code), line.version, &line)
     })
-    .await?;
-    Ok(created(
-        &format!("/api/v1/funding-lines/{}", line.code),
-        line.version,
-        &line,
-    ))
+    .await
 }
 
 /// Change a funding line

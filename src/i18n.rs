@@ -60,6 +60,7 @@ pub fn problem_title(slug: &str) -> &'static str {
         "malformed-json" => "Malformed JSON",
         "bad-request" => "Bad request",
         "validation" => "Validation failed",
+        "too-many-requests" => "Too many requests",
         "service-unavailable" => "Service unavailable",
         _ => "Internal server error",
     }
@@ -131,6 +132,12 @@ pub fn problem_detail(lang: Lang, err: &ApiError) -> String {
         }
         (ApiError::Validation(errs), De) => {
             format!("Die Anfrage enthält {} ungültige(s) Feld(er); siehe errors.", errs.len())
+        }
+        (ApiError::TooManyRequests { retry_after }, En) => {
+            format!("Too many requests from this client. Retry after {retry_after} second(s).")
+        }
+        (ApiError::TooManyRequests { retry_after }, De) => {
+            format!("Zu viele Anfragen von diesem Client. Wiederholen Sie die Anfrage nach {retry_after} Sekunde(n).")
         }
         (ApiError::Unavailable(_), En) => {
             "The service is temporarily unavailable. Retry after the time given in Retry-After.".into()
@@ -227,6 +234,10 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("invalid_value", Lang::De) => format!("muss einer dieser Werte sein: {allowed}"),
         ("invalid_format", Lang::En) => format!("has an invalid format: {detail}"),
         ("invalid_format", Lang::De) => format!("hat ein ungültiges Format: {detail}"),
+        ("control_character", Lang::En) => "contains a control character (only tab and line breaks are allowed)".into(),
+        ("control_character", Lang::De) => {
+            "enthält ein Steuerzeichen (erlaubt sind nur Tabulator und Zeilenumbrüche)".into()
+        }
         ("invalid_type", Lang::En) => format!("has the wrong type: {detail}"),
         ("invalid_type", Lang::De) => format!("hat den falschen Typ: {detail}"),
         ("unknown_field", Lang::En) => "is not a field of this resource".into(),

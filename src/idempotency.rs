@@ -40,6 +40,13 @@ impl Stored {
         })
     }
 
+    /// A 201 with `Location` and `ETag`.
+    pub fn created<T: Serialize>(location: &str, version: i64, value: &T) -> ApiResult<Self> {
+        Ok(Self::json(StatusCode::CREATED, value)?
+            .header("etag", crate::extract::etag(version))
+            .header("location", location))
+    }
+
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
         self

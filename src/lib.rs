@@ -25,6 +25,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod organisations;
 pub mod pagination;
+pub mod ratelimit;
 pub mod referrals;
 pub mod seed;
 pub mod statistics;

@@ -49,6 +49,42 @@ pub async fn request_id(
     Ok(res)
 }
 
+/// Refuses a path whose decoded form holds control characters or undecodable bytes: no resource has such a key, and
+/// no handler should have to pass one to the database (PostgreSQL refuses NUL in text outright).
+pub async fn sane_path(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !decoded_path_is_sane(req.path()) {
+        return Err(ApiError::NotFound.into());
+    }
+    next.call(req).await
+}
+
+fn decoded_path_is_sane(path: &str) -> bool {
+    let raw = path.as_bytes();
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            raw[i],
+            raw.get(i + 1).copied().and_then(hex),
+            raw.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                bytes.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                bytes.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&bytes).is_ok_and(|s| !s.chars().any(char::is_control))
+}
+
 /// Renders every error response as an RFC 9457 problem in the caller's language, with the request id and path;
 /// also the errors that actix itself produces (unmatched routes, payload errors). 5xx causes are logged here, with
 /// the request id, and never sent to the client.
@@ -155,6 +191,9 @@ fn clone_api_error(err: &ApiError) -> ApiError {
         },
         ApiError::BadRequest(e) => ApiError::BadRequest(e.clone()),
         ApiError::Validation(e) => ApiError::Validation(e.clone()),
+        ApiError::TooManyRequests { retry_after } => ApiError::TooManyRequests {
+            retry_after: *retry_after,
+        },
         ApiError::Unavailable(c) => ApiError::Unavailable(c.clone()),
         ApiError::Internal(c) => ApiError::Internal(c.clone()),
     }
@@ -287,6 +326,15 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_with_control_characters_are_not_sane() {
+        assert!(decoded_path_is_sane("/api/v1/funding-lines/GK"));
+        assert!(decoded_path_is_sane("/api/v1/organisations/Gie%C3%9Fen"));
+        assert!(!decoded_path_is_sane("/api/v1/funding-lines/%00"));
+        assert!(!decoded_path_is_sane("/api/v1/funding-lines/a%0Ab"));
+        assert!(!decoded_path_is_sane("/api/v1/funding-lines/%FF"));
+    }
 
     #[test]
     fn request_ids_are_sanitised() {

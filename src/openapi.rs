@@ -1,6 +1,7 @@
 //! The OpenAPI document: generated from the handlers' `#[utoipa::path]` annotations through the route table, so that
 //! router and spec cannot drift. `openapi/openapi.json` is the committed copy; a test keeps them equal.
 
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToResponse};
@@ -45,6 +46,7 @@ problem_responses! {
     UnsupportedMediaType => "The body is not sent as `application/json` (or `application/merge-patch+json`).", 415, "unsupported-media-type", "Unsupported media type", "The request body must be sent as application/json.";
     ValidationFailed => "The values break the resource's rules; `errors` lists every failed field by JSON pointer.", 422, "validation", "Validation failed", "The request contains 1 invalid field(s); see errors.";
     PreconditionRequired => "`If-Match` is required for this change.", 428, "precondition-required", "Precondition required", "Send If-Match with the ETag you last read, so that concurrent changes are not lost.";
+    TooManyRequests => "The client (its token or its address) is over its rate limit; retry after `Retry-After` seconds.", 429, "too-many-requests", "Too many requests", "Too many requests from this client. Retry after 1 second(s).";
     Internal => "Unexpected failure; the cause is logged with the request id, never returned.", 500, "internal", "Internal server error", "An unexpected error occurred. It has been logged with the request id.";
     Unavailable => "The database is unreachable or busy; retry after `Retry-After` seconds.", 503, "service-unavailable", "Service unavailable", "The service is temporarily unavailable. Retry after the time given in Retry-After.";
 }
@@ -95,7 +97,24 @@ impl Modify for Finish {
                     .build(),
             ),
         );
-        for (name, response) in problem_response_components() {
+        for (name, mut response) in problem_response_components() {
+            if let RefOr::T(response) = &mut response {
+                for (header, description) in problem_headers(&name) {
+                    response.headers.insert(
+                        (*header).to_owned(),
+                        HeaderBuilder::new()
+                            .schema(utoipa::openapi::schema::Object::with_type(
+                                if *header == "Retry-After" {
+                                    utoipa::openapi::schema::Type::Integer
+                                } else {
+                                    utoipa::openapi::schema::Type::String
+                                },
+                            ))
+                            .description(Some(*description))
+                            .build(),
+                    );
+                }
+            }
             components.responses.insert(name, response);
         }
         // The application lifecycle, generated from the transition table.
@@ -123,6 +142,18 @@ impl Modify for Finish {
     }
 }
 
+/// Headers that come with a problem response, by response name.
+fn problem_headers(name: &str) -> &'static [(&'static str, &'static str)] {
+    match name {
+        "Unauthorized" => &[(
+            "WWW-Authenticate",
+            "`Bearer realm=\"versorgung\"`, with `error=\"invalid_token\"` for a refused token.",
+        )],
+        "TooManyRequests" | "Unavailable" => &[("Retry-After", "Seconds to wait before retrying.")],
+        _ => &[],
+    }
+}
+
 /// The base document, before the handlers' paths are merged in.
 pub fn base() -> OpenApiDoc {
     ApiDoc::openapi()
@@ -132,7 +163,8 @@ pub fn base() -> OpenApiDoc {
 pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
     let internal = RefOr::Ref(utoipa::openapi::Ref::from_response_name("Internal"));
     let unavailable = RefOr::Ref(utoipa::openapi::Ref::from_response_name("Unavailable"));
-    for item in doc.paths.paths.values_mut() {
+    let too_many = RefOr::Ref(utoipa::openapi::Ref::from_response_name("TooManyRequests"));
+    for (path, item) in doc.paths.paths.iter_mut() {
         for op in [
             item.get.as_mut(),
             item.post.as_mut(),
@@ -143,9 +175,21 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
         .into_iter()
         .flatten()
         {
+            // Handlers of different resources share names (`list`, `create`): qualify each with its tag, so that
+            // ids are unique as OpenAPI requires and generated clients get one function per operation.
+            if let (Some(tag), Some(id)) = (op.tags.as_ref().and_then(|t| t.first()), op.operation_id.as_mut()) {
+                *id = format!(
+                    "{}_{}",
+                    crate::extract::camel_case(&tag.to_lowercase().replace(' ', "_")),
+                    crate::extract::camel_case(id)
+                );
+            }
             let responses = &mut op.responses.responses;
             responses.entry("500".into()).or_insert_with(|| internal.clone());
             responses.entry("503".into()).or_insert_with(|| unavailable.clone());
+            if !crate::ratelimit::exempt(path) {
+                responses.entry("429".into()).or_insert_with(|| too_many.clone());
+            }
         }
     }
     doc

@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, Role};
 use crate::db::schema::{districts, organisations};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{Expected, JsonBody, Query, created, ok_with_etag, required_if_match};
+use crate::extract::{Expected, JsonBody, Query, ok_with_etag, required_if_match};
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unauthorized, ValidationFailed,
 };
@@ -364,6 +364,7 @@ async fn get_one(state: web::Data<AppState>, _caller: Caller, id: web::Path<Stri
 /// **Roles:** `service_unit`, `ministry`.
 #[utoipa::path(
     tag = "Organisations",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     request_body = CreateOrganisation,
     responses(
         (status = 201, description = "The new organisation", body = Organisation,
@@ -381,19 +382,20 @@ async fn get_one(state: web::Data<AppState>, _caller: Caller, id: web::Path<Stri
 #[post("/organisations")]
 async fn create(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     body: JsonBody<CreateOrganisation>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::ServiceUnit, Role::Ministry])?;
+    let bytes = body.bytes().to_vec();
     let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    let org = crate::db::transaction(&mut conn, async |conn| {
+    crate::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let org = Organisation::try_from(insert(conn, body).await?)?;
         emit(conn, &caller, "organisation.created", &org).await?;
-        Ok(org)
+        crate::idempotency::Stored::created(&format!("/api/v1/organisations/{}", org.id), org.version, &org)
     })
-    .await?;
-    Ok(created(&format!("/api/v1/organisations/{}", org.id), org.version, &org))
+    .await
 }
 
 /// Change an organisation

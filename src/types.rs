@@ -10,9 +10,26 @@ use validator::Validate;
 macro_rules! text_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         $vis enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        // Written by hand: utoipa's derive does not see a `rename` passed in through a macro and would document
+        // the Rust variant names instead of the wire values.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
         }
 
         impl $name {
@@ -66,6 +83,20 @@ pub fn is_district_ags(s: &str) -> bool {
 /// Whether `s` is an eight-digit Gemeinde AGS of Hessen.
 pub fn is_gemeinde_ags(s: &str) -> bool {
     s.len() == 8 && s.starts_with("06") && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `s` is a funding line code: an upper-case letter, then 1–9 upper-case letters or digits.
+pub fn is_funding_line_code(s: &str) -> bool {
+    let mut chars = s.chars();
+    (2..=10).contains(&s.len())
+        && chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Whether `s` is an event type: `<resource>.<what>` in lower case with underscores.
+pub fn is_event_type(s: &str) -> bool {
+    let part = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    s.len() <= 64 && s.split_once('.').is_some_and(|(a, b)| part(a) && part(b))
 }
 
 /// A LIKE pattern matching `text` anywhere, with LIKE's wildcards in `text` taken literally.

@@ -195,12 +195,17 @@ fn new_secret() -> String {
     tag = "Webhooks",
     responses(
         (status = 200, description = "The subscriptions", body = Vec<Webhook>),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
     ),
     security(("bearerAuth" = []))
 )]
 #[get("/webhooks")]
-async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    _: crate::extract::Query<crate::extract::NoParams>,
+) -> ApiResult<HttpResponse> {
     let mut conn = crate::db::conn(&state.pool).await?;
     let rows: Vec<Row> = owned(&caller)
         .order(webhooks::id.asc())
@@ -495,7 +500,11 @@ async fn deliveries(
 /// **Roles:** the subscription's owner.
 #[utoipa::path(
     tag = "Webhooks",
-    params(("id" = Uuid, Path, description = "Subscription id"), ("deliveryId" = Uuid, Path, description = "Delivery id")),
+    params(
+        ("id" = Uuid, Path, description = "Subscription id"),
+        ("deliveryId" = Uuid, Path, description = "Delivery id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry"),
+    ),
     responses(
         (status = 202, description = "Queued"),
         (status = 401, response = Unauthorized),
@@ -506,12 +515,26 @@ async fn deliveries(
 #[post("/webhooks/{id}/deliveries/{deliveryId}/redeliver")]
 async fn redeliver(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (hook, delivery_id) = *path;
     let mut conn = crate::db::conn(&state.pool).await?;
-    find(&mut conn, &caller, hook).await?;
+    // With a key, a retried redelivery queues the delivery once, not again after it has been sent.
+    idempotency::run(&mut conn, &req, &caller, &[], async |conn| {
+        requeue(conn, &caller, hook, delivery_id).await?;
+        Ok(Stored {
+            status: StatusCode::ACCEPTED,
+            headers: vec![],
+            body: vec![],
+        })
+    })
+    .await
+}
+
+async fn requeue(conn: &mut AsyncPgConnection, caller: &Caller, hook: Uuid, delivery_id: Uuid) -> ApiResult<()> {
+    find(conn, caller, hook).await?;
     let updated = diesel::update(
         webhook_deliveries::table
             .filter(webhook_deliveries::id.eq(delivery_id))
@@ -522,12 +545,12 @@ async fn redeliver(
         webhook_deliveries::next_attempt_at.eq(diesel::dsl::now),
         webhook_deliveries::first_attempt_at.eq(None::<DateTime<Utc>>),
     ))
-    .execute(&mut conn)
+    .execute(conn)
     .await?;
     if updated == 0 {
         return Err(ApiError::NotFound);
     }
-    Ok(HttpResponse::Accepted().finish())
+    Ok(())
 }
 
 // ---- dispatcher ----

@@ -235,6 +235,14 @@ impl LocalPostgres {
         }
     }
 
+    /// Starts a stopped cluster again on the same port, so that clients holding its URL reconnect (fault tests).
+    pub fn restart(&mut self, options: &LocalPgOptions) -> Result<(), LocalPgError> {
+        self.stop();
+        self.pg_ctl_start(options)?;
+        self.stopped = false;
+        Ok(())
+    }
+
     /// Leaves the cluster running when this value is dropped (for a test harness that stops it another way).
     pub fn detach(mut self) -> (String, u16) {
         self.stopped = true;

@@ -491,6 +491,33 @@ async fn drafts_are_checked_for_format_and_references() {
 
 /// Every action from every state: allowed ones succeed, the others are 409 naming the state and what is allowed.
 #[actix_web::test]
+async fn actions_with_an_optional_body_can_be_sent_bare() {
+    let app = TestApp::spawn().await;
+    let id = create(&app, &municipality(), &complete()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // As curl -X POST and generated clients send it: no body, no Content-Type.
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/applications/{id}/submit")))
+        .bearer_auth(municipality())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok(res).await["status"], "submitted");
+    // The role is still checked first.
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/applications/{id}/start-review")))
+        .bearer_auth(service_unit())
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403).await;
+}
+
+#[actix_web::test]
 async fn transitions_allowed_and_refused() {
     let app = TestApp::spawn().await;
     let states = [

@@ -78,6 +78,15 @@ async fn malformed_bodies() {
         .await
         .unwrap();
     problem(res, 415).await;
+    // No body and no media type is not a 415: the body is simply missing.
+    let res = app
+        .client
+        .post(app.url("/api/v1/funding-lines"))
+        .bearer_auth(&m)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 400).await;
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let res = app
         .client

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Instance {
-    child: Child,
-    base: String,
+pub struct Instance {
+    pub child: Child,
+    pub base: String,
     _dir: tempfile::TempDir,
 }
 
@@ -21,12 +21,22 @@ impl Drop for Instance {
 }
 
 async fn start(db_url: &str) -> Instance {
-    let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
+    start_at(db_url, port).await
+}
+
+/// A service process from the real binary on `port`, ready when this returns.
+pub async fn start_at(db_url: &str, port: u16) -> Instance {
+    start_with(db_url, port, &[]).await
+}
+
+/// Like [`start_at`], with extra environment variables (they override the defaults here).
+pub async fn start_with(db_url: &str, port: u16, env: &[(&str, &str)]) -> Instance {
+    let dir = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_versorgung"))
         .env("DATABASE_URL", db_url)
         .env("VERSORGUNG_BIND", format!("127.0.0.1:{port}"))
@@ -36,7 +46,10 @@ async fn start(db_url: &str) -> Instance {
         .env("VERSORGUNG_WEBHOOK_INTERVAL", "20ms")
         .env("VERSORGUNG_WEBHOOK_BACKOFF_BASE", "50ms")
         .env("VERSORGUNG_DB_POOL_WAIT_TIMEOUT", "20s")
+        .env("VERSORGUNG_RATE_LIMIT_TOKEN_PER_SECOND", "0")
+        .env("VERSORGUNG_RATE_LIMIT_ADDRESS_PER_SECOND", "0")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

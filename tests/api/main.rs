@@ -3,6 +3,7 @@
 
 mod helpers;
 mod instances;
+mod limits;
 
 mod applications;
 mod auth;
@@ -12,7 +13,9 @@ mod coordinators;
 mod districts;
 mod errors;
 mod events;
+mod faults;
 mod funding_lines;
+mod hostile;
 mod matrix;
 mod migrations;
 mod openapi;

@@ -60,6 +60,34 @@ async fn every_operation_is_documented() {
         }
     }
     assert!(count >= 12, "{count} operations");
+
+    // Operation ids are unique (generated clients and the Swagger UI key operations by them).
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .map(|op| op["operationId"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "duplicate operation ids");
+
+    // Enumerations document the values on the wire, not the Rust names.
+    use versorgung::applications::model::Status;
+    let wire: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    assert_eq!(doc["components"]["schemas"]["Status"]["enum"], serde_json::json!(wire));
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        for value in schema["enum"].as_array().into_iter().flatten() {
+            let v = value.as_str().unwrap();
+            assert!(
+                v.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.' || c == '*'),
+                "{name}: enum value {v} is not a wire value"
+            );
+        }
+    }
 }
 
 #[actix_web::test]
