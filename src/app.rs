@@ -145,6 +145,9 @@ fn cors(origins: &[String]) -> Cors {
             header::LOCATION,
             header::RETRY_AFTER,
             middleware::REQUEST_ID,
+            crate::ratelimit::RATELIMIT_LIMIT,
+            crate::ratelimit::RATELIMIT_REMAINING,
+            crate::ratelimit::RATELIMIT_RESET,
         ])
         .max_age(3600);
     for origin in origins {

@@ -1,0 +1,174 @@
+// Uses the Swagger UI of a running service the way a developer does, in headless Chromium (Debian's, driven by
+// playwright-core): open /swagger-ui/, Authorize with a bearer token, expand "List funding lines"
+// (GET /api/v1/funding-lines), Try it out, Execute, and wait for the live response to show 200, with the budget
+// figures that only an authenticated call gets. Saves a screenshot and exits non-zero on any failure, printing
+// what the page's console and the content security policy reported.
+//
+// Environment: VERSORGUNG_URL (e.g. http://127.0.0.1:8080), TOKEN (a JWT, without "Bearer "), optionally
+// CHROMIUM (default /usr/bin/chromium) and SCREENSHOT (default out/swagger-ui.png beside this file).
+
+import { mkdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function env(name, fallback) {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined || value === "") {
+    console.error(`environment variable ${name} is not set`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const baseUrl = env("VERSORGUNG_URL").replace(/\/+$/, "");
+const token = env("TOKEN");
+const executablePath = env("CHROMIUM", "/usr/bin/chromium");
+const screenshot = resolve(env("SCREENSHOT", join(here, "out", "swagger-ui.png")));
+const timeout = 20_000;
+
+let step = 0;
+function log(message) {
+  step += 1;
+  console.log(`  ${String(step).padStart(2)}. ${message}`);
+}
+
+rmSync(screenshot, { force: true });
+rmSync(screenshot.replace(/\.png$/, "-failure.png"), { force: true });
+
+const problems = []; // console errors, page errors, CSP violations, failed requests
+const started = Date.now();
+// launch() gives the browser a fresh, throw-away profile of its own (a temporary user-data dir).
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+  ],
+  timeout: 60_000,
+});
+let failed = false;
+let page;
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1800 }, locale: "en-US" });
+  page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning") problems.push(`console ${msg.type()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) =>
+    problems.push(`request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`),
+  );
+  // CSP violations as the page sees them (securitypolicyviolation events), reported through the console.
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "(inline)"} ` +
+        `at ${e.sourceFile || "?"}:${e.lineNumber}`);
+    });
+  });
+
+  const response = await page.goto(`${baseUrl}/swagger-ui/`, { waitUntil: "load" });
+  if (response === null || response.status() !== 200) {
+    throw new Error(`GET /swagger-ui/ answered ${response?.status() ?? "nothing"}`);
+  }
+  log(`opened ${page.url()} (CSP: ${response.headers()["content-security-policy"] ?? "none"})`);
+
+  // The UI renders the document once it has fetched /api-docs/openapi.json.
+  await page.locator(".swagger-ui .info .title").waitFor();
+  log(`the UI shows "${(await page.locator(".swagger-ui .info .title").innerText()).split("\n")[0]}"`);
+
+  // Authorize: the bearer scheme's dialog takes the token without the "Bearer " prefix.
+  await page.locator(".scheme-container button.authorize").click();
+  const dialog = page.locator(".dialog-ux .modal-ux");
+  await dialog.waitFor();
+  await dialog.locator("input").first().fill(token);
+  await dialog.locator("button.modal-btn.auth.authorize").click();
+  // Once the token is stored the dialog says "Authorized" and offers "Logout" instead of "Authorize".
+  await dialog.locator("h6", { hasText: "Authorized" }).waitFor();
+  await dialog.locator("button", { hasText: "Logout" }).waitFor();
+  await dialog.locator("button.btn-done").click();
+  await dialog.waitFor({ state: "detached" });
+  log("authorized with the bearer token and closed the dialog");
+
+  // The operation: GET /api/v1/funding-lines ("List funding lines").
+  const operation = page
+    .locator(".opblock.opblock-get")
+    .filter({ has: page.locator('.opblock-summary-path[data-path="/api/v1/funding-lines"]') });
+  await operation.first().waitFor();
+  if ((await operation.count()) !== 1) {
+    throw new Error(`expected one GET /api/v1/funding-lines block, found ${await operation.count()}`);
+  }
+  await operation.locator(".opblock-summary-path").scrollIntoViewIfNeeded();
+  await operation.locator(".opblock-summary-control").click();
+  await operation.locator(".opblock-body").waitFor();
+  const summary = await operation.locator(".opblock-summary-description").innerText();
+  log(`expanded GET /api/v1/funding-lines ("${summary}")`);
+
+  await operation.locator("button.try-out__btn").click();
+  const [request] = await Promise.all([
+    page.waitForRequest((r) => new URL(r.url()).pathname.startsWith("/api/v1/")),
+    operation.locator("button.execute").click(),
+  ]);
+  log('clicked "Try it out" and "Execute"');
+  const sent = `${request.method()} ${new URL(request.url()).pathname}`;
+  if (sent !== "GET /api/v1/funding-lines") {
+    throw new Error(`"Execute" on GET /api/v1/funding-lines sent ${sent} instead`);
+  }
+  const authorization = await request.headerValue("authorization");
+  if (authorization !== `Bearer ${token}`) {
+    throw new Error(`the request carried Authorization: ${authorization ?? "(none)"}, not the bearer token`);
+  }
+  log(`the UI sent ${sent} with the bearer token`);
+
+  // The live response (not the documented responses table below it).
+  const live = operation.locator(".responses-wrapper .live-responses-table tbody .response");
+  const status = live.locator(".response-col_status").first();
+  await status.waitFor();
+  const code = (await status.innerText()).trim();
+  if (code !== "200") {
+    const body = await live.locator(".response-col_description").innerText().catch(() => "");
+    throw new Error(`the live response shows status ${code}, expected 200\n${body}`);
+  }
+  const body = await live.locator(".response-col_description .microlight, .response-col_description pre").first().innerText();
+  if (!body.includes('"code": "GK"') || !body.includes("budgetCents")) {
+    throw new Error(`the live response does not show GK with its budget figures:\n${body.slice(0, 2000)}`);
+  }
+  log("the live response shows 200 with the funding lines and their budget figures (only sent with a token)");
+
+  // The operation from its summary line down to the live response, in one viewport.
+  await operation.evaluate((element) => element.scrollIntoView({ block: "start" }));
+  mkdirSync(dirname(screenshot), { recursive: true });
+  await page.screenshot({ path: screenshot, fullPage: false });
+  log(`screenshot: ${screenshot}`);
+} catch (error) {
+  failed = true;
+  console.error(`swagger-ui test FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  if (page !== undefined) {
+    const shot = screenshot.replace(/\.png$/, "-failure.png");
+    mkdirSync(dirname(shot), { recursive: true });
+    await page.screenshot({ path: shot, fullPage: true }).then(
+      () => console.error(`failure screenshot: ${shot}`),
+      () => {},
+    );
+  }
+} finally {
+  await browser.close();
+}
+
+if (problems.length > 0) {
+  console.log(`${failed ? "" : "note: "}the page reported ${problems.length} problem(s):`);
+  for (const problem of problems) console.log(`    ${problem}`);
+} else {
+  console.log("the page reported no console errors or warnings, no CSP violations and no failed requests");
+}
+if (failed) process.exit(1);
+console.log(`swagger-ui test passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
