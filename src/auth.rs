@@ -335,6 +335,11 @@ impl Verifier {
     pub async fn authenticate(&self, state: &AppState, authorization: Option<&str>) -> ApiResult<Caller> {
         let token = bearer_token(authorization)?;
         let claims = self.verify(token).await?;
+        // The subject is stored with every change (history, comments) and shown as `Actor.sub`: bounded.
+        if claims.sub.chars().count() > MAX_SUB_CHARS {
+            log::debug!("token refused: sub longer than {MAX_SUB_CHARS} characters");
+            return Err(ApiError::Unauthorized(AuthFailure::Invalid));
+        }
         let org = match (&claims.org, claims.role) {
             (None, Role::Municipality) => {
                 log::debug!("token refused: municipality without org");
@@ -435,6 +440,9 @@ impl FromRequest for MaybeCaller {
         }
     }
 }
+
+/// The longest `sub` claim the service accepts (as the OpenAPI document says).
+pub const MAX_SUB_CHARS: usize = 255;
 
 /// Signs a token with an HS256 secret (the `token` subcommand, the development tokens printed at start, tests).
 pub fn mint_hs256(

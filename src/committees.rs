@@ -72,9 +72,12 @@ text_enum! {
 pub struct Coverage {
     pub scope: CoverageScope,
     /// With scope `versorgungsgebiet`.
+    #[schema(max_length = 100)]
+    #[validate(length(max = 100))]
     pub versorgungsgebiet: Option<String>,
     /// With scope `districts`: their AGS.
     #[validate(length(max = 26))]
+    #[schema(max_items = 26, max_length = 5)]
     pub districts: Option<Vec<String>>,
 }
 
@@ -82,8 +85,10 @@ pub struct Coverage {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CommitteeContact {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
 }
 
@@ -95,14 +100,17 @@ pub struct CommitteeContact {
     "coverage": {"scope": "hessen"}, "contact": {"name": "Geschäftsstelle", "email": "ag-telemedizin@example.org"}}))]
 pub struct CommitteeInput {
     #[validate(required, length(min = 3, max = 200))]
+    #[schema(min_length = 3, max_length = 200)]
     pub name: Option<String>,
     #[validate(required)]
     pub kind: Option<CommitteeKind>,
     /// The body the committee belongs to (a ministry, the KV, the service unit, ...).
     #[validate(required, length(min = 2, max = 200))]
+    #[schema(min_length = 2, max_length = 200)]
     pub owning_body: Option<String>,
     #[serde(default)]
     #[validate(length(max = 20))]
+    #[schema(max_items = 20, min_length = 1, max_length = 100)]
     pub topics: Vec<String>,
     #[validate(required, nested)]
     pub coverage: Option<Coverage>,
@@ -164,12 +172,16 @@ impl Checked for CommitteeInput {
     "createdAt": "2026-11-22T09:00:00Z", "updatedAt": "2026-11-22T09:00:00Z"}))]
 pub struct Committee {
     pub id: Uuid,
+    #[schema(max_length = 200)]
     pub name: String,
     pub kind: CommitteeKind,
+    #[schema(max_length = 200)]
     pub owning_body: String,
+    #[schema(max_items = 20, max_length = 100)]
     pub topics: Vec<String>,
     pub coverage: Coverage,
     pub contact: CommitteeContact,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -325,6 +337,7 @@ pub struct ListCommittees {
     /// Committees whose coverage includes this district (AGS): all of Hessen, its Versorgungsgebiet, or listed.
     covers: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Opaque cursor from `nextCursor` of the previous page.
     cursor: Option<String>,
@@ -639,13 +652,17 @@ pub struct Member {
     pub id: Uuid,
     pub coordinator_id: Option<Uuid>,
     /// The coordinator's or external person's name (`null` for an erased coordinator).
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// External members' organisation.
+    #[schema(max_length = 200)]
     pub organisation: Option<String>,
     /// External members' e-mail: only for the service unit and the ministry.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     /// The member's role in the committee (chair, deputy, ...).
+    #[schema(max_length = 100)]
     pub role: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -657,12 +674,16 @@ pub struct NewMember {
     /// A coordinator from the register; or give `name` (and `organisation`, `email`) for an external person.
     pub coordinator_id: Option<Uuid>,
     #[validate(length(min = 2, max = 200))]
+    #[schema(min_length = 2, max_length = 200)]
     pub name: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub organisation: Option<String>,
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     pub role: Option<String>,
 }
 
@@ -697,6 +718,7 @@ async fn members(conn: &mut AsyncPgConnection, caller: &Caller, committee: Uuid)
         .left_join(coordinators::table)
         .filter(committee_members::committee_id.eq(committee))
         .order(committee_members::id.asc())
+        .limit(crate::pagination::MAX_UNPAGED)
         .select((
             committee_members::id,
             committee_members::coordinator_id,
@@ -898,6 +920,7 @@ async fn emit<T: Serialize>(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AgendaItem {
     #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     pub referral_id: Option<Uuid>,
 }
@@ -909,9 +932,13 @@ pub struct Meeting {
     pub id: Uuid,
     pub committee_id: Uuid,
     pub date: NaiveDate,
+    #[schema(max_length = 200)]
     pub title: String,
+    #[schema(max_length = 300)]
     pub place: Option<String>,
+    #[schema(max_length = 500)]
     pub link: Option<String>,
+    #[schema(max_items = 50)]
     pub agenda: Vec<AgendaItem>,
     pub created_at: DateTime<Utc>,
 }
@@ -923,15 +950,20 @@ pub struct Meeting {
         "referralId": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a5"}]}))]
 pub struct NewMeeting {
     #[validate(required)]
+    #[schema(value_type = NaiveDate, required = true)]
     pub date: Option<NaiveDate>,
     #[validate(required, length(min = 3, max = 200))]
+    #[schema(value_type = String, required = true, min_length = 3, max_length = 200)]
     pub title: Option<String>,
     #[validate(length(max = 300))]
+    #[schema(max_length = 300)]
     pub place: Option<String>,
     #[validate(url, length(max = 500))]
+    #[schema(max_length = 500)]
     pub link: Option<String>,
     #[serde(default)]
     #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50)]
     pub agenda: Vec<AgendaItem>,
 }
 
@@ -952,6 +984,7 @@ async fn meetings(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResult<Ve
     let rows: Vec<MeetingRow> = committee_meetings::table
         .filter(committee_meetings::committee_id.eq(committee))
         .order((committee_meetings::date.asc(), committee_meetings::id.asc()))
+        .limit(crate::pagination::MAX_UNPAGED)
         .select((
             committee_meetings::id,
             committee_meetings::committee_id,

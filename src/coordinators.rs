@@ -53,7 +53,9 @@ text_enum! {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CoordinatorContact {
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(max_length = 50)]
     pub phone: Option<String>,
 }
 
@@ -61,6 +63,7 @@ pub struct CoordinatorContact {
 #[serde(rename_all = "camelCase")]
 pub struct EmployerRef {
     pub id: Uuid,
+    #[schema(max_length = 200)]
     pub name: String,
 }
 
@@ -76,11 +79,14 @@ pub struct EmployerRef {
 pub struct Coordinator {
     pub id: Uuid,
     /// `null` once erased.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// AGS of the district the coordinator works for.
+    #[schema(max_length = 5)]
     pub district: String,
     pub employer: EmployerRef,
     /// Share of a full-time post in basis points (10000 = 100 %).
+    #[schema(minimum = 1, maximum = 10000)]
     pub fte_basis_points: i32,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
@@ -92,6 +98,7 @@ pub struct Coordinator {
     /// Only for the service unit, the ministry and municipalities of the same district.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<CoordinatorContact>,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -105,19 +112,25 @@ pub struct Coordinator {
     "startDate": "2027-01-01", "status": "active"}))]
 pub struct CoordinatorInput {
     #[validate(required, length(min = 2, max = 200))]
+    #[schema(min_length = 2, max_length = 200)]
     pub name: Option<String>,
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     #[validate(length(min = 3, max = 50))]
+    #[schema(min_length = 3, max_length = 50)]
     pub phone: Option<String>,
     /// District AGS.
     #[validate(required)]
+    #[schema(max_length = 5)]
     pub district: Option<String>,
     /// Employing organisation: its id or AGS.
     #[validate(required, length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub employer: Option<String>,
     /// Share of a full-time post in basis points: more than 0, at most 10000.
     #[validate(required, range(min = 1, max = 10000))]
+    #[schema(minimum = 1, maximum = 10000)]
     pub fte_basis_points: Option<i32>,
     #[validate(required)]
     pub start_date: Option<NaiveDate>,
@@ -444,6 +457,7 @@ pub struct ListCoordinators {
     /// Case-insensitive part of the name.
     q: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Opaque cursor from `nextCursor` of the previous page.
     cursor: Option<String>,

@@ -34,12 +34,16 @@ text_enum! {
     "regierungsbezirk": "Kassel", "versorgungsgebiet": "Kassel"}))]
 pub struct District {
     /// Official five-digit key.
+    #[schema(max_length = 5)]
     pub ags: String,
+    #[schema(max_length = 100)]
     pub name: String,
     pub kind: DistrictKind,
     /// One of the three Regierungsbezirke (Darmstadt, Gießen, Kassel).
+    #[schema(max_length = 100)]
     pub regierungsbezirk: String,
     /// One of the six hospital-care regions (Versorgungsgebiete).
+    #[schema(max_length = 100)]
     pub versorgungsgebiet: String,
 }
 
@@ -75,6 +79,7 @@ pub struct ListDistricts {
     /// Only districts of this Regierungsbezirk (`Darmstadt`, `Gießen`, `Kassel`).
     regierungsbezirk: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Opaque cursor from `nextCursor` of the previous page.
     cursor: Option<String>,

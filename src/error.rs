@@ -11,6 +11,15 @@ use std::fmt;
 use utoipa::ToSchema;
 
 use crate::i18n::{self, Lang};
+use crate::types::truncate_chars;
+
+/// Limits of what a problem echoes from a request (a path, a field name, a value in a message), so that an answer
+/// never grows with a hostile request; the OpenAPI document states the same numbers.
+pub const MAX_FIELD_ERRORS: usize = 100;
+const MAX_POINTER_CHARS: usize = 1000;
+const MAX_MESSAGE_CHARS: usize = 2000;
+const MAX_DETAIL_CHARS: usize = 2000;
+const MAX_INSTANCE_CHARS: usize = 2000;
 
 /// Base of the problem `type` URIs; each kind of problem has its own stable URI below it (see docs/errors.md).
 pub const PROBLEM_BASE: &str = "https://versorgung.hessen.de/problems/";
@@ -63,13 +72,13 @@ impl MessageParams {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// JSON pointer to the offending value.
-    #[schema(example = "/maxRateBasisPoints")]
+    #[schema(example = "/maxRateBasisPoints", max_length = 1000)]
     pub pointer: String,
     /// Stable machine-readable code of the rule that failed (listed in docs/errors.md).
-    #[schema(example = "out_of_range")]
+    #[schema(example = "out_of_range", max_length = 64)]
     pub code: String,
     /// Human-readable message in the language asked for by `Accept-Language` (`de` or `en`).
-    #[schema(example = "must be between 0 and 10000")]
+    #[schema(example = "must be between 0 and 10000", max_length = 2000)]
     pub message: String,
     #[serde(skip)]
     #[schema(ignore)]
@@ -106,22 +115,30 @@ impl FieldError {
 pub struct Problem {
     /// Stable URI naming the kind of problem.
     #[serde(rename = "type")]
+    #[schema(max_length = 200)]
     pub type_uri: String,
     /// Short summary of the kind of problem (English, stable).
+    #[schema(max_length = 100)]
     pub title: String,
     /// The HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     /// Explanation of this occurrence, in the language asked for.
+    #[schema(max_length = 2000)]
     pub detail: String,
     /// The request path.
+    #[schema(max_length = 2000)]
     pub instance: String,
     /// The request id, also in the `X-Request-Id` header and in the server's log.
+    #[schema(max_length = 128)]
     pub request_id: String,
     /// A finer machine-readable code where one kind of problem has several causes (`budget_exceeded`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub code: Option<String>,
     /// Every invalid field at once (400, 422).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 100)]
     pub errors: Option<Vec<FieldError>>,
     /// Further members of specific problems (for example `remainingCents`, or `currentStatus` and
     /// `allowedActions`). They never reuse the names of the standard members above.
@@ -246,9 +263,15 @@ impl ApiError {
             Self::Conflict(info) => (Some(info.code.to_owned()), None, info.extra.clone()),
             Self::BadRequest(errs) | Self::Validation(errs) => {
                 let mut errs = errs.clone();
-                errs.iter_mut().for_each(|e| e.localize(lang));
-                // One stable order for every client and every test: by pointer, then code.
+                errs.iter_mut().for_each(|e| {
+                    e.localize(lang);
+                    e.pointer = truncate_chars(&e.pointer, MAX_POINTER_CHARS);
+                    e.message = truncate_chars(&e.message, MAX_MESSAGE_CHARS);
+                });
+                // One stable order for every client and every test: by pointer, then code. At most
+                // MAX_FIELD_ERRORS (a body can hold a million bad strings; the first hundred say enough).
                 errs.sort_by(|a, b| a.pointer.cmp(&b.pointer).then_with(|| a.code.cmp(&b.code)));
+                errs.truncate(MAX_FIELD_ERRORS);
                 (None, Some(errs), None)
             }
             Self::PreconditionFailed { current_version } => {
@@ -292,8 +315,8 @@ impl ApiError {
             type_uri: format!("{PROBLEM_BASE}{}", self.slug()),
             title: i18n::problem_title(self.slug()).to_owned(),
             status: status.as_u16(),
-            detail: i18n::problem_detail(lang, self),
-            instance: instance.to_owned(),
+            detail: truncate_chars(&i18n::problem_detail(lang, self), MAX_DETAIL_CHARS),
+            instance: truncate_chars(instance, MAX_INSTANCE_CHARS),
             request_id: request_id.to_owned(),
             code,
             errors,

@@ -208,9 +208,12 @@ pub async fn sequence(conn: &mut AsyncPgConnection, wait: bool) -> ApiResult<Opt
     "data": {"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1", "status": "submitted"}}))]
 pub struct Event {
     /// The cursor: strictly increasing, without gaps; pass the last one seen as `after`.
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub position: i64,
     #[serde(rename = "type")]
+    #[schema(max_length = 64)]
     pub event_type: String,
+    #[schema(max_length = 64)]
     pub resource_kind: String,
     pub resource_id: Uuid,
     pub occurred_at: DateTime<Utc>,
@@ -224,8 +227,10 @@ pub struct Event {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventPage {
+    #[schema(max_items = 1000)]
     pub items: Vec<Event>,
     /// Pass as `after` for the next call (the last position returned, or `after` itself when nothing new).
+    #[schema(max_length = 20)]
     pub next_cursor: String,
 }
 
@@ -339,10 +344,12 @@ pub async fn read(
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// The last position seen (0 to start from the beginning).
+    #[param(minimum = 0, maximum = 9223372036854775807i64)]
     after: Option<i64>,
     /// Only these event types, comma-separated (e.g. `application.submitted,referral.forwarded`).
     types: Option<String>,
     /// At most this many events, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 

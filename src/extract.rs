@@ -416,6 +416,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
     }
 }
 
+/// The longest value, in characters, that a query parameter may have. The OpenAPI document states the same numbers
+/// (`maxLength` of every query parameter).
+pub fn query_max_chars(name: &str) -> usize {
+    match name {
+        "q" => 200,
+        "topic" | "versorgungsgebiet" | "regierungsbezirk" => 100,
+        "cursor" => crate::pagination::MAX_CURSOR_CHARS,
+        _ => 1000,
+    }
+}
+
 /// Checks that hold for a query parameter wherever it appears, so that every list treats a name alike: no control
 /// characters or undecodable bytes (which the URL decoder turns into U+FFFD), bounded length, and the format of the
 /// keys that filters compare with (an impossible key is a client error, not an empty page).
@@ -431,11 +442,7 @@ fn query_value_error(name: &str, value: &str) -> Option<FieldError> {
     if value.chars().any(|c| c.is_control() || c == '\u{fffd}') {
         return Some(FieldError::new(pointer, "control_character", MessageParams::default()));
     }
-    let max = match name {
-        "q" => 200,
-        "topic" | "versorgungsgebiet" | "regierungsbezirk" => 100,
-        _ => 1000,
-    };
+    let max = query_max_chars(name);
     if value.chars().count() > max {
         return Some(FieldError::new(pointer, "too_long", MessageParams::max(max)));
     }

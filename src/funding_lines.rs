@@ -47,12 +47,17 @@ const MAX_CENTS: i64 = 1_000_000_000_000;
     "createdAt": "2026-11-22T09:00:00Z", "updatedAt": "2026-11-22T09:00:00Z"}))]
 pub struct FundingLine {
     /// Short code, e.g. `GK`, `VA`, `GZ`, `MV`, `PX`.
+    #[schema(max_length = 10)]
     pub code: String,
+    #[schema(max_length = 200)]
     pub title: String,
+    #[schema(max_length = 20000)]
     pub description: String,
     /// Where the guideline describes the line (e.g. `Teil II Nr. 1`).
+    #[schema(max_length = 200)]
     pub guideline_reference: String,
     /// Organisation kinds that may apply.
+    #[schema(max_items = 4)]
     pub eligible_applicant_kinds: Vec<OrgKind>,
     /// First day on which applications may be submitted (none: open since always).
     pub opens_on: Option<NaiveDate>,
@@ -61,24 +66,33 @@ pub struct FundingLine {
     /// Whether submissions are accepted today (Europe/Berlin calendar day).
     pub open: bool,
     /// Largest grant for one application, in cents (none: no limit beyond the budget).
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub max_amount_cents: Option<i64>,
     /// Lowest share of the total costs that may be requested, in basis points (10000 = 100 %).
+    #[schema(minimum = 0, maximum = 10000)]
     pub min_rate_basis_points: i32,
     /// Highest share of the total costs that may be requested, in basis points (10000 = 100 %).
+    #[schema(minimum = 0, maximum = 10000)]
     pub max_rate_basis_points: i32,
     /// Longest project period in months.
+    #[schema(minimum = 1, maximum = 240)]
     pub max_duration_months: Option<i32>,
     /// Largest grant per project year, in cents.
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub yearly_cap_cents: Option<i64>,
     /// Budget available for approvals, in cents (only with a token).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub budget_cents: Option<i64>,
     /// Sum of the grants approved so far, in cents (only with a token).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub committed_cents: Option<i64>,
     /// Budget minus committed, in cents (only with a token).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub remaining_cents: Option<i64>,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -198,33 +212,44 @@ fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
 pub struct FundingLineInput {
     /// 2–10 capital letters or digits, starting with a letter; unique.
     #[validate(required, custom(function = "validate_code"))]
+    #[schema(value_type = String, required = true, min_length = 2, max_length = 10)]
     pub code: Option<String>,
     #[validate(required, length(min = 3, max = 200))]
+    #[schema(value_type = String, required = true, min_length = 3, max_length = 200)]
     pub title: Option<String>,
     #[serde(default)]
     #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
     pub description: String,
     #[validate(required, length(min = 1, max = 200))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub guideline_reference: Option<String>,
     #[validate(required, length(min = 1, max = 4))]
+    #[schema(value_type = Vec<OrgKind>, required = true, min_items = 1, max_items = 4)]
     pub eligible_applicant_kinds: Option<Vec<OrgKind>>,
     pub opens_on: Option<NaiveDate>,
     pub closes_on: Option<NaiveDate>,
     #[validate(range(min = 0, max = MAX_CENTS))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub max_amount_cents: Option<i64>,
     /// Default 0.
     #[serde(default)]
     #[validate(range(min = 0, max = FULL_RATE_BP))]
+    #[schema(minimum = 0, maximum = 10000)]
     pub min_rate_basis_points: i32,
     /// Default 10000 (100 %).
     #[serde(default = "full_rate")]
     #[validate(range(min = 0, max = FULL_RATE_BP))]
+    #[schema(minimum = 0, maximum = 10000)]
     pub max_rate_basis_points: i32,
     #[validate(range(min = 1, max = 240))]
+    #[schema(minimum = 1, maximum = 240)]
     pub max_duration_months: Option<i32>,
     #[validate(range(min = 0, max = MAX_CENTS))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub yearly_cap_cents: Option<i64>,
     #[validate(required, range(min = 0, max = MAX_CENTS))]
+    #[schema(value_type = i64, required = true, minimum = 0, maximum = 1000000000000i64)]
     pub budget_cents: Option<i64>,
 }
 
@@ -299,16 +324,16 @@ impl From<LineRow> for FundingLineInput {
 #[schema(example = json!({"budgetCents": 600000000, "closesOn": "2027-12-31"}))]
 pub struct PatchFundingLine {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 3, max_length = 200)]
     pub title: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub guideline_reference: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Vec<OrgKind>>)]
+    #[schema(value_type = Option<Vec<OrgKind>>, min_items = 1, max_items = 4)]
     pub eligible_applicant_kinds: Option<Option<Vec<OrgKind>>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -317,22 +342,22 @@ pub struct PatchFundingLine {
     #[schema(value_type = Option<NaiveDate>)]
     pub closes_on: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
     pub max_amount_cents: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 0, maximum = 10000)]
     pub min_rate_basis_points: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 0, maximum = 10000)]
     pub max_rate_basis_points: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 240)]
     pub max_duration_months: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
     pub yearly_cap_cents: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
     pub budget_cents: Option<Option<i64>>,
 }
 
@@ -411,6 +436,7 @@ pub struct ListFundingLines {
     /// Only lines this kind of organisation may apply for.
     applicant_kind: Option<OrgKind>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Opaque cursor from `nextCursor` of the previous page.
     cursor: Option<String>,

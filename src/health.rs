@@ -15,6 +15,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[schema(example = json!({"status": "ok"}))]
 pub struct Health {
     /// `ok` when healthy.
+    #[schema(max_length = 8)]
     status: &'static str,
 }
 

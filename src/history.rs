@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
+    #[schema(max_length = 255)]
     pub sub: String,
     pub role: Role,
     pub organisation_id: Option<Uuid>,
@@ -40,15 +41,21 @@ impl Actor {
     "fromStatus": "in_review", "toStatus": "changes_requested", "reason": "Bitte den Finanzierungsplan nach Jahren aufschlüsseln.",
     "changedFields": [], "occurredAt": "2026-11-21T10:00:00Z"}))]
 pub struct HistoryEntry {
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub id: i64,
     /// `create`, `update`, `erase`, or a lifecycle action such as `submit` or `forward`.
+    #[schema(max_length = 64)]
     pub action: String,
     pub actor: Actor,
+    #[schema(max_length = 64)]
     pub from_status: Option<String>,
+    #[schema(max_length = 64)]
     pub to_status: Option<String>,
     /// The reason or note given with the step.
+    #[schema(max_length = 10000)]
     pub reason: Option<String>,
     /// JSON pointers of the fields a change touched.
+    #[schema(max_items = 100, max_length = 200)]
     pub changed_fields: Vec<String>,
     pub occurred_at: DateTime<Utc>,
 }
@@ -113,12 +120,14 @@ type Row = (
     DateTime<Utc>,
 );
 
-/// A resource's history, oldest first. The caller has checked that the resource is visible.
+/// A resource's history, oldest first: its latest [`MAX_UNPAGED`](crate::pagination::MAX_UNPAGED) entries. The caller has checked that the resource
+/// is visible.
 pub async fn list(conn: &mut AsyncPgConnection, kind: &str, resource: Uuid) -> ApiResult<Vec<HistoryEntry>> {
-    let rows: Vec<Row> = history::table
+    let mut rows: Vec<Row> = history::table
         .filter(history::resource_kind.eq(kind))
         .filter(history::resource_id.eq(resource))
-        .order(history::id.asc())
+        .order(history::id.desc())
+        .limit(crate::pagination::MAX_UNPAGED)
         .select((
             history::id,
             history::action,
@@ -133,6 +142,7 @@ pub async fn list(conn: &mut AsyncPgConnection, kind: &str, resource: Uuid) -> A
         ))
         .load(conn)
         .await?;
+    rows.reverse();
     rows.into_iter()
         .map(|(id, action, sub, role, org, from, to, reason, changed, at)| {
             Ok(HistoryEntry {

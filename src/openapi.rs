@@ -1,9 +1,15 @@
 //! The OpenAPI document: generated from the handlers' `#[utoipa::path]` annotations through the route table, so that
 //! router and spec cannot drift. `openapi/openapi.json` is the committed copy; a test keeps them equal.
 
-use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi as OpenApiDoc, RefOr, Response};
+use utoipa::openapi::server::ServerBuilder;
+use utoipa::openapi::{ContactBuilder, OpenApi as OpenApiDoc, RefOr, Required, Response};
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use crate::error::Problem;
@@ -76,12 +82,29 @@ problem_responses! {
 )]
 struct ApiDoc;
 
-/// Adds what every document needs beyond the handlers: the bearer scheme, the reusable problem responses, and the
-/// 500/503 answers that any operation touching the database may give.
+/// Adds what every document needs beyond the handlers: server, contact, the bearer scheme, the reusable problem
+/// responses, and the 500/503 answers that any operation touching the database may give.
 struct Finish;
 
 impl Modify for Finish {
     fn modify(&self, doc: &mut OpenApiDoc) {
+        // One server entry, relative: the document is served by the deployment it describes (local, test or
+        // production), so the Swagger UI and generated clients talk to whichever instance they got it from.
+        doc.servers = Some(vec![
+            ServerBuilder::new()
+                .url("/")
+                .description(Some(
+                    "This deployment: the instance that serves this document (local, test or production).",
+                ))
+                .extensions(Some(Extensions::from_iter([("x-internal", false)])))
+                .build(),
+        ]);
+        doc.info.contact = Some(
+            ContactBuilder::new()
+                .name(Some("Serviceeinheit Gesundheitsversorgung"))
+                .url(Some("https://versorgung.hessen.de"))
+                .build(),
+        );
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearerAuth",
@@ -90,29 +113,20 @@ impl Modify for Finish {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "A JWT with the claims `sub`, `role` (`municipality`, `service_unit`, `ministry`), `org` \
-                         (required for municipalities: AGS or organisation id) and `exp`. Locally: \
-                         `versorgung token --role ministry`.",
+                        "A JWT with the claims `sub` (at most 255 characters), `role` (`municipality`, \
+                         `service_unit`, `ministry`), `org` (required for municipalities: AGS or organisation id) \
+                         and `exp`. Locally: `versorgung token --role ministry`. The service follows RFC8725 (JSON \
+                         Web Token Best Current Practices): exactly one configured algorithm is accepted \
+                         (`HS256`, `RS256` or `ES256`; `none` and every other `alg` are refused), `exp` is \
+                         required, and `iss` and `aud` are checked when configured.",
                     ))
                     .build(),
             ),
         );
         for (name, mut response) in problem_response_components() {
             if let RefOr::T(response) = &mut response {
-                for (header, description) in problem_headers(&name) {
-                    response.headers.insert(
-                        (*header).to_owned(),
-                        HeaderBuilder::new()
-                            .schema(utoipa::openapi::schema::Object::with_type(
-                                if *header == "Retry-After" {
-                                    utoipa::openapi::schema::Type::Integer
-                                } else {
-                                    utoipa::openapi::schema::Type::String
-                                },
-                            ))
-                            .description(Some(*description))
-                            .build(),
-                    );
+                for (header, value) in problem_headers(&name) {
+                    response.headers.insert(header.to_owned(), value);
                 }
             }
             components.responses.insert(name, response);
@@ -142,16 +156,89 @@ impl Modify for Finish {
     }
 }
 
-/// Headers that come with a problem response, by response name.
-fn problem_headers(name: &str) -> &'static [(&'static str, &'static str)] {
-    match name {
-        "Unauthorized" => &[(
+/// The longest `Retry-After` the service sends, in seconds (it sends 1–2; a day is the documented ceiling).
+const MAX_RETRY_AFTER_SECS: i32 = 86_400;
+
+/// Headers that come with a problem response, by response name. The problem responses of status 4xx also carry the
+/// rate limit headers (they answer requests to `/api/v1`, which are rate limited).
+fn problem_headers(name: &str) -> Vec<(&'static str, Header)> {
+    let mut headers = match name {
+        "Unauthorized" => vec![(
             "WWW-Authenticate",
-            "`Bearer realm=\"versorgung\"`, with `error=\"invalid_token\"` for a refused token.",
+            string_header(
+                "`Bearer realm=\"versorgung\"`, with `error=\"invalid_token\"` for a refused token.",
+                200,
+            ),
         )],
-        "TooManyRequests" | "Unavailable" => &[("Retry-After", "Seconds to wait before retrying.")],
-        _ => &[],
+        "TooManyRequests" | "Unavailable" => vec![(
+            "Retry-After",
+            int32_header("Seconds to wait before retrying.", 1, MAX_RETRY_AFTER_SECS),
+        )],
+        _ => vec![],
+    };
+    if !matches!(name, "Internal" | "Unavailable") {
+        headers.extend(rate_limit_headers());
     }
+    headers
+}
+
+/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (the IETF draft's separate fields), as
+/// [`crate::ratelimit`] sends them on every answer to a rate-limited path while a limit is configured. Not required:
+/// a deployment may switch the limits off (rate 0), and then the headers are absent.
+fn rate_limit_headers() -> Vec<(&'static str, Header)> {
+    vec![
+        (
+            "RateLimit-Limit",
+            int32_header(
+                "Requests the client may send at once (the burst of the tighter of its token's and its address's \
+                 limits). Sent while rate limits are configured.",
+                1,
+                i32::MAX,
+            ),
+        ),
+        (
+            "RateLimit-Remaining",
+            int32_header(
+                "Requests the client may still send at once. Sent while rate limits are configured.",
+                0,
+                i32::MAX,
+            ),
+        ),
+        (
+            "RateLimit-Reset",
+            int32_header(
+                "Seconds until the client's allowance is full again. Sent while rate limits are configured.",
+                0,
+                i32::MAX,
+            ),
+        ),
+    ]
+}
+
+fn int32_header(description: &str, minimum: i32, maximum: i32) -> Header {
+    HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(minimum))
+                .maximum(Some(maximum))
+                .build(),
+        )
+        .description(Some(description))
+        .build()
+}
+
+fn string_header(description: &str, max_length: usize) -> Header {
+    HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(max_length))
+                .build(),
+        )
+        .description(Some(description))
+        .build()
 }
 
 /// The base document, before the handlers' paths are merged in.
@@ -159,12 +246,40 @@ pub fn base() -> OpenApiDoc {
     ApiDoc::openapi()
 }
 
-/// Adds the generic failure responses to every operation (after the handlers' paths are merged in).
+/// Limits of strings the handlers' types leave open (see docs/decisions.md, "OpenAPI limits and headers").
+mod limits {
+    /// `8-4-4-4-12` hex digits.
+    pub const UUID: usize = 36;
+    /// `YYYY-MM-DD`.
+    pub const DATE: usize = 10;
+    /// RFC 3339 with nanoseconds and an offset: `2026-11-22T09:00:00.123456789+01:00` (35 characters).
+    pub const DATE_TIME: usize = 35;
+    /// Any other string without a stated limit: the largest free-text limit of the service (a description), so
+    /// that nothing the service stores from input or makes itself is longer.
+    pub const TEXT: usize = 20_000;
+    /// `ETag`: `"` + a version (at most 19 digits) + `"`.
+    pub const ETAG: usize = 24;
+    /// `Location`: the path of a new resource.
+    pub const LOCATION: usize = 200;
+    /// `If-Match`: an ETag (weak or strong) or `*`; anything else is refused.
+    pub const IF_MATCH: usize = 64;
+    /// `Idempotency-Key`: 1–255 visible ASCII characters ([`crate::idempotency::key_of`]).
+    pub const IDEMPOTENCY_KEY: usize = 255;
+    /// Path keys that are not UUIDs: a funding line code, a district AGS, and otherwise a UUID or an AGS (an
+    /// organisation is addressed by either).
+    pub const FUNDING_LINE_CODE: usize = 10;
+    pub const DISTRICT_AGS: usize = 5;
+    pub const PATH_KEY: usize = UUID;
+}
+
+/// Adds the generic failure responses to every operation (after the handlers' paths are merged in), and the limits
+/// and headers that every operation shares (see docs/decisions.md, "OpenAPI limits and headers").
 pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
     let internal = RefOr::Ref(utoipa::openapi::Ref::from_response_name("Internal"));
     let unavailable = RefOr::Ref(utoipa::openapi::Ref::from_response_name("Unavailable"));
     let too_many = RefOr::Ref(utoipa::openapi::Ref::from_response_name("TooManyRequests"));
     for (path, item) in doc.paths.paths.iter_mut() {
+        let limited = !crate::ratelimit::exempt(path);
         for op in [
             item.get.as_mut(),
             item.post.as_mut(),
@@ -187,12 +302,257 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
             let responses = &mut op.responses.responses;
             responses.entry("500".into()).or_insert_with(|| internal.clone());
             responses.entry("503".into()).or_insert_with(|| unavailable.clone());
-            if !crate::ratelimit::exempt(path) {
+            if limited {
                 responses.entry("429".into()).or_insert_with(|| too_many.clone());
+            }
+            optional_bodies(op);
+            bound_parameters(op);
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else { continue };
+                if limited && (status.starts_with('2') || status.starts_with('4')) {
+                    for (name, header) in rate_limit_headers() {
+                        response.headers.entry(name.to_owned()).or_insert(header);
+                    }
+                }
+                bound_json_content(&mut response.content);
+                bound_unpaged_lists(&mut response.content);
+                for (name, header) in response.headers.iter_mut() {
+                    bound_header(name, header);
+                }
+            }
+            if let Some(body) = op.request_body.as_mut() {
+                bound_json_content(&mut body.content);
             }
         }
     }
+    if let Some(components) = doc.components.as_mut() {
+        page_items_by_reference(components);
+        for schema in components.schemas.values_mut() {
+            bound_strings(schema);
+        }
+        for response in components.responses.values_mut() {
+            if let RefOr::T(response) = response {
+                bound_json_content(&mut response.content);
+            }
+        }
+    }
+    required_headers(&mut doc);
     doc
+}
+
+/// A body that may be left out is documented as `Option<T>`, which utoipa renders as `oneOf [null, T]`. But JSON
+/// `null` is not an allowed body (422): the body is either absent or a `T`. Say exactly that: not required, `T`.
+fn optional_bodies(op: &mut Operation) {
+    let Some(body) = op.request_body.as_mut() else { return };
+    let mut optional = false;
+    for content in body.content.values_mut() {
+        let Some(RefOr::T(Schema::OneOf(one_of))) = content.schema.as_ref() else {
+            continue;
+        };
+        let is_null = |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if matches!(o.schema_type, SchemaType::Type(Type::Null)));
+        if one_of.items.len() == 2 && one_of.items.iter().any(is_null) {
+            let inner = one_of.items.iter().find(|s| !is_null(s)).cloned();
+            content.schema = inner;
+            optional = true;
+        }
+    }
+    if optional {
+        body.required = Some(Required::False);
+    }
+}
+
+/// Limits of parameters: query strings as [`crate::extract::query_max_chars`] enforces them (or their format, when
+/// tighter), headers and path keys as the service reads them.
+fn bound_parameters(op: &mut Operation) {
+    for param in op.parameters.iter_mut().flatten() {
+        let Some(RefOr::T(Schema::Object(schema))) = param.schema.as_mut() else {
+            continue;
+        };
+        if !has_type(&schema.schema_type, Type::String) || schema.max_length.is_some() || schema.enum_values.is_some() {
+            continue;
+        }
+        let by_format = format_max_length(schema.format.as_ref());
+        let max = match param.parameter_in {
+            ParameterIn::Query => by_format.unwrap_or_else(|| crate::extract::query_max_chars(&param.name)),
+            ParameterIn::Header => match param.name.as_str() {
+                "Idempotency-Key" => {
+                    schema.min_length = Some(1);
+                    limits::IDEMPOTENCY_KEY
+                }
+                "If-Match" => limits::IF_MATCH,
+                _ => by_format.unwrap_or(limits::TEXT),
+            },
+            _ => by_format.unwrap_or(match param.name.as_str() {
+                "code" => limits::FUNDING_LINE_CODE,
+                "ags" => limits::DISTRICT_AGS,
+                _ => limits::PATH_KEY,
+            }),
+        };
+        schema.max_length = Some(max);
+    }
+}
+
+fn bound_header(name: &str, header: &mut Header) {
+    let RefOr::T(Schema::Object(schema)) = &mut header.schema else {
+        return;
+    };
+    if has_type(&schema.schema_type, Type::String) && schema.max_length.is_none() && schema.enum_values.is_none() {
+        schema.max_length = Some(match name {
+            "ETag" => limits::ETAG,
+            "Location" => limits::LOCATION,
+            _ => limits::TEXT,
+        });
+    }
+}
+
+fn has_type(schema_type: &SchemaType, wanted: Type) -> bool {
+    match schema_type {
+        SchemaType::Type(t) => *t == wanted,
+        SchemaType::Array(types) => types.contains(&wanted),
+        _ => false,
+    }
+}
+
+fn format_max_length(format: Option<&SchemaFormat>) -> Option<usize> {
+    match format? {
+        SchemaFormat::KnownFormat(KnownFormat::Uuid) => Some(limits::UUID),
+        SchemaFormat::KnownFormat(KnownFormat::Date) => Some(limits::DATE),
+        SchemaFormat::KnownFormat(KnownFormat::DateTime) => Some(limits::DATE_TIME),
+        _ => None,
+    }
+}
+
+/// [`bound_strings`] for the JSON bodies of a request or response. Other media types (the CSV exports, the
+/// Prometheus text) are one string whose size follows the data; they keep no limit (waived in .spectral.yaml).
+fn bound_json_content<M>(content: &mut M)
+where
+    for<'a> &'a mut M: IntoIterator<Item = (&'a String, &'a mut utoipa::openapi::Content)>,
+{
+    for (media_type, content) in content {
+        if media_type.contains("json")
+            && let Some(schema) = content.schema.as_mut()
+        {
+            bound_strings(schema);
+        }
+    }
+}
+
+/// A response that is a bare JSON array (a list without paging) holds at most
+/// [`crate::pagination::MAX_UNPAGED`] items.
+fn bound_unpaged_lists<M>(content: &mut M)
+where
+    for<'a> &'a mut M: IntoIterator<Item = (&'a String, &'a mut utoipa::openapi::Content)>,
+{
+    for (media_type, content) in content {
+        if media_type.contains("json")
+            && let Some(RefOr::T(Schema::Array(list))) = content.schema.as_mut()
+            && list.max_items.is_none()
+        {
+            list.max_items = Some(crate::pagination::MAX_UNPAGED as usize);
+        }
+    }
+}
+
+/// Gives every string without a stated limit (no `maxLength`, no `enum`) the limit its format implies, or
+/// [`limits::TEXT`]; through properties, array items and compositions.
+fn bound_strings(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(o) => {
+            if has_type(&o.schema_type, Type::String) && o.max_length.is_none() && o.enum_values.is_none() {
+                o.max_length = Some(format_max_length(o.format.as_ref()).unwrap_or(limits::TEXT));
+            }
+            o.properties.values_mut().for_each(bound_strings);
+            if let Some(AdditionalProperties::RefOr(inner)) = o.additional_properties.as_deref_mut() {
+                bound_strings(inner);
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                bound_strings(items);
+            }
+        }
+        Schema::OneOf(c) => c.items.iter_mut().for_each(bound_strings),
+        Schema::AllOf(c) => c.items.iter_mut().for_each(bound_strings),
+        Schema::AnyOf(c) => c.items.iter_mut().for_each(bound_strings),
+        _ => {}
+    }
+}
+
+/// utoipa inlines the item type of a generic `Page<T>`; refer to the registered `T` instead, so that clients get one
+/// type per resource (and every registered schema is used).
+fn page_items_by_reference(components: &mut utoipa::openapi::Components) {
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for (name, schema) in components.schemas.iter_mut() {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !names.iter().any(|n| n == item) {
+            continue;
+        }
+        let RefOr::T(Schema::Object(page)) = schema else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+            items.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(item))));
+        }
+    }
+}
+
+/// Marks the response headers the service always sends as `required`: `ETag` with a resource (200/201), `Location`
+/// with a creation (201), `WWW-Authenticate` with 401, `Retry-After` with 429 and 503. utoipa's header type has no
+/// `required`, so each response's headers are written out as JSON (the same content, plus `required`).
+fn required_headers(doc: &mut OpenApiDoc) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response {
+                    let required: &[&str] = match status.as_str() {
+                        "200" => &["ETag"],
+                        "201" => &["ETag", "Location"],
+                        _ => &[],
+                    };
+                    headers_as_json(response, required);
+                }
+            }
+        }
+    }
+    if let Some(components) = doc.components.as_mut() {
+        for response in components.responses.values_mut() {
+            if let RefOr::T(response) = response {
+                headers_as_json(response, &["WWW-Authenticate", "Retry-After"]);
+            }
+        }
+    }
+}
+
+fn headers_as_json(response: &mut Response, required: &[&str]) {
+    if response.headers.is_empty() {
+        return;
+    }
+    let mut headers = serde_json::Map::new();
+    for (name, header) in std::mem::take(&mut response.headers) {
+        let mut value = serde_json::to_value(&header).unwrap_or_default();
+        if required.contains(&name.as_str())
+            && let Some(object) = value.as_object_mut()
+        {
+            object.insert("required".into(), true.into());
+        }
+        headers.insert(name, value);
+    }
+    response
+        .extensions
+        .get_or_insert_with(Default::default)
+        .insert("headers".into(), serde_json::Value::Object(headers));
 }
 
 /// The document as served and committed, pretty-printed with a trailing newline.

@@ -49,11 +49,15 @@ text_enum! {
 pub struct Organisation {
     pub id: Uuid,
     /// AGS: five digits for districts, eight for Gemeinden; none for Träger.
+    #[schema(max_length = 8)]
     pub ags: Option<String>,
+    #[schema(max_length = 200)]
     pub name: String,
     pub kind: OrgKind,
     /// AGS of the district the organisation belongs to.
+    #[schema(max_length = 5)]
     pub district: String,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -95,12 +99,17 @@ impl TryFrom<OrgRow> for Organisation {
 pub struct CreateOrganisation {
     /// `gemeinde` or `traeger` (districts exist already).
     #[validate(required)]
+    #[schema(value_type = OrgKind, required = true)]
     pub kind: Option<OrgKind>,
     /// Required for a Gemeinde: eight digits beginning with its district's AGS. Not allowed for a Träger.
+    #[schema(max_length = 8)]
+    #[validate(length(max = 8))]
     pub ags: Option<String>,
     #[validate(required, length(min = 2, max = 200))]
+    #[schema(value_type = String, required = true, min_length = 2, max_length = 200)]
     pub name: Option<String>,
     /// District AGS; required for a Träger, derived from the AGS for a Gemeinde (must agree when given).
+    #[schema(max_length = 5)]
     pub district: Option<String>,
 }
 
@@ -165,6 +174,7 @@ impl Checked for CreateOrganisation {
 #[schema(example = json!({"name": "Stadt Bad Sooden-Allendorf"}))]
 pub struct PatchOrganisation {
     #[validate(length(min = 2, max = 200))]
+    #[schema(min_length = 2, max_length = 200)]
     pub name: Option<String>,
 }
 
@@ -181,6 +191,7 @@ pub struct ListOrganisations {
     /// Case-insensitive substring of the name.
     q: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Opaque cursor from `nextCursor` of the previous page.
     cursor: Option<String>,

@@ -12,16 +12,26 @@ use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
+/// The most items of a list that has no paging (a resource's history, comments, members, meetings, a caller's
+/// webhooks): the latest ones for histories and comments, the first ones otherwise. The OpenAPI document gives every
+/// such list this `maxItems`.
+pub const MAX_UNPAGED: i64 = 1000;
+/// The longest cursor the service issues or accepts. A cursor holds the sort key of an item, which may be a title of
+/// 200 characters of up to four bytes each: base64 of that JSON stays below 1,300 characters.
+pub const MAX_CURSOR_CHARS: usize = 2048;
 
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
+    #[schema(max_items = 200)]
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[schema(max_length = 2048)]
     pub next_cursor: Option<String>,
     /// Number of all matching items; only with `includeTotal=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub total: Option<i64>,
 }
 
@@ -112,7 +122,7 @@ fn encode<K: Serialize>(sort: &str, key: &K) -> String {
 }
 
 fn decode<K: DeserializeOwned>(cursor: &str, sort: &str) -> Option<K> {
-    if cursor.len() > 1024 {
+    if cursor.len() > MAX_CURSOR_CHARS {
         return None;
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
@@ -130,6 +140,18 @@ mod tests {
         assert_eq!(decode::<String>(&c, "x:code").as_deref(), Some("GK"));
         assert!(decode::<String>(&c, "x:title").is_none());
         assert!(decode::<String>("not-base64!", "x:code").is_none());
+    }
+
+    #[test]
+    fn the_longest_sort_key_gives_a_cursor_the_service_accepts() {
+        // A title of 200 four-byte characters, with the longest sort name and an id.
+        let key = (
+            "\u{1F600}".repeat(200),
+            "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1".to_owned(),
+        );
+        let c = encode("applications:-submittedAt", &key);
+        assert!(c.len() <= MAX_CURSOR_CHARS, "{}", c.len());
+        assert_eq!(decode::<(String, String)>(&c, "applications:-submittedAt"), Some(key));
     }
 
     #[test]

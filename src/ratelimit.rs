@@ -34,6 +34,8 @@ pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit
 pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 
+const I32_MAX: u32 = i32::MAX as u32;
+
 type Limiter<K> = DefaultKeyedRateLimiter<K, StateInformationMiddleware>;
 
 /// One configured bucket kind: the limiter and its figures for the response headers.
@@ -45,8 +47,10 @@ struct Bucket<K: std::hash::Hash + Eq + Clone> {
 
 impl<K: std::hash::Hash + Eq + Clone> Bucket<K> {
     fn new(per_second: u32, burst: u32) -> Option<Self> {
-        let rate = NonZeroU32::new(per_second)?;
-        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(rate);
+        // The headers are documented as int32: a configured figure above that is taken as i32::MAX (no limit in
+        // practice either way).
+        let rate = NonZeroU32::new(per_second.min(I32_MAX))?;
+        let burst = NonZeroU32::new(burst.clamp(1, I32_MAX)).unwrap_or(rate);
         Some(Self {
             limiter: governor::RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
                 .with_middleware::<StateInformationMiddleware>(),

@@ -164,6 +164,7 @@ pub fn transitions_markdown() -> String {
 #[serde(rename_all = "camelCase")]
 pub struct NamedRef {
     pub id: Uuid,
+    #[schema(max_length = 200)]
     pub name: String,
 }
 
@@ -173,6 +174,7 @@ pub struct NamedRef {
 pub struct Origin {
     pub organisation: Option<NamedRef>,
     /// The origin organisation's district (AGS).
+    #[schema(max_length = 5)]
     pub district: Option<String>,
     pub committee: Option<NamedRef>,
 }
@@ -192,8 +194,10 @@ pub struct Target {
     pub id: Uuid,
     pub committee: Option<NamedRef>,
     /// District AGS, for a district target.
+    #[schema(max_length = 5)]
     pub district: Option<String>,
     pub state: TargetState,
+    #[schema(max_length = 10000)]
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
 }
@@ -214,18 +218,25 @@ pub struct Referral {
     pub id: Uuid,
     pub direction: Direction,
     pub origin: Origin,
+    #[schema(max_length = 200)]
     pub subject: String,
+    #[schema(max_length = 20000)]
     pub description: String,
+    #[schema(max_items = 20, max_length = 100)]
     pub topics: Vec<String>,
     pub due_date: Option<NaiveDate>,
     /// The due date has passed and the referral is neither closed nor declined.
     pub overdue: bool,
     pub status: ReferralStatus,
     /// The result recorded when closing, or the reason of a decline.
+    #[schema(max_length = 5000)]
     pub outcome: Option<String>,
+    #[schema(max_items = 200)]
     pub targets: Vec<Target>,
     /// Applications that grew from this referral (those the caller may see).
+    #[schema(max_items = 1000)]
     pub application_ids: Vec<Uuid>,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -260,17 +271,23 @@ struct Row {
 pub struct NewReferral {
     /// A municipality may only send `region_to_committee` from its own organisation.
     #[validate(required)]
+    #[schema(value_type = Direction, required = true)]
     pub direction: Option<Direction>,
     #[validate(required, length(min = 3, max = 200))]
+    #[schema(value_type = String, required = true, min_length = 3, max_length = 200)]
     pub subject: Option<String>,
     #[serde(default)]
     #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
     pub description: String,
     #[serde(default)]
     #[validate(length(max = 20))]
+    #[schema(max_items = 20, min_length = 1, max_length = 100)]
     pub topics: Vec<String>,
     pub due_date: Option<NaiveDate>,
     /// Service unit, `region_to_committee`: the organisation (id or AGS) the idea comes from.
+    #[schema(max_length = 64)]
+    #[validate(length(max = 64))]
     pub origin_organisation: Option<String>,
     /// Service unit, `committee_to_region`: the committee the request comes from.
     pub origin_committee_id: Option<Uuid>,
@@ -293,6 +310,7 @@ impl Checked for NewReferral {
 pub struct NewTarget {
     pub committee_id: Option<Uuid>,
     /// District AGS.
+    #[schema(max_length = 5)]
     pub district: Option<String>,
 }
 
@@ -302,8 +320,10 @@ pub struct NewTarget {
     "note": "Bitte um Stellungnahme bis Ende März."}))]
 pub struct Forwarding {
     #[validate(length(min = 1, max = 30), nested)]
+    #[schema(min_items = 1, max_items = 30)]
     pub targets: Vec<NewTarget>,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -336,8 +356,10 @@ impl Checked for Forwarding {
     "answer": "Die Konferenz nimmt das Thema in ihre Sitzung am 10. März auf."}))]
 pub struct Response {
     #[validate(required)]
+    #[schema(value_type = Uuid, required = true)]
     pub target_id: Option<Uuid>,
     #[validate(required, length(min = 1, max = 10000))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     pub answer: Option<String>,
 }
 
@@ -346,6 +368,7 @@ pub struct Response {
 #[schema(example = json!({"note": "Zuständigkeit geprüft."}))]
 pub struct Note {
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -354,6 +377,7 @@ pub struct Note {
 #[schema(example = json!({"reason": "Das Thema liegt außerhalb der Zuständigkeit der Gremien."}))]
 pub struct DeclineBody {
     #[validate(required, length(min = 3, max = 2000))]
+    #[schema(value_type = String, required = true, min_length = 3, max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -362,6 +386,7 @@ pub struct DeclineBody {
 #[schema(example = json!({"outcome": "Die Idee wird als Modellvorhaben (MV) beantragt."}))]
 pub struct Closing {
     #[validate(required, length(min = 3, max = 5000))]
+    #[schema(value_type = String, required = true, min_length = 3, max_length = 5000)]
     pub outcome: Option<String>,
 }
 
@@ -509,7 +534,12 @@ async fn expand(conn: &mut AsyncPgConnection, caller: &Caller, rows: Vec<Row>) -
                 status,
                 outcome: r.outcome,
                 targets,
-                application_ids: linked.iter().filter(|l| l.0 == Some(r.id)).map(|l| l.1).collect(),
+                application_ids: linked
+                    .iter()
+                    .filter(|l| l.0 == Some(r.id))
+                    .map(|l| l.1)
+                    .take(crate::pagination::MAX_UNPAGED as usize)
+                    .collect(),
                 version: r.version,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
@@ -640,7 +670,22 @@ enum ActionInput {
     Close(String),
 }
 
+/// The most targets one referral may have (the OpenAPI document's `maxItems`), over all its forwardings.
+const MAX_TARGETS: i64 = 200;
+
 async fn add_targets(conn: &mut AsyncPgConnection, id: Uuid, targets: &[NewTarget]) -> ApiResult<()> {
+    let existing: i64 = referral_targets::table
+        .filter(referral_targets::referral_id.eq(id))
+        .count()
+        .get_result(conn)
+        .await?;
+    if existing + targets.len() as i64 > MAX_TARGETS {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "/targets",
+            "too_long",
+            MessageParams::max((MAX_TARGETS - existing).max(0)),
+        )]));
+    }
     let mut errors = Vec::new();
     for (i, t) in targets.iter().enumerate() {
         let known: bool = match (&t.committee_id, &t.district) {
@@ -836,6 +881,7 @@ pub struct ListReferrals {
     /// Case-insensitive part of the subject.
     q: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Opaque cursor from `nextCursor` of the previous page.
     cursor: Option<String>,

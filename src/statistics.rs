@@ -18,6 +18,12 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(funding);
 }
 
+/// The most groups one answer holds (the OpenAPI document's `maxItems` of `rows`): far more than the programme's
+/// funding lines × 26 districts × states × years give; a grouping with more is refused (400), never cut short.
+const MAX_ROWS: usize = 10_000;
+/// The years a `year` filter may name (as applications' years can be).
+const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 /// The dimensions, with the SQL that computes each (a fixed list: nothing from the request reaches the SQL text).
 const DIMENSIONS: &[(&str, &str)] = &[
     ("fundingLine", "a.funding_line_code"),
@@ -46,7 +52,8 @@ pub struct StatisticsQuery {
     versorgungsgebiet: Option<String>,
     /// Only these states, comma-separated.
     status: Option<String>,
-    /// Only this year (of submission; of creation for drafts).
+    /// Only this year (of submission; of creation for drafts), 2000–2100.
+    #[param(minimum = 2000, maximum = 2100)]
     year: Option<i32>,
 }
 
@@ -56,26 +63,36 @@ pub struct StatisticsQuery {
 #[schema(example = json!({"fundingLine": "GK", "status": "approved", "count": 3, "requestedCents": 67500000, "grantedCents": 65000000}))]
 pub struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10)]
     pub funding_line: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 5)]
     pub district: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
     pub versorgungsgebiet: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 4)]
     pub year: Option<String>,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub count: i64,
     /// Sum of the requested grants, in cents.
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub requested_cents: i64,
     /// Sum of the approved grants, in cents.
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub granted_cents: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Statistics {
+    #[schema(max_items = 5, max_length = 32)]
     pub group_by: Vec<String>,
+    #[schema(max_items = 10000)]
     pub rows: Vec<Row>,
     pub total: Row,
 }
@@ -145,6 +162,15 @@ async fn funding(
             group_by.push(*dim);
         }
     }
+    if let Some(year) = q.year
+        && !YEARS.contains(&year)
+    {
+        return Err(bad(
+            "year",
+            "out_of_range",
+            MessageParams::range(YEARS.start(), YEARS.end()),
+        ));
+    }
     let statuses: Vec<String> = match &q.status {
         Some(list) => list
             .split(',')
@@ -199,7 +225,11 @@ async fn funding(
     }
     if !group_by.is_empty() {
         let keys: Vec<String> = (0..group_by.len()).map(|i| format!("g{i}")).collect();
-        sql.push_str(&format!(" GROUP BY {0} ORDER BY {0}", keys.join(", ")));
+        sql.push_str(&format!(
+            " GROUP BY {0} ORDER BY {0} LIMIT {1}",
+            keys.join(", "),
+            MAX_ROWS + 1
+        ));
     }
     let mut query = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
     for (_, value) in binds {
@@ -213,6 +243,9 @@ async fn funding(
     }
     let mut conn = crate::db::conn(&state.pool).await?;
     let raw: Vec<Raw> = query.load(&mut conn).await?;
+    if raw.len() > MAX_ROWS {
+        return Err(bad("groupBy", "out_of_range", MessageParams::max(MAX_ROWS)));
+    }
     let names: Vec<String> = group_by.iter().map(|(n, _)| (*n).to_owned()).collect();
     let rows: Vec<Row> = raw
         .into_iter()

@@ -99,10 +99,32 @@ pub fn is_event_type(s: &str) -> bool {
     s.len() <= 64 && s.split_once('.').is_some_and(|(a, b)| part(a) && part(b))
 }
 
+/// `s` cut to at most `max` characters (on a character boundary), with `…` as the last one when it was cut.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// A LIKE pattern matching `text` anywhere, with LIKE's wildcards in `text` taken literally.
 pub fn like_pattern(text: &str) -> String {
     format!(
         "%{}%",
         text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate_chars;
+
+    #[test]
+    fn truncation_counts_characters() {
+        assert_eq!(truncate_chars("abc", 3), "abc");
+        assert_eq!(truncate_chars("äöüß", 3), "äö…");
+        assert_eq!(truncate_chars(&"x".repeat(100_000), 1000).chars().count(), 1000);
+    }
 }

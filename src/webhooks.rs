@@ -48,6 +48,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(redeliver);
 }
 
+/// The longest `lastError` stored for a delivery (as the OpenAPI document says); longer ones are cut.
+const MAX_ERROR_CHARS: usize = 500;
+
 /// How the dispatcher behaves (from configuration).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -77,14 +80,18 @@ pub const DEFAULT_DENY: &[&str] = &["169.254.0.0/16", "fe80::/10", "100.100.100.
     "disabledAt": null, "createdAt": "2026-11-22T09:00:00Z", "secret": null}))]
 pub struct Webhook {
     pub id: Uuid,
+    #[schema(max_length = 2000)]
     pub url: String,
     /// Event types delivered; `*` for all.
+    #[schema(max_items = 50, max_length = 100)]
     pub event_types: Vec<String>,
     pub enabled: bool,
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub consecutive_failures: i32,
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// The signing secret (`whsec_…`): shown once, in the answer to the creation, `null` afterwards.
+    #[schema(max_length = 64)]
     pub secret: Option<String>,
 }
 
@@ -94,9 +101,11 @@ pub struct Webhook {
 pub struct NewWebhook {
     /// `https://` URL (plain `http://` only to loopback, and only when configured for development).
     #[validate(required, length(min = 8, max = 2000))]
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 2000)]
     pub url: Option<String>,
     /// Event types to deliver, or `["*"]` for all.
     #[validate(required, length(min = 1, max = 50))]
+    #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 50, max_length = 100)]
     pub event_types: Option<Vec<String>>,
 }
 
@@ -209,6 +218,7 @@ async fn list(
     let mut conn = crate::db::conn(&state.pool).await?;
     let rows: Vec<Row> = owned(&caller)
         .order(webhooks::id.asc())
+        .limit(crate::pagination::MAX_UNPAGED)
         .select(Row::as_select())
         .load(&mut conn)
         .await?;
@@ -367,15 +377,21 @@ async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>)
 pub struct Delivery {
     /// Also the `webhook-id` header: the same for every attempt, so receivers can drop duplicates.
     pub id: Uuid,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub event_position: Option<i64>,
+    #[schema(max_length = 100)]
     pub event_type: String,
     /// `pending`, `delivered` or `failed`.
+    #[schema(max_length = 16)]
     pub state: String,
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// The receiver's HTTP status of the last attempt.
+    #[schema(minimum = 100, maximum = 999)]
     pub last_status: Option<i32>,
+    #[schema(max_length = 500)]
     pub last_error: Option<String>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -418,6 +434,7 @@ pub struct DeliveryQuery {
     /// `pending`, `delivered` or `failed`.
     state: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Opaque cursor from `nextCursor` of the previous page.
     cursor: Option<String>,
@@ -507,8 +524,10 @@ async fn deliveries(
     ),
     responses(
         (status = 202, description = "Queued"),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -845,7 +864,7 @@ async fn record(
             webhook_deliveries::last_attempt_at.eq(now),
             webhook_deliveries::next_attempt_at.eq(next),
             webhook_deliveries::last_status.eq(o.status),
-            webhook_deliveries::last_error.eq(o.error),
+            webhook_deliveries::last_error.eq(o.error.map(|e| crate::types::truncate_chars(&e, MAX_ERROR_CHARS))),
         ))
         .execute(conn)
         .await?;

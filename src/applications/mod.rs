@@ -564,6 +564,7 @@ pub struct ListApplications {
     /// `createdAt`, `submittedAt`, `requestedCents` or `title`; `-` for descending. Default `-createdAt`.
     sort: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Opaque cursor from `nextCursor` of the previous page.
     cursor: Option<String>,

@@ -161,18 +161,23 @@ pub fn allowed_actions(status: Status) -> Vec<Action> {
 pub struct FinancingPlan {
     /// Gesamtausgaben (eligible costs).
     #[validate(range(min = 0, max = MAX_CENTS))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub total_costs_cents: Option<i64>,
     /// Eigenmittel.
     #[validate(range(min = 0, max = MAX_CENTS))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub own_funds_cents: Option<i64>,
     /// Drittmittel.
     #[validate(range(min = 0, max = MAX_CENTS))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub third_party_funds_cents: Option<i64>,
     /// Beantragte Zuwendung.
     #[validate(range(min = 0, max = MAX_CENTS))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub requested_cents: Option<i64>,
     /// Optional breakdown of the requested grant by project year.
     #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
     pub years: Option<Vec<PlanYear>>,
 }
 
@@ -180,8 +185,10 @@ pub struct FinancingPlan {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PlanYear {
     #[validate(range(min = 2000, max = 2100))]
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     #[validate(range(min = 0, max = MAX_CENTS))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub requested_cents: i64,
 }
 
@@ -191,10 +198,13 @@ pub struct PlanYear {
 #[schema(example = json!({"name": "Anna Schmidt", "email": "anna.schmidt@werra-meissner-kreis.de", "phone": "+49 5651 302-0"}))]
 pub struct Contact {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     #[validate(length(min = 3, max = 50))]
+    #[schema(min_length = 3, max_length = 50)]
     pub phone: Option<String>,
 }
 
@@ -211,13 +221,16 @@ pub struct Contact {
 pub struct ApplicationInput {
     /// Code of the funding line applied for.
     #[validate(required, length(min = 1, max = 10))]
+    #[schema(min_length = 1, max_length = 10)]
     pub funding_line: Option<String>,
     /// Vorhabenbezeichnung, 3–200 characters.
     #[validate(required, length(min = 3, max = 200))]
+    #[schema(min_length = 3, max_length = 200)]
     pub title: Option<String>,
     /// Problem, goal, approach and milestones; up to 20,000 characters.
     #[serde(default)]
     #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
     pub description: String,
     /// First day of the project period (Durchführungszeitraum).
     pub start_date: Option<NaiveDate>,
@@ -447,7 +460,9 @@ pub fn submission_errors(
 #[serde(rename_all = "camelCase")]
 pub struct OrganisationRef {
     pub id: Uuid,
+    #[schema(max_length = 8)]
     pub ags: Option<String>,
+    #[schema(max_length = 200)]
     pub name: String,
 }
 
@@ -470,10 +485,14 @@ pub struct Application {
     pub id: Uuid,
     pub organisation: OrganisationRef,
     /// AGS of the applicant's district.
+    #[schema(max_length = 5)]
     pub district: String,
+    #[schema(max_length = 10)]
     pub funding_line: String,
     pub status: Status,
+    #[schema(max_length = 200)]
     pub title: String,
+    #[schema(max_length = 20000)]
     pub description: String,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
@@ -481,9 +500,12 @@ pub struct Application {
     pub contact: Contact,
     pub referral_id: Option<Uuid>,
     /// The approved grant, in cents (only when approved).
+    #[schema(minimum = 1, maximum = 1000000000000i64)]
     pub granted_cents: Option<i64>,
     /// The reason given with the last decision, request for changes or withdrawal (or the approval's note).
+    #[schema(max_length = 2000)]
     pub decision_reason: Option<String>,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -517,6 +539,7 @@ impl Application {
 pub struct Comment {
     pub id: Uuid,
     pub author: Actor,
+    #[schema(max_length = 10000)]
     pub body: String,
     /// Seen only by the service unit and the ministry.
     pub internal: bool,
@@ -528,6 +551,7 @@ pub struct Comment {
 #[schema(example = json!({"body": "Bitte die Kooperation mit dem Gesundheitsamt beschreiben.", "internal": false}))]
 pub struct NewComment {
     #[validate(required, length(min = 1, max = 10000))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     pub body: Option<String>,
     /// Only the service unit and the ministry may write internal comments.
     #[serde(default)]
@@ -542,6 +566,7 @@ impl Checked for NewComment {}
 #[schema(example = json!({"reason": "Bitte den Finanzierungsplan nach Jahren aufschlüsseln."}))]
 pub struct Reason {
     #[validate(required, length(min = 3, max = 2000))]
+    #[schema(value_type = String, required = true, min_length = 3, max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -554,8 +579,10 @@ impl Checked for Reason {}
 pub struct Approval {
     /// The grant, in cents; at most the requested amount and the funding line's remaining budget.
     #[validate(required, range(min = 1, max = MAX_CENTS))]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 1000000000000i64)]
     pub granted_cents: Option<i64>,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 

@@ -469,7 +469,7 @@ fn comment(r: CommentRow) -> ApiResult<Comment> {
     })
 }
 
-/// Comments the caller may see: internal ones never reach a municipality.
+/// Comments the caller may see, oldest first: the latest [`MAX_UNPAGED`](crate::pagination::MAX_UNPAGED). Internal ones never reach a municipality.
 pub async fn comments(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<Comment>> {
     find(conn, caller, id, false).await?;
     let mut query = application_comments::table
@@ -478,11 +478,13 @@ pub async fn comments(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -
     if caller.role == Role::Municipality {
         query = query.filter(application_comments::internal.eq(false));
     }
-    let rows: Vec<CommentRow> = query
-        .order(application_comments::id.asc())
+    let mut rows: Vec<CommentRow> = query
+        .order(application_comments::id.desc())
+        .limit(crate::pagination::MAX_UNPAGED)
         .select(CommentRow::as_select())
         .load(conn)
         .await?;
+    rows.reverse();
     rows.into_iter().map(comment).collect()
 }
 

@@ -119,3 +119,115 @@ fn the_documented_referral_lifecycle_is_the_one_in_the_code() {
     let table = versorgung::referrals::transitions_markdown();
     assert!(doc.contains(&table), "docs/coordination.md must contain:\n{table}");
 }
+
+/// Every value of every JSON body, parameter and header is bounded, as `.ci/lint-spec` (OWASP API4) requires: strings
+/// by `maxLength` (or `enum`), integers by `format`, `minimum` and `maximum`, arrays by `maxItems`. Query parameters
+/// state the limits the service enforces.
+#[test]
+fn every_value_is_bounded() {
+    fn walk(node: &Value, at: &str, out: &mut Vec<String>) {
+        match node {
+            Value::Object(map) => {
+                let types: Vec<&str> = match map.get("type") {
+                    Some(Value::String(t)) => vec![t.as_str()],
+                    Some(Value::Array(v)) => v.iter().filter_map(Value::as_str).collect(),
+                    _ => vec![],
+                };
+                if types.contains(&"string") && !map.contains_key("maxLength") && !map.contains_key("enum") {
+                    out.push(format!("{at}: string without maxLength"));
+                }
+                if types.contains(&"integer")
+                    && !(map.contains_key("format") && map.contains_key("minimum") && map.contains_key("maximum"))
+                {
+                    out.push(format!("{at}: integer without format, minimum and maximum"));
+                }
+                if types.contains(&"array") && !map.contains_key("maxItems") {
+                    out.push(format!("{at}: array without maxItems"));
+                }
+                for (key, value) in map {
+                    // Examples are data, not schemas; CSV and Prometheus text are streamed exports (waived).
+                    if key == "example" || key == "examples" || key.starts_with("text/") {
+                        continue;
+                    }
+                    walk(value, &format!("{at}/{key}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let doc: Value = serde_json::to_value(versorgung::app::openapi_document()).unwrap();
+    let mut unbounded = Vec::new();
+    walk(&doc, "", &mut unbounded);
+    assert!(unbounded.is_empty(), "unbounded values:\n{}", unbounded.join("\n"));
+
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                let schema = &param["schema"];
+                if param["in"] != "query"
+                    || schema.get("enum").is_some()
+                    || !schema["type"].to_string().contains("string")
+                {
+                    continue;
+                }
+                let expected = match schema["format"].as_str() {
+                    Some("uuid") => 36,
+                    Some("date") => 10,
+                    Some("date-time") => 35,
+                    _ => versorgung::extract::query_max_chars(name),
+                };
+                assert_eq!(schema["maxLength"], expected, "{method} {path}: query parameter {name}");
+            }
+        }
+    }
+}
+
+/// The headers the service always sends are `required`; the rate limit headers are documented on every answer of a
+/// rate-limited path, but not required (a deployment may switch the limits off).
+#[test]
+fn response_headers_are_documented() {
+    let doc: Value = serde_json::to_value(versorgung::app::openapi_document()).unwrap();
+    let resolve = |response: &Value| -> Value {
+        match response["$ref"].as_str() {
+            Some(r) => doc.pointer(&r.replacen('#', "", 1)).cloned().unwrap(),
+            None => response.clone(),
+        }
+    };
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let name = format!("{method} {path} {status}");
+                let headers = resolve(response)["headers"].clone();
+                // Sub-resources without an address of their own (comments, members, meetings) have no Location.
+                if status == "201" && headers.get("Location").is_some() {
+                    assert_eq!(headers["Location"]["required"], true, "{name}: Location");
+                }
+                if (status == "200" || status == "201") && headers.get("ETag").is_some() {
+                    assert_eq!(headers["ETag"]["required"], true, "{name}: ETag");
+                }
+                match status.as_str() {
+                    "401" => assert_eq!(headers["WWW-Authenticate"]["required"], true, "{name}"),
+                    "429" | "503" => assert_eq!(headers["Retry-After"]["required"], true, "{name}"),
+                    _ => {}
+                }
+                if path.starts_with("/api/v1/") && (status.starts_with('2') || status.starts_with('4')) {
+                    for h in ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"] {
+                        assert_eq!(headers[h]["schema"]["format"], "int32", "{name}: {h}");
+                        assert!(headers[h].get("required").is_none(), "{name}: {h} is not always sent");
+                    }
+                }
+            }
+            // A body that may be left out is optional, never `null`.
+            if let Some(body) = op.get("requestBody") {
+                let schema = &body["content"]["application/json"]["schema"];
+                assert!(schema.get("oneOf").is_none(), "{method} {path}: body schema {schema}");
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+DROP INDEX applications_org_status_line_created_idx;
