@@ -149,6 +149,20 @@ struct Locked {
     locked: bool,
 }
 
+#[derive(QueryableByName)]
+struct Pending {
+    #[diesel(sql_type = Bool)]
+    pending: bool,
+}
+
+/// Whether any committed event still lacks a position (a lock-free look through the partial index).
+async fn unsequenced_exist(conn: &mut AsyncPgConnection) -> ApiResult<bool> {
+    let row: Pending = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM events WHERE position IS NULL) AS pending")
+        .get_result(conn)
+        .await?;
+    Ok(row.pending)
+}
+
 /// Numbers committed events and fans them out to webhooks. Returns how many were numbered, or `None` when `wait`
 /// is false and another session is sequencing right now. The feed waits (a reader must see every write committed
 /// before its request); the background worker does not.
@@ -400,8 +414,13 @@ async fn feed(state: web::Data<AppState>, caller: Caller, Query(q): Query<FeedQu
         .map(str::to_owned)
         .collect();
     let mut conn = crate::db::conn(&state.pool).await?;
-    // Number what has committed so far, so that a reader sees its own writes at once.
-    sequence(&mut conn, true).await?;
+    // Number what has committed so far, so that a reader sees its own writes at once; but look first, without the
+    // lock: when no committed event lacks a position, there is nothing to wait for, and readers need not queue
+    // behind each other on the sequencer's lock (docs/performance.md, F4). An event numbered by a transaction still
+    // in flight still shows as unnumbered here, so the reader then waits for that transaction as before.
+    if unsequenced_exist(&mut conn).await? {
+        sequence(&mut conn, true).await?;
+    }
     let items = read(&mut conn, &caller, after, &types, limit).await?;
     let next_cursor = items.last().map_or(after, |e| e.position).to_string();
     Ok(HttpResponse::Ok().json(EventPage { items, next_cursor }))

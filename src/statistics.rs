@@ -192,11 +192,20 @@ async fn funding(
             None => format!("NULL::text AS g{i}"),
         });
     }
+    // The districts table only supplies the Versorgungsgebiet: join it only when that is grouped or filtered (the
+    // join costs a third of the aggregate over all applications, docs/performance.md F5).
+    let needs_districts =
+        q.versorgungsgebiet.is_some() || group_by.iter().any(|(name, _)| *name == "versorgungsgebiet");
     let mut sql = format!(
         "SELECT {}, count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
          coalesce(sum(a.granted_cents), 0)::bigint AS granted \
-         FROM applications a JOIN districts d ON d.ags = a.district_ags WHERE true",
-        select.join(", ")
+         FROM applications a {} WHERE true",
+        select.join(", "),
+        if needs_districts {
+            "JOIN districts d ON d.ags = a.district_ags"
+        } else {
+            ""
+        }
     );
     let mut binds: Vec<(&str, String)> = Vec::new();
     if let Some(v) = &q.funding_line {

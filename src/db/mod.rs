@@ -33,6 +33,10 @@ pub struct PoolSettings {
 pub fn build_pool(url: &str, settings: &PoolSettings) -> Result<DbPool, String> {
     let statement_timeout_ms = settings.statement_timeout.as_millis();
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    // No `SELECT 1` before every checkout (the default): it cost a fifth of the database's capacity on the by-id
+    // benchmark (docs/performance.md, F3). A connection that failed is marked broken and dropped on return, and a
+    // request that meets a dead one gets 503 and is retried by the client (tests/api/faults.rs).
+    config.recycling_method = diesel_async::pooled_connection::RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |url| {
         let url = url.to_owned();
         async move {
