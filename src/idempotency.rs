@@ -125,13 +125,11 @@ pub async fn run(
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let outcome = crate::db::transaction(conn, async |conn| {
-        // An expired record is forgotten, so the key can be used again.
-        diesel::delete(idempotency_keys::table.find((&owner, &key)))
-            .filter(idempotency_keys::expires_at.lt(diesel::dsl::now))
-            .execute(conn)
-            .await?;
+        // Claims the key in one statement: a new key is inserted, an expired record is taken over (so the key can
+        // be used again), a live one is left alone (0 rows). A concurrent first attempt holds the row until it
+        // commits or rolls back, so this waits for it and then sees the outcome.
         let expires: DateTime<Utc> = Utc::now() + TTL;
-        let claimed = diesel::insert_into(idempotency_keys::table)
+        let claim = diesel::insert_into(idempotency_keys::table)
             .values((
                 idempotency_keys::caller.eq(&owner),
                 idempotency_keys::key.eq(&key),
@@ -142,9 +140,23 @@ pub async fn run(
                 idempotency_keys::body.eq(Vec::<u8>::new()),
                 idempotency_keys::expires_at.eq(expires),
             ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
+            .on_conflict((idempotency_keys::caller, idempotency_keys::key))
+            .do_update()
+            .set((
+                idempotency_keys::method.eq(&method),
+                idempotency_keys::path.eq(&path),
+                idempotency_keys::request_hash.eq(&hash),
+                idempotency_keys::status.eq(0),
+                idempotency_keys::headers.eq(serde_json::json!({})),
+                idempotency_keys::body.eq(Vec::<u8>::new()),
+                idempotency_keys::created_at.eq(diesel::dsl::now),
+                idempotency_keys::expires_at.eq(expires),
+            ));
+        // ON CONFLICT ... DO UPDATE ... WHERE: the upsert's filter (its trait is not QueryDsl's, hence the path).
+        let claimed =
+            diesel::query_dsl::methods::FilterDsl::filter(claim, idempotency_keys::expires_at.lt(diesel::dsl::now))
+                .execute(conn)
+                .await?;
         if claimed == 0 {
             let row: StoredRow = idempotency_keys::table
                 .find((&owner, &key))

@@ -733,6 +733,16 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
     other["title"] = json!("Ein anderes Vorhaben");
     let p = problem(send(other, "create-1", m.clone()).await.unwrap(), 422).await;
     assert_eq!(p["errors"][0]["code"], "idempotency_key_reused");
+    // After its 24 hours a key is free again, for any body.
+    app.db
+        .execute("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = 'create-1'")
+        .await;
+    let mut later = complete();
+    later["title"] = json!("Ein späteres Vorhaben");
+    let res = send(later, "create-1", m.clone()).await.unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    assert_eq!(app.db_count("applications").await, 2);
     // Keys belong to their caller: another organisation's identical key is independent.
     let mut theirs = complete();
     theirs["title"] = json!("Gesundheitskoordination Waldeck-Frankenberg");
