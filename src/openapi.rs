@@ -272,6 +272,19 @@ mod limits {
     pub const PATH_KEY: usize = UUID;
 }
 
+/// The operations of one path, for the passes below that touch every operation.
+fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        item.get.as_mut(),
+        item.post.as_mut(),
+        item.put.as_mut(),
+        item.patch.as_mut(),
+        item.delete.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Adds the generic failure responses to every operation (after the handlers' paths are merged in), and the limits
 /// and headers that every operation shares (see docs/decisions.md, "OpenAPI limits and headers").
 pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
@@ -280,16 +293,7 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
     let too_many = RefOr::Ref(utoipa::openapi::Ref::from_response_name("TooManyRequests"));
     for (path, item) in doc.paths.paths.iter_mut() {
         let limited = !crate::ratelimit::exempt(path);
-        for op in [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for op in operations_mut(item) {
             // Handlers of different resources share names (`list`, `create`): qualify each with its tag, so that
             // ids are unique as OpenAPI requires and generated clients get one function per operation.
             if let (Some(tag), Some(id)) = (op.tags.as_ref().and_then(|t| t.first()), op.operation_id.as_mut()) {
@@ -504,16 +508,7 @@ fn page_items_by_reference(components: &mut utoipa::openapi::Components) {
 /// `required`, so each response's headers are written out as JSON (the same content, plus `required`).
 fn required_headers(doc: &mut OpenApiDoc) {
     for item in doc.paths.paths.values_mut() {
-        for op in [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for op in operations_mut(item) {
             for (status, response) in op.responses.responses.iter_mut() {
                 if let RefOr::T(response) = response {
                     let required: &[&str] = match status.as_str() {
