@@ -97,6 +97,12 @@ async fn claims_must_name_a_known_role_and_organisation() {
         &token("municipality", Some("0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1")),
     )
     .await;
+    // A subject beyond the documented 255 characters (it is stored with every change) is refused; 255 is fine.
+    let mut long = claims("ministry");
+    long["sub"] = json!("x".repeat(256));
+    assert_refused(&app, &sign(&long)).await;
+    long["sub"] = json!("x".repeat(255));
+    assert_eq!(app.get(PROTECTED, Some(&sign(&long))).await.status(), 200);
     // The same organisation by AGS works.
     assert_eq!(app.get(PROTECTED, Some(&municipality())).await.status(), 200);
 }

@@ -82,3 +82,24 @@ async fn counts_and_sums_by_dimension_with_filters_and_csv() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn years_outside_the_documented_range_are_refused() {
+    let app = TestApp::spawn().await;
+    let m = ministry();
+    for year in ["1999", "2101", "-5"] {
+        let p = problem(
+            app.get(&format!("/api/v1/statistics/funding?year={year}"), Some(&m))
+                .await,
+            400,
+        )
+        .await;
+        assert_eq!(pointers(&p), vec!["/query/year"], "year={year}");
+    }
+    for year in ["2000", "2100"] {
+        let res = app
+            .get(&format!("/api/v1/statistics/funding?year={year}"), Some(&m))
+            .await;
+        assert_eq!(res.status(), 200, "year={year}");
+    }
+}
