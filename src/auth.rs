@@ -4,9 +4,6 @@
 //! a token names an unknown `kid`, at most every ten seconds). `exp` is required; `iss` and `aud` are checked when
 //! configured; `role` must be one of the three roles; a municipality's `org` must name an existing organisation.
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use jsonwebtoken::errors::ErrorKind;
@@ -14,42 +11,17 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::RwLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use utoipa::ToSchema;
+
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::config::{AuthArgs, JwtAlgorithm};
+use crate::core::identity::{Caller, OrgScope, Role};
+use crate::db::DbPool;
 use crate::db::schema::organisations;
 use crate::error::{ApiError, ApiResult, AuthFailure};
-use crate::organisations::OrgKind;
-
-/// The three roles of the programme (JWT claim `role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
-pub enum Role {
-    /// Kommune, Landkreis or kreisfreie Stadt: acts for its own organisation (claim `org`).
-    Municipality,
-    /// Serviceeinheit Gesundheitsversorgung: the ministry's coordination desk.
-    ServiceUnit,
-    /// Ministerium (Fachreferat): manages funding lines and decides applications.
-    Ministry,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Municipality => "municipality",
-            Role::ServiceUnit => "service_unit",
-            Role::Ministry => "ministry",
-        }
-    }
-}
 
 /// The claims this service reads. Unknown roles fail deserialisation and so the token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,48 +40,6 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
 }
-
-/// The organisation a municipality acts for, resolved from its `org` claim.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgScope {
-    pub id: Uuid,
-    pub ags: Option<String>,
-    pub kind: OrgKind,
-    pub district_ags: String,
-}
-
-/// The authenticated caller of a request.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub sub: String,
-    pub role: Role,
-    /// Set for municipalities (always) and for other roles when their token names an organisation.
-    pub org: Option<OrgScope>,
-}
-
-impl Caller {
-    /// The service itself (the webhook dispatcher, the full view of a resource for the event feed).
-    pub fn system() -> Self {
-        Self {
-            sub: "system".into(),
-            role: Role::ServiceUnit,
-            org: None,
-        }
-    }
-
-    /// Refuses the request with 403 unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-}
-
-/// An optional caller: `None` without an `Authorization` header; a present but invalid token is still refused.
-#[derive(Debug, Clone)]
-pub struct MaybeCaller(pub Option<Caller>);
 
 enum Keys {
     Static(DecodingKey),
@@ -314,11 +244,11 @@ impl Verifier {
 
     /// Resolves an `org` claim (AGS or organisation id). Identity fields of organisations never change, so
     /// positive answers are cached for the life of the process.
-    async fn resolve_org(&self, state: &AppState, org: &str) -> ApiResult<Option<OrgScope>> {
+    async fn resolve_org(&self, pool: &DbPool, org: &str) -> ApiResult<Option<OrgScope>> {
         if let Some(hit) = self.orgs.read().ok().and_then(|m| m.get(org).cloned()) {
             return Ok(Some(hit));
         }
-        let mut conn = crate::db::conn(&state.pool).await?;
+        let mut conn = crate::db::conn(pool).await?;
         let Some(scope) = org_scope(&mut conn, org).await? else {
             return Ok(None);
         };
@@ -332,7 +262,7 @@ impl Verifier {
     }
 
     /// Authenticates a request from its `Authorization` header.
-    pub async fn authenticate(&self, state: &AppState, authorization: Option<&str>) -> ApiResult<Caller> {
+    pub async fn authenticate(&self, pool: &DbPool, authorization: Option<&str>) -> ApiResult<Caller> {
         let token = bearer_token(authorization)?;
         let claims = self.verify(token).await?;
         // The subject is stored with every change (history, comments) and shown as `Actor.sub`: bounded.
@@ -346,7 +276,7 @@ impl Verifier {
                 return Err(ApiError::Unauthorized(AuthFailure::Invalid));
             }
             (None, _) => None,
-            (Some(org), _) => match self.resolve_org(state, org).await? {
+            (Some(org), _) => match self.resolve_org(pool, org).await? {
                 Some(scope) => Some(scope),
                 None => {
                     log::debug!("token refused: unknown org {org:?}");
@@ -397,48 +327,6 @@ fn bearer_token(authorization: Option<&str>) -> ApiResult<&str> {
         return Err(ApiError::Unauthorized(AuthFailure::Malformed));
     }
     Ok(token.trim())
-}
-
-fn state_of(req: &HttpRequest) -> ApiResult<web::Data<AppState>> {
-    req.app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("application state missing"))
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = state_of(req);
-        let authorization = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned));
-        Box::pin(async move {
-            let state = state?;
-            let authorization = match authorization {
-                None => None,
-                Some(Ok(v)) => Some(v),
-                Some(Err(_)) => return Err(ApiError::Unauthorized(AuthFailure::Malformed)),
-            };
-            state.verifier.authenticate(&state, authorization.as_deref()).await
-        })
-    }
-}
-
-impl FromRequest for MaybeCaller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if req.headers().contains_key(header::AUTHORIZATION) {
-            let caller = Caller::from_request(req, payload);
-            Box::pin(async move { caller.await.map(|c| MaybeCaller(Some(c))) })
-        } else {
-            Box::pin(async { Ok(MaybeCaller(None)) })
-        }
-    }
 }
 
 /// The longest `sub` claim the service accepts (as the OpenAPI document says).

@@ -12,20 +12,21 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
-use crate::auth::{Caller, Role};
+use crate::audit::history::{self, Step};
+use crate::core::identity::{Caller, Role};
+use crate::core::types::is_district_ags;
 use crate::db::schema::{committee_meetings, committee_members, committees, coordinators, districts, referrals};
+use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{JsonBody, Query, ok_with_etag, required_if_match};
-use crate::history::{self, Step};
-use crate::idempotency::{self, Stored};
-use crate::openapi::{
+use crate::http::extract::{JsonBody, Query, ok_with_etag, required_if_match};
+use crate::http::idempotency::{self, Stored};
+use crate::http::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
     UnsupportedMediaType, ValidationFailed,
 };
-use crate::pagination::{Page, PageRequest};
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
 use crate::text_enum;
-use crate::types::{Checked, is_district_ags};
 
 pub const KIND: &str = "committee";
 
@@ -353,7 +354,7 @@ fn filtered(q: &ListCommittees) -> committees::BoxedQuery<'static, diesel::pg::P
         query = query.filter(committees::kind.eq(k.as_str()));
     }
     if let Some(text) = &q.q {
-        query = query.filter(committees::name.ilike(crate::types::like_pattern(text)));
+        query = query.filter(committees::name.ilike(crate::core::types::like_pattern(text)));
     }
     if let Some(topic) = &q.topic {
         query = query.filter(committees::topics.contains(vec![topic.clone()]));
@@ -423,11 +424,11 @@ async fn list(
             }
         }
     };
-    if crate::csv::wanted(&req) {
-        return Ok(crate::csv::stream(
+    if crate::http::csv::wanted(&req) {
+        return Ok(crate::http::csv::stream(
             "committees.csv",
             "id,name,kind,owningBody,topics,coverage,versorgungsgebiet,districts\n",
-            move |after| fetch(after, crate::csv::BATCH),
+            move |after| fetch(after, crate::http::csv::BATCH),
             csv_row,
         ));
     }
@@ -443,7 +444,7 @@ async fn list(
 }
 
 fn csv_row(c: &Committee) -> String {
-    use crate::csv::{cell, line, opt};
+    use crate::http::csv::{cell, line, opt};
     line(&[
         c.id.to_string(),
         cell(&c.name),
@@ -517,7 +518,7 @@ async fn create(
         let c = find(conn, id).await?;
         emit(conn, &caller, "committee.created", id, &c).await?;
         Ok(Stored::json(StatusCode::CREATED, &c)?
-            .header("etag", crate::extract::etag(c.version))
+            .header("etag", crate::http::extract::etag(c.version))
             .header("location", format!("/api/v1/committees/{id}")))
     })
     .await
@@ -575,11 +576,11 @@ async fn update(
         expected.check(current.version)?;
         let before = serde_json::to_value(current.input()).map_err(ApiError::internal)?;
         let mut merged = before.clone();
-        crate::extract::merge_patch(&mut merged, &patch);
-        let input: CommitteeInput = crate::extract::parse_value(merged)?;
+        crate::http::patch::merge_patch(&mut merged, &patch);
+        let input: CommitteeInput = crate::http::extract::parse_value(merged)?;
         check_coverage(conn, &input).await?;
         let after = serde_json::to_value(&input).map_err(ApiError::internal)?;
-        let changed = crate::extract::changed_pointers(&before, &after);
+        let changed = crate::http::patch::changed_pointers(&before, &after);
         if changed.is_empty() {
             return Ok(current);
         }
@@ -718,7 +719,7 @@ async fn members(conn: &mut AsyncPgConnection, caller: &Caller, committee: Uuid)
         .left_join(coordinators::table)
         .filter(committee_members::committee_id.eq(committee))
         .order(committee_members::id.asc())
-        .limit(crate::pagination::MAX_UNPAGED)
+        .limit(crate::http::pagination::MAX_UNPAGED)
         .select((
             committee_members::id,
             committee_members::coordinator_id,
@@ -901,13 +902,13 @@ async fn emit<T: Serialize>(
     id: Uuid,
     data: &T,
 ) -> ApiResult<()> {
-    crate::events::emit(
+    crate::audit::outbox::emit(
         conn,
         caller,
         event_type,
         KIND,
         id,
-        crate::events::Audience::everyone(),
+        crate::audit::outbox::Audience::everyone(),
         data,
     )
     .await
@@ -984,7 +985,7 @@ async fn meetings(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResult<Ve
     let rows: Vec<MeetingRow> = committee_meetings::table
         .filter(committee_meetings::committee_id.eq(committee))
         .order((committee_meetings::date.asc(), committee_meetings::id.asc()))
-        .limit(crate::pagination::MAX_UNPAGED)
+        .limit(crate::http::pagination::MAX_UNPAGED)
         .select((
             committee_meetings::id,
             committee_meetings::committee_id,

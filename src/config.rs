@@ -210,7 +210,7 @@ pub struct HttpArgs {
 pub struct TokenArgs {
     /// Role claim: municipality, service_unit or ministry.
     #[arg(long, env = "VERSORGUNG_TOKEN_ROLE")]
-    pub role: crate::auth::Role,
+    pub role: crate::core::identity::Role,
     /// Organisation claim (AGS or organisation id); required for municipality.
     #[arg(long, env = "VERSORGUNG_TOKEN_ORG")]
     pub org: Option<String>,

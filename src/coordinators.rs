@@ -14,20 +14,21 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
-use crate::auth::{Caller, Role};
+use crate::audit::history::{self, HistoryEntry, Step};
+use crate::core::identity::{Caller, Role};
+use crate::core::types::is_district_ags;
 use crate::db::schema::{applications, coordinators, idempotency_keys, organisations};
+use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{Expected, JsonBody, Query, ok_with_etag, required_if_match};
-use crate::history::{self, HistoryEntry, Step};
-use crate::idempotency::{self, Stored};
-use crate::openapi::{
+use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag, required_if_match};
+use crate::http::idempotency::{self, Stored};
+use crate::http::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
     UnsupportedMediaType, ValidationFailed,
 };
-use crate::pagination::{Page, PageRequest};
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
 use crate::text_enum;
-use crate::types::{Checked, is_district_ags};
 
 pub const KIND: &str = "coordinator";
 
@@ -311,12 +312,12 @@ pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
 }
 
 async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, c: &Coordinator) -> ApiResult<()> {
-    let audience = crate::events::Audience {
+    let audience = crate::audit::outbox::Audience {
         public: true,
         districts: vec![c.district.clone()],
         ..Default::default()
     };
-    crate::events::emit(conn, caller, event_type, KIND, c.id, audience, c).await
+    crate::audit::outbox::emit(conn, caller, event_type, KIND, c.id, audience, c).await
 }
 
 fn input_of(r: &Row) -> ApiResult<CoordinatorInput> {
@@ -353,13 +354,13 @@ async fn apply_patch(
     }
     let before = serde_json::to_value(input_of(&current)?).map_err(ApiError::internal)?;
     let mut merged = before.clone();
-    crate::extract::merge_patch(&mut merged, patch);
-    let input: CoordinatorInput = crate::extract::parse_value(merged)?;
+    crate::http::patch::merge_patch(&mut merged, patch);
+    let input: CoordinatorInput = crate::http::extract::parse_value(merged)?;
     let employer = check(conn, &input).await?;
     // The employer may be given as AGS or id; compare what it resolves to.
     let mut after = serde_json::to_value(&input).map_err(ApiError::internal)?;
     after["employer"] = serde_json::Value::String(employer.to_string());
-    let changed = crate::extract::changed_pointers(&before, &after);
+    let changed = crate::http::patch::changed_pointers(&before, &after);
     if changed.is_empty() {
         return to_api(caller, find_row(conn, id).await?);
     }
@@ -479,7 +480,7 @@ fn filtered(q: &ListCoordinators) -> Boxed {
         query = query.filter(coordinators::status.eq(s.as_str()));
     }
     if let Some(text) = &q.q {
-        query = query.filter(coordinators::name.ilike(crate::types::like_pattern(text)));
+        query = query.filter(coordinators::name.ilike(crate::core::types::like_pattern(text)));
     }
     query
 }
@@ -542,17 +543,17 @@ async fn list(
         )]));
     }
     let paging = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
-    if crate::csv::wanted(&req) {
+    if crate::http::csv::wanted(&req) {
         let pool = state.pool.clone();
         let q = std::rc::Rc::new(q);
         let fetch = move |after: Option<Uuid>| {
             let (pool, caller, q) = (pool.clone(), caller.clone(), q.clone());
             async move {
                 let mut conn = crate::db::conn(&pool).await?;
-                page(&mut conn, &caller, &q, after, crate::csv::BATCH).await
+                page(&mut conn, &caller, &q, after, crate::http::csv::BATCH).await
             }
         };
-        return Ok(crate::csv::stream("coordinators.csv", CSV_HEADER, fetch, csv_row));
+        return Ok(crate::http::csv::stream("coordinators.csv", CSV_HEADER, fetch, csv_row));
     }
     let mut conn = crate::db::conn(&state.pool).await?;
     let rows = page(&mut conn, &caller, &q, paging.after, paging.limit + 1).await?;
@@ -569,7 +570,7 @@ const CSV_HEADER: &str = "id,name,district,employerId,employerName,fteBasisPoint
                           fundingApplicationId,erased,email,phone\n";
 
 fn csv_row(c: &Coordinator) -> String {
-    use crate::csv::{cell, line, opt};
+    use crate::http::csv::{cell, line, opt};
     line(&[
         c.id.to_string(),
         opt(&c.name),
@@ -644,7 +645,7 @@ async fn create(
     idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let c = insert(conn, &caller, input).await?;
         Ok(Stored::json(StatusCode::CREATED, &c)?
-            .header("etag", crate::extract::etag(c.version))
+            .header("etag", crate::http::extract::etag(c.version))
             .header("location", format!("/api/v1/coordinators/{}", c.id)))
     })
     .await

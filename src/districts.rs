@@ -6,14 +6,14 @@ use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
+use crate::core::types::is_district_ags;
 use crate::db::schema::districts;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::Query;
-use crate::openapi::{BadRequest, NotFound};
-use crate::pagination::{Page, PageRequest};
+use crate::http::extract::Query;
+use crate::http::openapi::{BadRequest, NotFound};
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
 use crate::text_enum;
-use crate::types::is_district_ags;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list).service(get_one);

@@ -12,18 +12,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::app::AppState;
-use crate::auth::{Caller, MaybeCaller, Role};
+use crate::core::identity::OrgKind;
+use crate::core::identity::{Caller, Role};
 use crate::db::schema::funding_lines;
+use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{Expected, JsonBody, Query, double_option, ok_with_etag, required_if_match};
-use crate::openapi::{
+use crate::http::auth::MaybeCaller;
+use crate::http::extract::{Expected, JsonBody, Query, double_option, ok_with_etag, required_if_match};
+use crate::http::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
     UnsupportedMediaType, ValidationFailed,
 };
-use crate::organisations::OrgKind;
-use crate::pagination::{Page, PageRequest};
-use crate::types::Checked;
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list).service(get_one).service(create).service(update);
@@ -120,39 +121,6 @@ struct LineRow {
     updated_at: DateTime<Utc>,
 }
 
-/// Today's date in Hessen: submission windows are calendar days in Europe/Berlin, not UTC.
-pub fn today_in_hessen() -> NaiveDate {
-    // CET/CEST without a time-zone database: +1 h, +2 h from the last Sunday of March to the last Sunday of
-    // October (01:00 UTC both times), as the EU rules say.
-    let now = Utc::now();
-    let offset = if is_eu_summer_time(now) { 2 } else { 1 };
-    (now + chrono::Duration::hours(offset)).date_naive()
-}
-
-fn is_eu_summer_time(t: DateTime<Utc>) -> bool {
-    use chrono::{Datelike, TimeZone, Weekday};
-    let last_sunday = |month: u32| -> Option<DateTime<Utc>> {
-        let first_next = if month == 12 {
-            NaiveDate::from_ymd_opt(t.year() + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(t.year(), month + 1, 1)
-        }?;
-        let mut day = first_next.pred_opt()?;
-        while day.weekday() != Weekday::Sun {
-            day = day.pred_opt()?;
-        }
-        Some(Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0)?))
-    };
-    match (last_sunday(3), last_sunday(10)) {
-        (Some(start), Some(end)) => t >= start && t < end,
-        _ => false,
-    }
-}
-
-pub fn is_open(opens_on: Option<NaiveDate>, closes_on: Option<NaiveDate>, today: NaiveDate) -> bool {
-    opens_on.is_none_or(|o| o <= today) && closes_on.is_none_or(|c| today <= c)
-}
-
 impl LineRow {
     fn into_api(self, with_budget: bool) -> ApiResult<FundingLine> {
         let kinds = self
@@ -162,7 +130,7 @@ impl LineRow {
             .collect::<Result<Vec<OrgKind>, _>>()
             .map_err(ApiError::internal)?;
         Ok(FundingLine {
-            open: is_open(self.opens_on, self.closes_on, today_in_hessen()),
+            open: crate::core::time::is_open(self.opens_on, self.closes_on, crate::core::time::today_in_hessen()),
             code: self.code,
             title: self.title,
             description: self.description,
@@ -186,10 +154,10 @@ impl LineRow {
 }
 
 fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
-    if crate::types::is_funding_line_code(code) {
+    if crate::core::types::is_funding_line_code(code) {
         Ok(())
     } else {
-        Err(crate::extract::rule_error(
+        Err(crate::error::validation::rule_error(
             "invalid_format",
             &[(
                 "detail",
@@ -522,7 +490,7 @@ fn filtered(q: &ListFundingLines) -> funding_lines::BoxedQuery<'static, diesel::
     use diesel::dsl::not;
     let mut query = funding_lines::table.into_boxed();
     if let Some(open) = q.open {
-        let today = today_in_hessen();
+        let today = crate::core::time::today_in_hessen();
         let open_expr = funding_lines::opens_on
             .is_null()
             .or(funding_lines::opens_on.le(today))
@@ -642,7 +610,11 @@ async fn apply_patch(
 
 /// Writes a `funding_line.changed` event with the line as it is now (budget figures included: any authenticated
 /// reader may see them).
-pub async fn emit_changed(conn: &mut AsyncPgConnection, caller: &crate::auth::Caller, code: &str) -> ApiResult<()> {
+pub async fn emit_changed(
+    conn: &mut AsyncPgConnection,
+    caller: &crate::core::identity::Caller,
+    code: &str,
+) -> ApiResult<()> {
     let line = find(conn, code).await?.into_api(true)?;
     emit(conn, caller, "funding_line.changed", &line).await
 }
@@ -664,7 +636,13 @@ pub async fn snapshot_missing(conn: &mut AsyncPgConnection) -> ApiResult<usize> 
     let mut added = 0;
     for code in codes.iter().filter(|c| !known.contains(&event_id(c))) {
         let line = find(conn, code).await?.into_api(true)?;
-        emit(conn, &crate::auth::Caller::system(), "funding_line.created", &line).await?;
+        emit(
+            conn,
+            &crate::core::identity::Caller::system(),
+            "funding_line.created",
+            &line,
+        )
+        .await?;
         added += 1;
     }
     Ok(added)
@@ -672,18 +650,18 @@ pub async fn snapshot_missing(conn: &mut AsyncPgConnection) -> ApiResult<usize> 
 
 async fn emit(
     conn: &mut AsyncPgConnection,
-    caller: &crate::auth::Caller,
+    caller: &crate::core::identity::Caller,
     event_type: &str,
     line: &FundingLine,
 ) -> ApiResult<()> {
     let id = event_id(&line.code);
-    crate::events::emit(
+    crate::audit::outbox::emit(
         conn,
         caller,
         event_type,
         "funding_line",
         id,
-        crate::events::Audience::everyone(),
+        crate::audit::outbox::Audience::everyone(),
         line,
     )
     .await
@@ -794,10 +772,10 @@ async fn create(
     let bytes = body.bytes().to_vec();
     let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    crate::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
+    crate::http::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let line = insert(conn, body).await?.into_api(true)?;
         emit(conn, &caller, "funding_line.created", &line).await?;
-        crate::idempotency::Stored::created(&format!("/api/v1/funding-lines/{}", line.code), line.version, &line)
+        crate::http::idempotency::Stored::created(&format!("/api/v1/funding-lines/{}", line.code), line.version, &line)
     })
     .await
 }
@@ -850,28 +828,4 @@ async fn update(
     })
     .await?;
     Ok(ok_with_etag(line.version, &line))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn summer_time_boundaries() {
-        let at = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().unwrap_or_default();
-        assert!(!is_eu_summer_time(at(2026, 3, 29, 0)));
-        assert!(is_eu_summer_time(at(2026, 3, 29, 1)));
-        assert!(is_eu_summer_time(at(2026, 10, 25, 0)));
-        assert!(!is_eu_summer_time(at(2026, 10, 25, 1)));
-    }
-
-    #[test]
-    fn window() {
-        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default();
-        assert!(is_open(None, None, d(1, 1)));
-        assert!(is_open(Some(d(1, 1)), Some(d(1, 31)), d(1, 31)));
-        assert!(!is_open(Some(d(2, 1)), None, d(1, 31)));
-        assert!(!is_open(None, Some(d(1, 30)), d(1, 31)));
-    }
 }

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::ApiResult;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(live).service(ready);
@@ -43,7 +43,7 @@ async fn live() -> HttpResponse {
     tag = "Operations",
     responses(
         (status = 200, description = "Ready to serve", body = Health),
-        (status = 503, response = crate::openapi::Unavailable),
+        (status = 503, response = crate::http::openapi::Unavailable),
     ),
     security(())
 )]

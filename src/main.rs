@@ -14,15 +14,15 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => run_async(versorgung::app::serve(cli.serve)),
-        Some(Command::Serve(args)) => run_async(versorgung::app::serve(*args)),
-        Some(Command::Migrate(db)) => run_async(versorgung::app::migrate(db)),
-        Some(Command::Seed(args)) => run_async(versorgung::app::seed(args)),
-        Some(Command::Token(args)) => versorgung::app::token(args).map(|t| println!("{t}")),
+        None => run_async(versorgung::cli::serve(cli.serve)),
+        Some(Command::Serve(args)) => run_async(versorgung::cli::serve(*args)),
+        Some(Command::Migrate(db)) => run_async(versorgung::cli::migrate(db)),
+        Some(Command::Seed(args)) => run_async(versorgung::cli::seed(args)),
+        Some(Command::Token(args)) => versorgung::cli::token(args).map(|t| println!("{t}")),
         Some(Command::Openapi) => {
             print!(
                 "{}",
-                versorgung::openapi::to_pretty_json(&versorgung::app::openapi_document())
+                versorgung::http::openapi::to_pretty_json(&versorgung::routes::openapi_document())
             );
             Ok(())
         }

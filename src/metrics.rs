@@ -7,116 +7,17 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crate::app::AppState;
+use crate::core::counters::{Access, BUCKETS};
+use crate::core::net::contains;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(scrape);
-}
-
-/// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
-
-#[derive(Default)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
-}
-
-/// The process's counters.
-#[derive(Default)]
-pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
-    pub webhook_deliveries: AtomicU64,
-    pub webhook_failures: AtomicU64,
-}
-
-impl Metrics {
-    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        if let Ok(mut map) = self.requests.lock() {
-            *map.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
-        }
-        if let Ok(mut map) = self.latency.lock() {
-            let h = map.entry(route.to_owned()).or_insert_with(|| Histogram {
-                counts: vec![0; BUCKETS.len()],
-                ..Histogram::default()
-            });
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if seconds <= *bound {
-                    h.counts[i] += 1;
-                }
-            }
-            h.sum += seconds;
-            h.count += 1;
-        }
-    }
-}
-
-/// Who may scrape.
-#[derive(Debug, Clone, Default)]
-pub struct Access {
-    pub token: Option<String>,
-    pub allow: Vec<(IpAddr, u8)>,
-}
-
-/// Parses `10.0.0.0/8,::1` into networks; a bare address is a single host.
-pub fn parse_networks(list: &[String]) -> Result<Vec<(IpAddr, u8)>, String> {
-    list.iter()
-        .map(|item| {
-            let (addr, len) = match item.split_once('/') {
-                Some((a, l)) => (a, Some(l)),
-                None => (item.as_str(), None),
-            };
-            let ip: IpAddr = addr.trim().parse().map_err(|_| format!("not an address: {item}"))?;
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            let len = match len {
-                Some(l) => l
-                    .trim()
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|l| *l <= max)
-                    .ok_or(format!("bad prefix: {item}"))?,
-                None => max,
-            };
-            Ok((ip, len))
-        })
-        .collect()
-}
-
-/// Whether `ip` lies in the network.
-pub fn contains(network: &(IpAddr, u8), ip: &IpAddr) -> bool {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(*ip, IpAddr::V4),
-        v4 => *v4,
-    };
-    match (network.0, ip) {
-        (IpAddr::V4(n), IpAddr::V4(a)) => {
-            let mask = if network.1 == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(network.1))
-            };
-            u32::from(n) & mask == u32::from(a) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) => {
-            let mask = if network.1 == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(network.1))
-            };
-            u128::from(n) & mask == u128::from(a) & mask
-        }
-        _ => false,
-    }
 }
 
 /// Records every request under its route template (never the raw path: ids would explode the label set).
@@ -174,7 +75,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain; version=0.0.4",
             body = String, example = "versorgung_http_requests_total{route=\"/api/v1/districts\",method=\"GET\",status=\"200\"} 3\n"),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     ),
     security(())
 )]
@@ -288,19 +189,4 @@ async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(out))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn networks() {
-        let nets = parse_networks(&["127.0.0.1".into(), "10.0.0.0/8".into(), "::1".into()]).unwrap();
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert!(nets.iter().any(|n| contains(n, &ip("10.20.30.40"))));
-        assert!(nets.iter().any(|n| contains(n, &ip("::ffff:127.0.0.1"))));
-        assert!(!nets.iter().any(|n| contains(n, &ip("192.168.1.1"))));
-        assert!(parse_networks(&["10.0.0.0/40".into()]).is_err());
-    }
 }

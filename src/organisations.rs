@@ -10,34 +10,20 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
-use crate::auth::{Caller, Role};
+use crate::core::identity::{Caller, OrgKind, Role};
+use crate::core::types::{is_district_ags, is_gemeinde_ags};
 use crate::db::schema::{districts, organisations};
+use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{Expected, JsonBody, Query, ok_with_etag, required_if_match};
-use crate::openapi::{
+use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag, required_if_match};
+use crate::http::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unauthorized, ValidationFailed,
 };
-use crate::pagination::{Page, PageRequest};
-use crate::text_enum;
-use crate::types::{Checked, is_district_ags, is_gemeinde_ags};
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list).service(get_one).service(create).service(update);
-}
-
-text_enum! {
-    /// Kind of organisation; decides which funding lines it may apply for.
-    pub enum OrgKind {
-        /// Landkreis (district).
-        Landkreis = "landkreis",
-        /// Kreisfreie Stadt (district-free city).
-        KreisfreieStadt = "kreisfreie_stadt",
-        /// Gemeinde (municipality within a Landkreis).
-        Gemeinde = "gemeinde",
-        /// Träger (another legal entity running a project, e.g. a hospital operator or an association).
-        Traeger = "traeger",
-    }
 }
 
 /// Organisation: a Landkreis, kreisfreie Stadt, Gemeinde or Träger that applies for funding.
@@ -212,7 +198,7 @@ fn filtered(q: &ListOrganisations) -> organisations::BoxedQuery<'static, diesel:
         query = query.filter(organisations::kind.eq(k.as_str()));
     }
     if let Some(text) = &q.q {
-        query = query.filter(organisations::name.ilike(crate::types::like_pattern(text)));
+        query = query.filter(organisations::name.ilike(crate::core::types::like_pattern(text)));
     }
     query
 }
@@ -301,8 +287,8 @@ pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
 }
 
 async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, org: &Organisation) -> ApiResult<()> {
-    let audience = crate::events::Audience::everyone();
-    crate::events::emit(conn, caller, event_type, "organisation", org.id, audience, org).await
+    let audience = crate::audit::outbox::Audience::everyone();
+    crate::audit::outbox::emit(conn, caller, event_type, "organisation", org.id, audience, org).await
 }
 
 // ---- handlers ----
@@ -384,8 +370,8 @@ async fn get_one(state: web::Data<AppState>, _caller: Caller, id: web::Path<Stri
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
         (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
@@ -401,10 +387,10 @@ async fn create(
     let bytes = body.bytes().to_vec();
     let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    crate::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
+    crate::http::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let org = Organisation::try_from(insert(conn, body).await?)?;
         emit(conn, &caller, "organisation.created", &org).await?;
-        crate::idempotency::Stored::created(&format!("/api/v1/organisations/{}", org.id), org.version, &org)
+        crate::http::idempotency::Stored::created(&format!("/api/v1/organisations/{}", org.id), org.version, &org)
     })
     .await
 }
@@ -428,8 +414,8 @@ async fn create(
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 413, response = crate::http::openapi::PayloadTooLarge),
+        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
         (status = 422, response = ValidationFailed),
         (status = 428, response = PreconditionRequired),
     ),

@@ -17,20 +17,21 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
-use crate::auth::{Caller, Role};
+use crate::audit::history::{self, HistoryEntry, Step};
+use crate::core::identity::{Caller, Role};
+use crate::core::types::is_district_ags;
 use crate::db::schema::{applications, committees, districts, organisations, referral_targets, referrals};
+use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{Expected, JsonBody, Query, ok_with_etag};
-use crate::history::{self, HistoryEntry, Step};
-use crate::idempotency::{self, Stored};
-use crate::openapi::{
+use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag};
+use crate::http::idempotency::{self, Stored};
+use crate::http::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, UnsupportedMediaType,
     ValidationFailed,
 };
-use crate::pagination::{Page, PageRequest};
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
 use crate::text_enum;
-use crate::types::{Checked, is_district_ags};
 
 pub const KIND: &str = "referral";
 
@@ -489,7 +490,7 @@ async fn expand(conn: &mut AsyncPgConnection, caller: &Caller, rows: Vec<Row>) -
         id,
         name: names.get(&id).cloned().unwrap_or_default(),
     };
-    let today = crate::funding_lines::today_in_hessen();
+    let today = crate::core::time::today_in_hessen();
     rows.into_iter()
         .map(|r| {
             let status: ReferralStatus = r.status.parse().map_err(ApiError::internal)?;
@@ -538,7 +539,7 @@ async fn expand(conn: &mut AsyncPgConnection, caller: &Caller, rows: Vec<Row>) -
                     .iter()
                     .filter(|l| l.0 == Some(r.id))
                     .map(|l| l.1)
-                    .take(crate::pagination::MAX_UNPAGED as usize)
+                    .take(crate::http::pagination::MAX_UNPAGED as usize)
                     .collect(),
                 version: r.version,
                 created_at: r.created_at,
@@ -653,12 +654,12 @@ async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, i
     let full = find(conn, &Caller::system(), id).await?;
     let mut districts: Vec<String> = full.targets.iter().filter_map(|t| t.district.clone()).collect();
     districts.extend(full.origin.district.clone());
-    let audience = crate::events::Audience {
+    let audience = crate::audit::outbox::Audience {
         org_ids: full.origin.organisation.iter().map(|o| o.id).collect(),
         districts,
         ..Default::default()
     };
-    crate::events::emit(conn, caller, event_type, KIND, id, audience, &full).await
+    crate::audit::outbox::emit(conn, caller, event_type, KIND, id, audience, &full).await
 }
 
 /// What an action carries.
@@ -916,7 +917,7 @@ fn filtered(caller: &Caller, q: &ListReferrals) -> ApiResult<Boxed> {
         query = query.filter(referrals::topics.contains(vec![t.clone()]));
     }
     if let Some(overdue) = q.overdue {
-        let today = crate::funding_lines::today_in_hessen();
+        let today = crate::core::time::today_in_hessen();
         let condition = sql::<Bool>(&format!("({OPEN} AND referrals.due_date < "))
             .bind::<diesel::sql_types::Date, _>(today)
             .sql(")");
@@ -952,7 +953,7 @@ fn filtered(caller: &Caller, q: &ListReferrals) -> ApiResult<Boxed> {
         );
     }
     if let Some(text) = &q.q {
-        query = query.filter(referrals::subject.ilike(crate::types::like_pattern(text)));
+        query = query.filter(referrals::subject.ilike(crate::core::types::like_pattern(text)));
     }
     Ok(query)
 }
@@ -983,7 +984,7 @@ const CSV_HEADER: &str = "id,direction,originOrganisation,originDistrict,originC
                           overdue,status,targets,answered,outcome,createdAt,updatedAt\n";
 
 fn csv_row(r: &Referral) -> String {
-    use crate::csv::{cell, line, opt};
+    use crate::http::csv::{cell, line, opt};
     let targets: Vec<String> = r
         .targets
         .iter()
@@ -1042,17 +1043,17 @@ async fn list(
 ) -> ApiResult<HttpResponse> {
     filtered(&caller, &q)?;
     let paging = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
-    if crate::csv::wanted(&req) {
+    if crate::http::csv::wanted(&req) {
         let pool = state.pool.clone();
         let q = std::rc::Rc::new(q);
         let fetch = move |after: Option<Uuid>| {
             let (pool, caller, q) = (pool.clone(), caller.clone(), q.clone());
             async move {
                 let mut conn = crate::db::conn(&pool).await?;
-                page(&mut conn, &caller, &q, after, crate::csv::BATCH).await
+                page(&mut conn, &caller, &q, after, crate::http::csv::BATCH).await
             }
         };
-        return Ok(crate::csv::stream("referrals.csv", CSV_HEADER, fetch, csv_row));
+        return Ok(crate::http::csv::stream("referrals.csv", CSV_HEADER, fetch, csv_row));
     }
     let mut conn = crate::db::conn(&state.pool).await?;
     let rows = page(&mut conn, &caller, &q, paging.after, paging.limit + 1).await?;
@@ -1101,7 +1102,7 @@ async fn create(
     idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let r = insert(conn, &caller, input).await?;
         Ok(Stored::json(StatusCode::CREATED, &r)?
-            .header("etag", crate::extract::etag(r.version))
+            .header("etag", crate::http::extract::etag(r.version))
             .header("location", format!("/api/v1/referrals/{}", r.id)))
     })
     .await
@@ -1159,11 +1160,11 @@ async fn run_action(
     bytes: &[u8],
     input: ActionInput,
 ) -> ApiResult<HttpResponse> {
-    let expected = crate::extract::if_match(req)?;
+    let expected = crate::http::extract::if_match(req)?;
     let mut conn = crate::db::conn(&state.pool).await?;
     idempotency::run(&mut conn, req, caller, bytes, async |conn| {
         let r = act(conn, caller, id, action, expected, input).await?;
-        Ok(Stored::json(StatusCode::OK, &r)?.header("etag", crate::extract::etag(r.version)))
+        Ok(Stored::json(StatusCode::OK, &r)?.header("etag", crate::http::extract::etag(r.version)))
     })
     .await
 }

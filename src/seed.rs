@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::applications::model::{Action, ApplicationInput, Contact, FinancingPlan};
 use crate::applications::queries::{self, TransitionInput};
-use crate::auth::{Caller, OrgScope, Role};
+use crate::core::identity::{Caller, OrgScope, Role};
 use crate::db::schema::{applications, organisations};
 use crate::error::{ApiError, ApiResult};
 
@@ -334,12 +334,12 @@ async fn coordination(conn: &mut AsyncPgConnection, service_unit: &Caller) -> Ap
             .returning(coordinators::id)
             .get_result(conn)
             .await?;
-        crate::history::record(
+        crate::audit::history::record(
             conn,
             service_unit,
             crate::coordinators::KIND,
             id,
-            crate::history::Step::new("create"),
+            crate::audit::history::Step::new("create"),
         )
         .await?;
         coordinator_ids.push(id);
@@ -430,11 +430,11 @@ async fn coordination(conn: &mut AsyncPgConnection, service_unit: &Caller) -> Ap
                 .execute(conn)
                 .await?;
         }
-        let step = crate::history::Step {
+        let step = crate::audit::history::Step {
             to: Some(status),
-            ..crate::history::Step::new("create")
+            ..crate::audit::history::Step::new("create")
         };
-        crate::history::record(conn, service_unit, crate::referrals::KIND, id, step).await?;
+        crate::audit::history::record(conn, service_unit, crate::referrals::KIND, id, step).await?;
         if status == "forwarded" {
             diesel::insert_into(committee_meetings::table)
                 .values((

@@ -8,11 +8,11 @@ use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
-use crate::auth::{Caller, Role};
+use crate::core::identity::{Caller, Role};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::Query;
-use crate::openapi::{BadRequest, Forbidden, Unauthorized};
+use crate::http::extract::Query;
+use crate::http::openapi::{BadRequest, Forbidden, Unauthorized};
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(funding);
@@ -293,8 +293,8 @@ async fn funding(
         requested_cents: rows.iter().map(|r| r.requested_cents).sum(),
         granted_cents: rows.iter().map(|r| r.granted_cents).sum(),
     };
-    if crate::csv::wanted(&req) {
-        use crate::csv::{cell, line};
+    if crate::http::csv::wanted(&req) {
+        use crate::http::csv::{cell, line};
         let mut text = line(
             &names
                 .iter()

@@ -26,16 +26,18 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
-use crate::auth::{Caller, Role};
+use crate::core::identity::{Caller, Role};
 use crate::db::DbPool;
 use crate::db::schema::{events, webhook_deliveries, webhooks};
+use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{JsonBody, Query};
-use crate::idempotency::{self, Stored};
-use crate::openapi::{BadRequest, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed};
-use crate::pagination::{Page, PageRequest};
-use crate::types::Checked;
+use crate::http::extract::{JsonBody, Query};
+use crate::http::idempotency::{self, Stored};
+use crate::http::openapi::{
+    BadRequest, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed,
+};
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::{AppState, WebhookSettings as Settings};
 
 pub const KIND: &str = "webhook";
 
@@ -50,22 +52,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// The longest `lastError` stored for a delivery (as the OpenAPI document says); longer ones are cut.
 const MAX_ERROR_CHARS: usize = 500;
-
-/// How the dispatcher behaves (from configuration).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Allow `http://` targets on loopback addresses (development and tests).
-    pub allow_loopback: bool,
-    /// Networks never contacted.
-    pub deny: Vec<(IpAddr, u8)>,
-    pub timeout: Duration,
-    pub backoff_base: Duration,
-    pub backoff_max: Duration,
-    pub retry_window: Duration,
-    /// Consecutive failed attempts after which a subscription is disabled.
-    pub disable_after: i32,
-    pub interval: Duration,
-}
 
 /// Link-local ranges and the cloud metadata addresses.
 pub const DEFAULT_DENY: &[&str] = &["169.254.0.0/16", "fe80::/10", "100.100.100.200/32", "fd00:ec2::254/128"];
@@ -186,7 +172,7 @@ fn check_url(raw: &str, settings: &Settings) -> Result<reqwest::Url, Box<FieldEr
 fn forbidden(ip: &IpAddr, settings: &Settings) -> bool {
     let unspecified = ip.is_unspecified() || ip.is_multicast();
     let loopback_denied = ip.is_loopback() && !settings.allow_loopback;
-    unspecified || loopback_denied || settings.deny.iter().any(|n| crate::metrics::contains(n, ip))
+    unspecified || loopback_denied || settings.deny.iter().any(|n| crate::core::net::contains(n, ip))
 }
 
 fn new_secret() -> String {
@@ -213,12 +199,12 @@ fn new_secret() -> String {
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    _: crate::extract::Query<crate::extract::NoParams>,
+    _: crate::http::extract::Query<crate::http::extract::NoParams>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = crate::db::conn(&state.pool).await?;
     let rows: Vec<Row> = owned(&caller)
         .order(webhooks::id.asc())
-        .limit(crate::pagination::MAX_UNPAGED)
+        .limit(crate::http::pagination::MAX_UNPAGED)
         .select(Row::as_select())
         .load(&mut conn)
         .await?;
@@ -646,7 +632,7 @@ pub fn spawn(state: web::Data<AppState>) {
 /// Numbers new events (fanning them out), then delivers one batch of due deliveries. Returns how many were tried.
 pub async fn dispatch_once(state: &AppState) -> ApiResult<usize> {
     let mut conn = crate::db::conn(&state.pool).await?;
-    crate::events::sequence(&mut conn, false).await?;
+    crate::audit::outbox::sequence(&mut conn, false).await?;
     let settings = state.webhooks.clone();
     crate::db::transaction(&mut conn, async |conn| {
         // Rows another instance holds are skipped, not waited for; ours stay locked until the attempt is recorded.
@@ -745,7 +731,7 @@ async fn message(conn: &mut AsyncPgConnection, c: &Claimed) -> ApiResult<Vec<u8>
         resource_kind: kind,
         resource_id,
         occurred_at,
-        actor: crate::history::Actor::parse(sub, &role, org)?,
+        actor: crate::audit::history::Actor::parse(sub, &role, org)?,
     };
     let body = serde_json::json!({"type": event_type, "timestamp": occurred_at, "data": event});
     serde_json::to_vec(&body).map_err(ApiError::internal)
@@ -864,7 +850,7 @@ async fn record(
             webhook_deliveries::last_attempt_at.eq(now),
             webhook_deliveries::next_attempt_at.eq(next),
             webhook_deliveries::last_status.eq(o.status),
-            webhook_deliveries::last_error.eq(o.error.map(|e| crate::types::truncate_chars(&e, MAX_ERROR_CHARS))),
+            webhook_deliveries::last_error.eq(o.error.map(|e| crate::core::types::truncate_chars(&e, MAX_ERROR_CHARS))),
         ))
         .execute(conn)
         .await?;
@@ -882,13 +868,13 @@ async fn record(
             .optional()?;
         if let Some(row) = disabled {
             let audience = match row.owner_org_id {
-                Some(org) => crate::events::Audience::organisation(org),
-                None => crate::events::Audience::staff(),
+                Some(org) => crate::audit::outbox::Audience::organisation(org),
+                None => crate::audit::outbox::Audience::staff(),
             };
             log::warn!("webhook {} disabled after {failures} consecutive failures", row.id);
             let _ = row.owner_role;
             let hook = row.api();
-            crate::events::emit(
+            crate::audit::outbox::emit(
                 conn,
                 &Caller::system(),
                 "webhook.disabled",

@@ -14,17 +14,17 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::auth::{Caller, Role};
+use crate::core::identity::{Caller, Role};
+use crate::core::types::is_district_ags;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::{JsonBody, Query, ok_with_etag, required_if_match};
-use crate::idempotency::{self, Stored};
-use crate::openapi::{
+use crate::http::extract::{JsonBody, Query, ok_with_etag, required_if_match};
+use crate::http::idempotency::{self, Stored};
+use crate::http::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
     UnsupportedMediaType, ValidationFailed,
 };
-use crate::pagination::{Page, PageRequest};
-use crate::types::is_district_ags;
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
 use model::*;
 use queries::{Filter, Key, SortField, TransitionInput};
 
@@ -45,7 +45,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 fn etagged(app: &Application, status: StatusCode) -> ApiResult<Stored> {
-    Ok(Stored::json(status, app)?.header("etag", crate::extract::etag(app.version)))
+    Ok(Stored::json(status, app)?.header("etag", crate::http::extract::etag(app.version)))
 }
 
 // ---- create, read, change ----
@@ -170,7 +170,7 @@ async fn act(
     bytes: &[u8],
     input: TransitionInput,
 ) -> ApiResult<HttpResponse> {
-    let expected = crate::extract::if_match(req)?;
+    let expected = crate::http::extract::if_match(req)?;
     let mut conn = crate::db::conn(&state.pool).await?;
     idempotency::run(&mut conn, req, caller, bytes, async |conn| {
         let app = queries::transition(conn, caller, id, action, expected, input).await?;
@@ -668,7 +668,7 @@ async fn list(
     Query(q): Query<ListApplications>,
 ) -> ApiResult<HttpResponse> {
     let (filter, sort, descending, sort_name) = q.filter()?;
-    if crate::csv::wanted(&req) {
+    if crate::http::csv::wanted(&req) {
         let pool = state.pool.clone();
         let fetch = move |after: Option<Key>| {
             let (pool, caller, filter) = (pool.clone(), caller.clone(), filter.clone());
@@ -681,12 +681,12 @@ async fn list(
                     sort,
                     descending,
                     after.as_ref(),
-                    crate::csv::BATCH,
+                    crate::http::csv::BATCH,
                 )
                 .await
             }
         };
-        return Ok(crate::csv::stream("applications.csv", CSV_HEADER, fetch, csv_row));
+        return Ok(crate::http::csv::stream("applications.csv", CSV_HEADER, fetch, csv_row));
     }
     let page = PageRequest::<Key>::parse(q.limit, q.cursor.as_deref(), q.include_total, &sort_name)?;
     let mut conn = crate::db::conn(&state.pool).await?;
@@ -714,7 +714,7 @@ const CSV_HEADER: &str = "id,organisationId,organisationName,organisationAgs,dis
                           grantedCents,createdAt,updatedAt,submittedAt,decidedAt\n";
 
 fn csv_row(a: &Application) -> String {
-    use crate::csv::{cell, line, opt};
+    use crate::http::csv::{cell, line, opt};
     line(&[
         a.id.to_string(),
         a.organisation.id.to_string(),

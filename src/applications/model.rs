@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::Role;
+pub use crate::audit::history::{Actor, HistoryEntry};
+use crate::core::identity::OrgKind;
+use crate::core::identity::Role;
+use crate::error::validation::Checked;
 use crate::error::{FieldError, MessageParams};
 use crate::funding_lines::LineRules;
-pub use crate::history::{Actor, HistoryEntry};
-use crate::organisations::OrgKind;
 use crate::text_enum;
-use crate::types::Checked;
 
 /// Sanity ceiling for amounts: 10 billion euros in cents.
 pub const MAX_CENTS: i64 = 1_000_000_000_000;
@@ -337,7 +337,7 @@ pub fn submission_errors(
             },
         ));
     }
-    if !crate::funding_lines::is_open(line.opens_on, line.closes_on, today) {
+    if !crate::core::time::is_open(line.opens_on, line.closes_on, today) {
         errors.push(FieldError::new(
             "/fundingLine",
             "funding_line_closed",

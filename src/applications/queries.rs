@@ -13,11 +13,11 @@ use super::model::*;
 
 /// The resource kind of applications in the shared history.
 pub const KIND: &str = "application";
-use crate::auth::{Caller, Role};
+use crate::audit::history;
+use crate::core::identity::{Caller, Role};
 use crate::db::schema::{application_comments, applications, organisations};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::extract::Expected;
-use crate::history;
+use crate::http::extract::Expected;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = applications)]
@@ -249,8 +249,8 @@ pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Applic
 
 /// The event of a change, visible to the applicant's organisation (and, as always, to staff).
 async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, app: &Application) -> ApiResult<()> {
-    let audience = crate::events::Audience::organisation(app.organisation.id);
-    crate::events::emit(conn, caller, event_type, KIND, app.id, audience, app).await
+    let audience = crate::audit::outbox::Audience::organisation(app.organisation.id);
+    crate::audit::outbox::emit(conn, caller, event_type, KIND, app.id, audience, app).await
 }
 
 /// The event type of a transition: `application.submitted`, `application.review_started`, ...
@@ -283,11 +283,11 @@ pub async fn update(
     }
     let before = serde_json::to_value(current.input()).map_err(ApiError::internal)?;
     let mut merged = before.clone();
-    crate::extract::merge_patch(&mut merged, patch);
-    let input: ApplicationInput = crate::extract::parse_value(merged.clone())?;
+    crate::http::patch::merge_patch(&mut merged, patch);
+    let input: ApplicationInput = crate::http::extract::parse_value(merged.clone())?;
     check_references(conn, caller, &input).await?;
     let after = serde_json::to_value(&input).map_err(ApiError::internal)?;
-    let changed = crate::extract::changed_pointers(&before, &after);
+    let changed = crate::http::patch::changed_pointers(&before, &after);
     if changed.is_empty() {
         return Ok(current);
     }
@@ -350,12 +350,7 @@ pub async fn transition(
                 .as_ref()
                 .map(|o| o.kind)
                 .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
-            let errors = submission_errors(
-                &current.input(),
-                &line,
-                applicant,
-                crate::funding_lines::today_in_hessen(),
-            );
+            let errors = submission_errors(&current.input(), &line, applicant, crate::core::time::today_in_hessen());
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
@@ -469,7 +464,7 @@ fn comment(r: CommentRow) -> ApiResult<Comment> {
     })
 }
 
-/// Comments the caller may see, oldest first: the latest [`MAX_UNPAGED`](crate::pagination::MAX_UNPAGED). Internal ones never reach a municipality.
+/// Comments the caller may see, oldest first: the latest [`MAX_UNPAGED`](crate::http::pagination::MAX_UNPAGED). Internal ones never reach a municipality.
 pub async fn comments(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<Comment>> {
     find(conn, caller, id, false).await?;
     let mut query = application_comments::table
@@ -480,7 +475,7 @@ pub async fn comments(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -
     }
     let mut rows: Vec<CommentRow> = query
         .order(application_comments::id.desc())
-        .limit(crate::pagination::MAX_UNPAGED)
+        .limit(crate::http::pagination::MAX_UNPAGED)
         .select(CommentRow::as_select())
         .load(conn)
         .await?;
@@ -511,12 +506,12 @@ pub async fn add_comment(
     let created = comment(row)?;
     let app = find(conn, caller, id, false).await?;
     let audience = if internal {
-        crate::events::Audience::staff()
+        crate::audit::outbox::Audience::staff()
     } else {
-        crate::events::Audience::organisation(app.organisation.id)
+        crate::audit::outbox::Audience::organisation(app.organisation.id)
     };
     let data = serde_json::json!({"applicationId": id, "comment": created});
-    crate::events::emit(conn, caller, "application.commented", KIND, id, audience, &data).await?;
+    crate::audit::outbox::emit(conn, caller, "application.commented", KIND, id, audience, &data).await?;
     Ok(created)
 }
 

@@ -9,11 +9,12 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use versorgung::app::{AppState, build_server};
 use versorgung::auth::Verifier;
 use versorgung::config::ServeArgs;
 use versorgung::db::local_pg::{LocalPgOptions, LocalPostgres};
 use versorgung::db::{PoolSettings, build_pool};
+use versorgung::server::build_server;
+use versorgung::state::AppState;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
@@ -223,10 +224,10 @@ impl TestApp {
         .expect("pool");
         let (verifier, _) = Verifier::from_config(&args.auth, &args.db.data_dir).expect("verifier");
         let state = actix_web::web::Data::new(AppState::new(pool, verifier, &args).expect("state"));
-        versorgung::app::spawn_workers(state.clone());
+        versorgung::server::spawn_workers(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let server = build_server(state, listener, &args.http).expect("server");
+        let server = build_server(state, listener, &args).expect("server");
         actix_web::rt::spawn(server);
         Self {
             base: format!("http://127.0.0.1:{port}"),
@@ -364,5 +365,5 @@ pub fn pointers(problem: &Value) -> Vec<String> {
 
 /// JSON Merge Patch of test bodies (the service's own implementation).
 pub fn merge(target: &mut Value, patch: &Value) {
-    versorgung::extract::merge_patch(target, patch);
+    versorgung::http::patch::merge_patch(target, patch);
 }

@@ -9,7 +9,7 @@ const REFRESH: &str = "cargo run -- openapi > openapi/openapi.json";
 async fn served_document_equals_the_committed_golden_file() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
         .unwrap_or_else(|_| panic!("openapi/openapi.json missing; create it with `{REFRESH}`"));
-    let generated = versorgung::openapi::to_pretty_json(&versorgung::app::openapi_document());
+    let generated = versorgung::http::openapi::to_pretty_json(&versorgung::routes::openapi_document());
     assert!(
         committed == generated,
         "openapi/openapi.json is out of date; refresh it with `{REFRESH}`"
@@ -23,7 +23,7 @@ async fn served_document_equals_the_committed_golden_file() {
 
 #[actix_web::test]
 async fn every_operation_is_documented() {
-    let doc: Value = serde_json::to_value(versorgung::app::openapi_document()).unwrap();
+    let doc: Value = serde_json::to_value(versorgung::routes::openapi_document()).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     assert_eq!(doc["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
     let mut count = 0;
@@ -160,7 +160,7 @@ fn every_value_is_bounded() {
             _ => {}
         }
     }
-    let doc: Value = serde_json::to_value(versorgung::app::openapi_document()).unwrap();
+    let doc: Value = serde_json::to_value(versorgung::routes::openapi_document()).unwrap();
     let mut unbounded = Vec::new();
     walk(&doc, "", &mut unbounded);
     assert!(unbounded.is_empty(), "unbounded values:\n{}", unbounded.join("\n"));
@@ -180,7 +180,7 @@ fn every_value_is_bounded() {
                     Some("uuid") => 36,
                     Some("date") => 10,
                     Some("date-time") => 35,
-                    _ => versorgung::extract::query_max_chars(name),
+                    _ => versorgung::http::extract::query_max_chars(name),
                 };
                 assert_eq!(schema["maxLength"], expected, "{method} {path}: query parameter {name}");
             }
@@ -192,7 +192,7 @@ fn every_value_is_bounded() {
 /// rate-limited path, but not required (a deployment may switch the limits off).
 #[test]
 fn response_headers_are_documented() {
-    let doc: Value = serde_json::to_value(versorgung::app::openapi_document()).unwrap();
+    let doc: Value = serde_json::to_value(versorgung::routes::openapi_document()).unwrap();
     let resolve = |response: &Value| -> Value {
         match response["$ref"].as_str() {
             Some(r) => doc.pointer(&r.replacen('#', "", 1)).cloned().unwrap(),

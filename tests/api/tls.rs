@@ -84,7 +84,7 @@ async fn sslmode_require_and_verify_full_use_tls() {
         tls: Some((d.join("server.crt"), d.join("server.key"))),
     };
     let pg = LocalPostgres::start(&cluster_dir, &options).unwrap();
-    versorgung::app::ensure_database(&pg.url("postgres"), "versorgung")
+    versorgung::cli::ensure_database(&pg.url("postgres"), "versorgung")
         .await
         .unwrap();
     let base = pg.url("versorgung");

@@ -7,15 +7,13 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
-use validator::{ValidationErrors, ValidationErrorsKind};
 
-use crate::types::Checked;
+use crate::error::validation::{Checked, escape_pointer};
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
+use crate::state::AppState;
 
 /// A JSON request body, read (content type and size checked) but not yet parsed: handlers call
 /// [`JsonBody::parse`] after their role check, so that a caller who may not use an operation learns nothing about its
@@ -62,55 +60,6 @@ impl<T> JsonBody<T> {
     {
         parse_value(self.object()?)
     }
-}
-
-/// Applies a JSON Merge Patch (RFC 7396) to `target`.
-pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
-    use serde_json::Value;
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Default::default());
-    }
-    if let Value::Object(map) = target {
-        for (key, value) in patch {
-            if value.is_null() {
-                map.remove(key);
-            } else {
-                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
-            }
-        }
-    }
-}
-
-/// JSON pointers of the leaves where two documents differ (for history entries).
-pub fn changed_pointers(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
-    fn walk(a: &serde_json::Value, b: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
-        use serde_json::Value;
-        match (a, b) {
-            (Value::Object(x), Value::Object(y)) => {
-                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-                keys.sort();
-                keys.dedup();
-                for k in keys {
-                    let null = Value::Null;
-                    walk(
-                        x.get(k).unwrap_or(&null),
-                        y.get(k).unwrap_or(&null),
-                        &format!("{prefix}/{}", escape_pointer(k)),
-                        out,
-                    );
-                }
-            }
-            (x, y) if x != y => out.push(prefix.to_owned()),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(before, after, "", &mut out);
-    out
 }
 
 impl<T: 'static> FromRequest for JsonBody<T> {
@@ -310,94 +259,6 @@ fn pointer_from_path(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
-/// RFC 6901 escaping of one reference token.
-pub fn escape_pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-/// snake_case (Rust field) to camelCase (JSON field); the validator crate reports Rust names.
-pub fn camel_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Flattens the validator crate's nested errors into field errors with JSON pointers (ordered when rendered).
-pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
-    let mut out = Vec::new();
-    collect(errors, "", &mut out);
-    out
-}
-
-fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
-    for (field, kind) in errors.errors() {
-        let pointer = if field == "__all__" {
-            prefix.to_owned()
-        } else {
-            format!("{prefix}/{}", camel_case(field))
-        };
-        match kind {
-            ValidationErrorsKind::Field(list) => {
-                for e in list {
-                    out.push(convert(&pointer, e));
-                }
-            }
-            ValidationErrorsKind::Struct(inner) => collect(inner, &pointer, out),
-            ValidationErrorsKind::List(items) => {
-                for (index, inner) in items {
-                    collect(inner, &format!("{pointer}/{index}"), out);
-                }
-            }
-        }
-    }
-}
-
-fn param(e: &validator::ValidationError, name: &str) -> Option<String> {
-    e.params.get(name).map(|v| match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
-}
-
-fn convert(pointer: &str, e: &validator::ValidationError) -> FieldError {
-    let params = MessageParams {
-        min: param(e, "min"),
-        max: param(e, "max"),
-        allowed: param(e, "allowed"),
-        detail: param(e, "detail"),
-    };
-    let code: Cow<'_, str> = match e.code.as_ref() {
-        "length" => match (&params.min, &params.max) {
-            (Some(_), Some(_)) => "length".into(),
-            (Some(_), None) => "too_short".into(),
-            _ => "too_long".into(),
-        },
-        "range" => "out_of_range".into(),
-        "email" | "url" | "regex" => "invalid_format".into(),
-        other => other.to_owned().into(),
-    };
-    FieldError::new(pointer, &code, params)
-}
-
-/// Builds a `validator` error with parameters, for custom rules.
-pub fn rule_error(code: &'static str, params: &[(&'static str, serde_json::Value)]) -> validator::ValidationError {
-    let mut e = validator::ValidationError::new(code);
-    for (name, value) in params {
-        e.add_param(Cow::Borrowed(name), value);
-    }
-    e
-}
-
 /// A query string, deserialised strictly: unknown parameters and bad values are 400 naming `/query/NAME`.
 #[derive(Debug)]
 pub struct Query<T>(pub T);
@@ -422,7 +283,7 @@ pub fn query_max_chars(name: &str) -> usize {
     match name {
         "q" => 200,
         "topic" | "versorgungsgebiet" | "regierungsbezirk" => 100,
-        "cursor" => crate::pagination::MAX_CURSOR_CHARS,
+        "cursor" => crate::http::pagination::MAX_CURSOR_CHARS,
         _ => 1000,
     }
 }
@@ -447,11 +308,11 @@ fn query_value_error(name: &str, value: &str) -> Option<FieldError> {
         return Some(FieldError::new(pointer, "too_long", MessageParams::max(max)));
     }
     match name {
-        "fundingLine" if !crate::types::is_funding_line_code(value) => invalid("a funding line code such as GK"),
-        "district" | "covers" if !crate::types::is_district_ags(value) => {
+        "fundingLine" if !crate::core::types::is_funding_line_code(value) => invalid("a funding line code such as GK"),
+        "district" | "covers" if !crate::core::types::is_district_ags(value) => {
             invalid("a five-digit district AGS such as 06636")
         }
-        "types" if !value.split(',').all(crate::types::is_event_type) => {
+        "types" if !value.split(',').all(crate::core::types::is_event_type) => {
             invalid("comma-separated event types such as application.submitted")
         }
         _ => None,
@@ -609,11 +470,5 @@ mod tests {
     fn syntax_errors_have_a_position() {
         let err = parse_json::<Outer>(b"{\n  \"titleText\": ");
         assert!(matches!(err, Err(ApiError::MalformedJson { line: 2, .. })), "{err:?}");
-    }
-
-    #[test]
-    fn if_match_forms() {
-        assert_eq!(camel_case("max_rate_bp"), "maxRateBp");
-        assert_eq!(escape_pointer("a/b~c"), "a~1b~0c");
     }
 }

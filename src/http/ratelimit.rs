@@ -23,12 +23,11 @@ use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use crate::app::AppState;
 use crate::config::RateLimitArgs;
+use crate::core::net::{contains, parse_networks};
 use crate::error::ApiError;
-use crate::i18n::Lang;
-use crate::metrics::{contains, parse_networks};
-use crate::middleware::request_id_of;
+use crate::error::i18n::Lang;
+use crate::http::middleware::request_id_of;
 
 pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
@@ -165,8 +164,8 @@ pub async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let verdict = match req.app_data::<web::Data<AppState>>() {
-        Some(state) if !exempt(req.path()) => state.rate_limits.check(&req),
+    let verdict = match req.app_data::<web::Data<RateLimits>>() {
+        Some(limits) if !exempt(req.path()) => limits.check(&req),
         _ => Ok(None),
     };
     match verdict {
@@ -200,12 +199,12 @@ pub async fn limit(
 }
 
 /// Runs the housekeeping once a minute for the life of the process.
-pub fn spawn_housekeeping(state: web::Data<AppState>) {
+pub fn spawn_housekeeping(limits: web::Data<RateLimits>) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            state.rate_limits.housekeeping();
+            limits.housekeeping();
         }
     });
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-use crate::auth::Caller;
+use crate::core::identity::Caller;
 use crate::db::schema::idempotency_keys;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 
@@ -43,7 +43,7 @@ impl Stored {
     /// A 201 with `Location` and `ETag`.
     pub fn created<T: Serialize>(location: &str, version: i64, value: &T) -> ApiResult<Self> {
         Ok(Self::json(StatusCode::CREATED, value)?
-            .header("etag", crate::extract::etag(version))
+            .header("etag", crate::http::extract::etag(version))
             .header("location", location))
     }
 

@@ -1,6 +1,6 @@
 //! One error type for the whole service. Every failure funnels into [`ApiError`]; the mapping to HTTP statuses and
 //! RFC 9457 problem details lives here and nowhere else. The body is rendered by the `problem` middleware
-//! ([`crate::middleware::problems`]), which knows the request: its language, its id and its path.
+//! ([`crate::http::middleware::problems`]), which knows the request: its language, its id and its path.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -10,8 +10,12 @@ use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;
 
-use crate::i18n::{self, Lang};
-use crate::types::truncate_chars;
+pub mod i18n;
+pub mod validation;
+
+use crate::core::identity::Forbidden;
+use crate::core::types::truncate_chars;
+use i18n::Lang;
 
 /// Limits of what a problem echoes from a request (a path, a field name, a value in a message), so that an answer
 /// never grows with a hostile request; the OpenAPI document states the same numbers.
@@ -418,6 +422,12 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
     fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         // Pool timeouts and unreachable databases are transient: 503 with Retry-After, never a pile-up.
         Self::Unavailable(err.to_string())
+    }
+}
+
+impl From<Forbidden> for ApiError {
+    fn from(_: Forbidden) -> Self {
+        ApiError::Forbidden
     }
 }
 

@@ -1,8 +1,4 @@
-//! Small shared domain types.
-
-use crate::error::FieldError;
-use crate::extract::field_errors;
-use validator::Validate;
+//! Small shared domain types and checks of validated values (AGS, funding line codes, event types).
 
 /// Declares an enum stored as text in PostgreSQL and sent as a snake_case string in JSON, with `as_str`, `FromStr`
 /// and the list of all values (for problem messages and the OpenAPI document).
@@ -56,23 +52,6 @@ macro_rules! text_enum {
             }
         }
     };
-}
-
-/// A request body's complete check: the field rules of `validator` plus the rules that relate fields to each other.
-/// Every failed field is reported at once.
-pub trait Checked: Validate {
-    fn cross_field_errors(&self) -> Vec<FieldError> {
-        Vec::new()
-    }
-
-    fn check(&self) -> Vec<FieldError> {
-        let mut errors = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => field_errors(&e),
-        };
-        errors.extend(self.cross_field_errors());
-        errors
-    }
 }
 
 /// Whether `s` is a five-digit district AGS of Hessen (`06` + three digits).

@@ -8,7 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::ApiError;
-use crate::i18n::Lang;
+use crate::error::i18n::Lang;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

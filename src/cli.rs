@@ -1,160 +1,17 @@
-//! Start-up: the route table, the HTTP server and the subcommands. `main.rs` only parses the command line.
+//! The subcommands: `serve`, `migrate`, `seed`, `token` (and `openapi`, printed by `main.rs` from
+//! [`crate::routes::openapi_document`]). `main.rs` only parses the command line.
 
-use actix_cors::Cors;
-use actix_web::dev::Server;
-use actix_web::http::header;
-use actix_web::middleware::{Logger, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::net::TcpListener;
 use std::time::Duration;
-use utoipa_actix_web::{AppExt, scope};
-use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{Role, Verifier, mint_hs256};
-use crate::config::{AuthArgs, DbArgs, HttpArgs, JwtAlgorithm, ServeArgs, TokenArgs};
+use crate::auth::{Verifier, mint_hs256};
+use crate::config::{AuthArgs, DbArgs, JwtAlgorithm, ServeArgs, TokenArgs};
+use crate::core::identity::Role;
 use crate::db::local_pg::{LocalPgOptions, LocalPostgres};
 use crate::db::{DbPool, PoolSettings};
-use crate::error::ApiError;
-use crate::middleware::{self, RouteTable};
-use crate::{
-    applications, committees, coordinators, districts, events, funding_lines, health, openapi, organisations,
-    referrals, statistics, webhooks,
-};
-
-/// What every request handler shares.
-pub struct AppState {
-    pub pool: DbPool,
-    pub verifier: Verifier,
-    pub max_body_bytes: usize,
-    pub metrics: crate::metrics::Metrics,
-    pub metrics_access: crate::metrics::Access,
-    pub webhooks: crate::webhooks::Settings,
-    pub rate_limits: crate::ratelimit::RateLimits,
-}
-
-impl AppState {
-    pub fn new(pool: DbPool, verifier: Verifier, args: &ServeArgs) -> Result<Self, String> {
-        let w = &args.webhooks;
-        Ok(Self {
-            pool,
-            verifier,
-            max_body_bytes: args.http.max_body_bytes,
-            metrics: crate::metrics::Metrics::default(),
-            metrics_access: crate::metrics::Access {
-                token: args.metrics.metrics_token.clone().filter(|t| !t.is_empty()),
-                allow: crate::metrics::parse_networks(&args.metrics.metrics_allow)?,
-            },
-            rate_limits: crate::ratelimit::RateLimits::from_config(&args.rate_limits)?,
-            webhooks: crate::webhooks::Settings {
-                allow_loopback: w.webhook_allow_loopback,
-                deny: crate::metrics::parse_networks(&w.webhook_deny)?,
-                timeout: w.webhook_timeout,
-                backoff_base: w.webhook_backoff_base,
-                backoff_max: w.webhook_backoff_max,
-                retry_window: w.webhook_retry_window,
-                disable_after: w.webhook_disable_after.max(1),
-                interval: w.webhook_interval,
-            },
-        })
-    }
-}
-
-/// Starts the background work of an instance: the event sequencer and webhook dispatcher.
-pub fn spawn_workers(state: web::Data<AppState>) {
-    crate::ratelimit::spawn_housekeeping(state.clone());
-    crate::webhooks::spawn(state);
-}
-
-/// The route table: every endpoint of the service, one line per resource module.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(
-        scope::scope("/api/v1")
-            .configure(districts::routes)
-            .configure(organisations::routes)
-            .configure(funding_lines::routes)
-            .configure(applications::routes)
-            .configure(coordinators::routes)
-            .configure(committees::routes)
-            .configure(referrals::routes)
-            .configure(events::routes)
-            .configure(statistics::routes)
-            .configure(webhooks::routes),
-    )
-    .configure(health::routes)
-    .configure(crate::metrics::routes);
-}
-
-/// The OpenAPI document, exactly as served at `/api-docs/openapi.json`.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new()
-        .into_utoipa_app()
-        .openapi(openapi::base())
-        .configure(routes)
-        .split_for_parts();
-    openapi::finish(doc)
-}
-
-/// Builds the HTTP server on an already bound listener (tests bind port 0 and read the port back).
-pub fn build_server(state: web::Data<AppState>, listener: TcpListener, http: &HttpArgs) -> std::io::Result<Server> {
-    let doc = openapi_document();
-    let route_table = web::Data::new(RouteTable::from_openapi(&doc));
-    let origins = http.cors_allowed_origins.clone();
-    let mut server = HttpServer::new(move || {
-        let (app, _) = App::new()
-            .into_utoipa_app()
-            .openapi(openapi::base())
-            .configure(routes)
-            .split_for_parts();
-        app.app_data(state.clone())
-            .app_data(route_table.clone())
-            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-            .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
-            .default_service(web::to(middleware::fallback))
-            .wrap(cors(&origins))
-            .wrap(from_fn(middleware::sane_path))
-            .wrap(from_fn(middleware::problems))
-            .wrap(from_fn(crate::ratelimit::limit))
-            .wrap(from_fn(crate::metrics::record))
-            .wrap(from_fn(middleware::request_id))
-            .wrap(from_fn(middleware::security_headers))
-            .wrap(Logger::new("%a \"%r\" %s %b %Dms rid=%{x-request-id}o").log_target("access"))
-    })
-    .shutdown_timeout(http.shutdown_timeout.as_secs())
-    .listen(listener)?;
-    if let Some(workers) = http.workers {
-        server = server.workers(workers);
-    }
-    Ok(server.run())
-}
-
-fn cors(origins: &[String]) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::ACCEPT_LANGUAGE,
-            header::IF_MATCH,
-            header::HeaderName::from_static("idempotency-key"),
-            middleware::REQUEST_ID,
-        ])
-        .expose_headers([
-            header::ETAG,
-            header::LOCATION,
-            header::RETRY_AFTER,
-            middleware::REQUEST_ID,
-            crate::ratelimit::RATELIMIT_LIMIT,
-            crate::ratelimit::RATELIMIT_REMAINING,
-            crate::ratelimit::RATELIMIT_RESET,
-        ])
-        .max_age(3600);
-    for origin in origins {
-        cors = cors.allowed_origin(origin);
-    }
-    cors
-}
+use crate::state::AppState;
 
 /// A database for the service: the configured one, or the private local cluster (which is stopped when the
 /// returned guard is dropped).
@@ -220,8 +77,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         print_dev_tokens(&args.auth, &args.db, addr)?;
     }
     let state = web::Data::new(AppState::new(pool, verifier, &args)?);
-    spawn_workers(state.clone());
-    let server = build_server(state, listener, &args.http).map_err(|e| e.to_string())?;
+    crate::server::spawn_workers(state.clone());
+    let server = crate::server::build_server(state, listener, &args).map_err(|e| e.to_string())?;
     log::info!("serving on http://{addr} (Swagger UI: http://{addr}/swagger-ui/)");
     let result = server.await.map_err(|e| e.to_string());
     // The local cluster stops here, after requests in flight have finished.
@@ -274,7 +131,7 @@ pub async fn migrate(db: DbArgs) -> Result<(), String> {
 /// Puts rows that have no event yet (migrations, demo data) into the change feed.
 async fn backfill_feed(pool: &DbPool) -> Result<(), String> {
     let mut conn = crate::db::conn(pool).await.map_err(|e| e.to_string())?;
-    let added = crate::events::backfill(&mut conn)
+    let added = crate::events::backfill::run(&mut conn)
         .await
         .map_err(|e| format!("feed backfill: {e}"))?;
     if added > 0 {

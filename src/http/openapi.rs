@@ -61,7 +61,7 @@ problem_responses! {
 #[openapi(
     info(
         title = "Versorgung API",
-        description = include_str!("../docs/api-intro.md"),
+        description = include_str!("../../docs/api-intro.md"),
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
     components(schemas(Problem, crate::error::FieldError)),
@@ -130,28 +130,6 @@ impl Modify for Finish {
                 }
             }
             components.responses.insert(name, response);
-        }
-        // The application lifecycle, generated from the transition table.
-        if let Some(tag) = doc
-            .tags
-            .as_mut()
-            .and_then(|tags| tags.iter_mut().find(|t| t.name == "Applications"))
-        {
-            tag.description = Some(format!(
-                "Förderanträge from draft to decision. Lifecycle (`POST /applications/{{id}}/{{action}}`):\n\n{}",
-                crate::applications::model::transitions_markdown()
-            ));
-        }
-        if let Some(tag) = doc
-            .tags
-            .as_mut()
-            .and_then(|tags| tags.iter_mut().find(|t| t.name == "Referrals"))
-        {
-            tag.description = Some(format!(
-                "Vermittlungen: ideas from the regions into committees, requests from committees into the regions. \
-                 Lifecycle (`POST /referrals/{{id}}/{{action}}`):\n\n{}",
-                crate::referrals::transitions_markdown()
-            ));
         }
     }
 }
@@ -263,7 +241,7 @@ mod limits {
     pub const LOCATION: usize = 200;
     /// `If-Match`: an ETag (weak or strong) or `*`; anything else is refused.
     pub const IF_MATCH: usize = 64;
-    /// `Idempotency-Key`: 1–255 visible ASCII characters ([`crate::idempotency::key_of`]).
+    /// `Idempotency-Key`: 1–255 visible ASCII characters ([`crate::http::idempotency::key_of`]).
     pub const IDEMPOTENCY_KEY: usize = 255;
     /// Path keys that are not UUIDs: a funding line code, a district AGS, and otherwise a UUID or an AGS (an
     /// organisation is addressed by either).
@@ -292,15 +270,15 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
     let unavailable = RefOr::Ref(utoipa::openapi::Ref::from_response_name("Unavailable"));
     let too_many = RefOr::Ref(utoipa::openapi::Ref::from_response_name("TooManyRequests"));
     for (path, item) in doc.paths.paths.iter_mut() {
-        let limited = !crate::ratelimit::exempt(path);
+        let limited = !crate::http::ratelimit::exempt(path);
         for op in operations_mut(item) {
             // Handlers of different resources share names (`list`, `create`): qualify each with its tag, so that
             // ids are unique as OpenAPI requires and generated clients get one function per operation.
             if let (Some(tag), Some(id)) = (op.tags.as_ref().and_then(|t| t.first()), op.operation_id.as_mut()) {
                 *id = format!(
                     "{}_{}",
-                    crate::extract::camel_case(&tag.to_lowercase().replace(' ', "_")),
-                    crate::extract::camel_case(id)
+                    crate::error::validation::camel_case(&tag.to_lowercase().replace(' ', "_")),
+                    crate::error::validation::camel_case(id)
                 );
             }
             let responses = &mut op.responses.responses;
@@ -365,7 +343,7 @@ fn optional_bodies(op: &mut Operation) {
     }
 }
 
-/// Limits of parameters: query strings as [`crate::extract::query_max_chars`] enforces them (or their format, when
+/// Limits of parameters: query strings as [`crate::http::extract::query_max_chars`] enforces them (or their format, when
 /// tighter), headers and path keys as the service reads them.
 fn bound_parameters(op: &mut Operation) {
     for param in op.parameters.iter_mut().flatten() {
@@ -377,7 +355,7 @@ fn bound_parameters(op: &mut Operation) {
         }
         let by_format = format_max_length(schema.format.as_ref());
         let max = match param.parameter_in {
-            ParameterIn::Query => by_format.unwrap_or_else(|| crate::extract::query_max_chars(&param.name)),
+            ParameterIn::Query => by_format.unwrap_or_else(|| crate::http::extract::query_max_chars(&param.name)),
             ParameterIn::Header => match param.name.as_str() {
                 "Idempotency-Key" => {
                     schema.min_length = Some(1);
@@ -442,7 +420,7 @@ where
 }
 
 /// A response that is a bare JSON array (a list without paging) holds at most
-/// [`crate::pagination::MAX_UNPAGED`] items.
+/// [`crate::http::pagination::MAX_UNPAGED`] items.
 fn bound_unpaged_lists<M>(content: &mut M)
 where
     for<'a> &'a mut M: IntoIterator<Item = (&'a String, &'a mut utoipa::openapi::Content)>,
@@ -452,7 +430,7 @@ where
             && let Some(RefOr::T(Schema::Array(list))) = content.schema.as_mut()
             && list.max_items.is_none()
         {
-            list.max_items = Some(crate::pagination::MAX_UNPAGED as usize);
+            list.max_items = Some(crate::http::pagination::MAX_UNPAGED as usize);
         }
     }
 }

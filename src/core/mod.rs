@@ -1,0 +1,8 @@
+//! The core: what the domain is made of, without HTTP or SQL. Nothing here imports actix or diesel, and nothing
+//! here imports another layer of the crate.
+
+pub mod counters;
+pub mod identity;
+pub mod net;
+pub mod time;
+pub mod types;

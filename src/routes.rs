@@ -1,0 +1,67 @@
+//! The route table and the OpenAPI document: every endpoint of the service, one line per resource folder.
+
+use actix_web::App;
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::http::openapi;
+use crate::{
+    applications, committees, coordinators, districts, events, funding_lines, health, metrics, organisations,
+    referrals, statistics, webhooks,
+};
+
+/// The route table: every endpoint of the service, one line per resource module.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        scope::scope("/api/v1")
+            .configure(districts::routes)
+            .configure(organisations::routes)
+            .configure(funding_lines::routes)
+            .configure(applications::routes)
+            .configure(coordinators::routes)
+            .configure(committees::routes)
+            .configure(referrals::routes)
+            .configure(events::routes)
+            .configure(statistics::routes)
+            .configure(webhooks::routes),
+    )
+    .configure(health::routes)
+    .configure(metrics::routes);
+}
+
+/// The OpenAPI document, exactly as served at `/api-docs/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .configure(routes)
+        .split_for_parts();
+    let mut doc = openapi::finish(doc);
+    describe_lifecycles(&mut doc);
+    doc
+}
+
+/// The lifecycle tables in the tags' descriptions, generated from the transition tables.
+fn describe_lifecycles(doc: &mut utoipa::openapi::OpenApi) {
+    // The application lifecycle, generated from the transition table.
+    if let Some(tag) = doc
+        .tags
+        .as_mut()
+        .and_then(|tags| tags.iter_mut().find(|t| t.name == "Applications"))
+    {
+        tag.description = Some(format!(
+            "Förderanträge from draft to decision. Lifecycle (`POST /applications/{{id}}/{{action}}`):\n\n{}",
+            applications::model::transitions_markdown()
+        ));
+    }
+    if let Some(tag) = doc
+        .tags
+        .as_mut()
+        .and_then(|tags| tags.iter_mut().find(|t| t.name == "Referrals"))
+    {
+        tag.description = Some(format!(
+            "Vermittlungen: ideas from the regions into committees, requests from committees into the regions. \
+                 Lifecycle (`POST /referrals/{{id}}/{{action}}`):\n\n{}",
+            referrals::transitions_markdown()
+        ));
+    }
+}

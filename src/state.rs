@@ -1,0 +1,63 @@
+//! The application state that every request handler and background worker shares. It sits below every handler and
+//! imports only configuration, the database pool, the token verifier and the process's counters.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::auth::Verifier;
+use crate::config::ServeArgs;
+use crate::core::counters::{Access, Metrics};
+use crate::core::net::parse_networks;
+use crate::db::DbPool;
+
+/// What every request handler shares.
+pub struct AppState {
+    pub pool: DbPool,
+    pub verifier: Verifier,
+    pub max_body_bytes: usize,
+    pub metrics: Metrics,
+    pub metrics_access: Access,
+    pub webhooks: WebhookSettings,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, verifier: Verifier, args: &ServeArgs) -> Result<Self, String> {
+        let w = &args.webhooks;
+        Ok(Self {
+            pool,
+            verifier,
+            max_body_bytes: args.http.max_body_bytes,
+            metrics: Metrics::default(),
+            metrics_access: Access {
+                token: args.metrics.metrics_token.clone().filter(|t| !t.is_empty()),
+                allow: parse_networks(&args.metrics.metrics_allow)?,
+            },
+            webhooks: WebhookSettings {
+                allow_loopback: w.webhook_allow_loopback,
+                deny: parse_networks(&w.webhook_deny)?,
+                timeout: w.webhook_timeout,
+                backoff_base: w.webhook_backoff_base,
+                backoff_max: w.webhook_backoff_max,
+                retry_window: w.webhook_retry_window,
+                disable_after: w.webhook_disable_after.max(1),
+                interval: w.webhook_interval,
+            },
+        })
+    }
+}
+
+/// How the dispatcher behaves (from configuration).
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Allow `http://` targets on loopback addresses (development and tests).
+    pub allow_loopback: bool,
+    /// Networks never contacted.
+    pub deny: Vec<(IpAddr, u8)>,
+    pub timeout: Duration,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub retry_window: Duration,
+    /// Consecutive failed attempts after which a subscription is disabled.
+    pub disable_after: i32,
+    pub interval: Duration,
+}
