@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::audit::history::{self, Step};
+use crate::audit::history::HistoryEntry;
+use crate::audit::{self, Audience, Change, record};
 use crate::core::identity::{Caller, Role};
 use crate::core::types::is_district_ags;
 use crate::db::schema::{committee_meetings, committee_members, committees, coordinators, districts, referrals};
@@ -34,6 +35,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list)
         .service(create)
         .service(get_one)
+        .service(history)
         .service(update)
         .service(remove)
         .service(list_members)
@@ -187,6 +189,8 @@ pub struct Committee {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+crate::versioned!(Committee);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = committees)]
@@ -514,9 +518,14 @@ async fn create(
             .returning(committees::id)
             .get_result(conn)
             .await?;
-        history::record(conn, &caller, KIND, id, Step::new("create")).await?;
         let c = find(conn, id).await?;
-        emit(conn, &caller, "committee.created", id, &c).await?;
+        record(
+            conn,
+            &caller,
+            Change::new(KIND, id, "create", "committee.created", Audience::everyone()),
+            &c,
+        )
+        .await?;
         Ok(Stored::json(StatusCode::CREATED, &c)?
             .header("etag", crate::http::extract::etag(c.version))
             .header("location", format!("/api/v1/committees/{id}")))
@@ -592,18 +601,10 @@ async fn update(
             ))
             .execute(conn)
             .await?;
-        history::record(
-            conn,
-            &caller,
-            KIND,
-            id,
-            Step {
-                changed,
-                ..Step::new("update")
-            },
-        )
-        .await?;
-        find(conn, id).await
+        let c = find(conn, id).await?;
+        let change = Change::new(KIND, id, "update", "committee.changed", Audience::everyone()).changed(changed);
+        record(conn, &caller, change, &c).await?;
+        Ok(c)
     })
     .await?;
     Ok(ok_with_etag(c.version, &c))
@@ -637,8 +638,8 @@ async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>)
         if deleted == 0 {
             return Err(ApiError::NotFound);
         }
-        history::record(conn, &caller, KIND, id, Step::new("delete")).await?;
-        emit(conn, &caller, "committee.deleted", id, &serde_json::json!({"id": id})).await
+        let change = Change::new(KIND, id, "delete", "committee.deleted", Audience::everyone());
+        record(conn, &caller, change, &serde_json::json!({"id": id})).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -830,14 +831,17 @@ async fn add_member(
             ))
             .execute(conn)
             .await?;
-        let step = Step {
-            changed: vec!["/members".into()],
-            ..Step::new("add-member")
-        };
-        history::record(conn, &caller, KIND, committee, step).await?;
         // Member events carry ids only: names and e-mails are personal data the feed need not spread.
         let data = serde_json::json!({"committeeId": committee, "coordinatorId": m.coordinator_id});
-        emit(conn, &caller, "committee.member_added", committee, &data).await?;
+        let change = Change::new(
+            KIND,
+            committee,
+            "add-member",
+            "committee.member_added",
+            Audience::everyone(),
+        )
+        .changed(vec!["/members".into()]);
+        record(conn, &caller, change, &data).await?;
         Stored::json(StatusCode::CREATED, &members(conn, &caller, committee).await?)
     })
     .await
@@ -877,13 +881,16 @@ async fn remove_member(
         if deleted == 0 {
             return Err(ApiError::NotFound);
         }
-        let step = Step {
-            changed: vec!["/members".into()],
-            ..Step::new("remove-member")
-        };
-        history::record(conn, &caller, KIND, committee, step).await?;
         let data = serde_json::json!({"committeeId": committee, "memberId": member});
-        emit(conn, &caller, "committee.member_removed", committee, &data).await
+        let change = Change::new(
+            KIND,
+            committee,
+            "remove-member",
+            "committee.member_removed",
+            Audience::everyone(),
+        )
+        .changed(vec!["/members".into()]);
+        record(conn, &caller, change, &data).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -892,26 +899,7 @@ async fn remove_member(
 /// Emits `committee.created` with the committee as it is now (the feed's backfill of seeded rows).
 pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
     let c = find(conn, id).await?;
-    emit(conn, &Caller::system(), "committee.created", id, &c).await
-}
-
-async fn emit<T: Serialize>(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    event_type: &str,
-    id: Uuid,
-    data: &T,
-) -> ApiResult<()> {
-    crate::audit::outbox::emit(
-        conn,
-        caller,
-        event_type,
-        KIND,
-        id,
-        crate::audit::outbox::Audience::everyone(),
-        data,
-    )
-    .await
+    audit::backfill(conn, KIND, id, "committee.created", Audience::everyone(), &c).await
 }
 
 // ---- meetings ----
@@ -1103,18 +1091,44 @@ async fn add_meeting(
             .returning(committee_meetings::id)
             .get_result(conn)
             .await?;
-        let step = Step {
-            changed: vec!["/meetings".into()],
-            ..Step::new("add-meeting")
-        };
-        history::record(conn, &caller, KIND, committee, step).await?;
         let all = meetings(conn, committee).await?;
         let created = all
             .into_iter()
             .find(|x| x.id == meeting_id)
             .ok_or_else(|| ApiError::internal("meeting vanished"))?;
-        emit(conn, &caller, "committee.meeting_recorded", committee, &created).await?;
+        let change = Change::new(
+            KIND,
+            committee,
+            "add-meeting",
+            "committee.meeting_recorded",
+            Audience::everyone(),
+        )
+        .changed(vec!["/meetings".into()]);
+        record(conn, &caller, change, &created).await?;
         Stored::json(StatusCode::CREATED, &created)
     })
     .await
+}
+
+/// History of a committee
+///
+/// Every change of the committee, oldest first: created, changed (with the fields a change touched), members added
+/// and removed, meetings recorded.
+///
+/// **Roles:** every authenticated role.
+#[utoipa::path(
+    tag = "Committees",
+    params(("id" = Uuid, Path, description = "Committee id")),
+    responses(
+        (status = 200, description = "The history", body = Vec<HistoryEntry>),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/committees/{id}/history")]
+async fn history(state: web::Data<AppState>, _caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    find(&mut conn, *id).await?;
+    Ok(HttpResponse::Ok().json(crate::audit::history::list(&mut conn, KIND, *id).await?))
 }

@@ -14,10 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::audit::history::{self, HistoryEntry, Step};
+use crate::audit::history::{self, HistoryEntry};
+use crate::audit::{self, Audience, Change};
 use crate::core::identity::{Caller, Role};
 use crate::core::types::is_district_ags;
-use crate::db::schema::{applications, coordinators, idempotency_keys, organisations};
+use crate::db::schema::{applications, coordinators, organisations};
 use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag, required_if_match};
@@ -104,6 +105,8 @@ pub struct Coordinator {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+crate::versioned!(Coordinator);
 
 /// A coordinator as the service unit writes it (create body; the state a merge patch produces).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
@@ -297,27 +300,25 @@ async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Coordinato
         .returning(coordinators::id)
         .get_result(conn)
         .await?;
-    history::record(conn, caller, KIND, id, Step::new("create")).await?;
     let c = to_api(caller, find_row(conn, id).await?)?;
-    emit(conn, caller, "coordinator.created", &c).await?;
+    let change = Change::new(KIND, id, "create", "coordinator.created", audience(&c));
+    audit::record(conn, caller, change, &c).await?;
     Ok(c)
 }
 
-/// Everyone sees coordinator events; the feed removes the contact data for municipalities of other districts.
 /// Emits `coordinator.created` with the record as it is now (the feed's backfill of seeded rows).
 pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
-    let system = Caller::system();
-    let c = to_api(&system, find_row(conn, id).await?)?;
-    emit(conn, &system, "coordinator.created", &c).await
+    let c = to_api(&Caller::system(), find_row(conn, id).await?)?;
+    audit::backfill(conn, KIND, id, "coordinator.created", audience(&c), &c).await
 }
 
-async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, c: &Coordinator) -> ApiResult<()> {
-    let audience = crate::audit::outbox::Audience {
+/// Everyone sees coordinator events; the feed removes the contact data for municipalities of other districts.
+fn audience(c: &Coordinator) -> Audience {
+    Audience {
         public: true,
         districts: vec![c.district.clone()],
         ..Default::default()
-    };
-    crate::audit::outbox::emit(conn, caller, event_type, KIND, c.id, audience, c).await
+    }
 }
 
 fn input_of(r: &Row) -> ApiResult<CoordinatorInput> {
@@ -381,15 +382,11 @@ async fn apply_patch(
         ))
         .execute(conn)
         .await?;
-    let step = Step {
-        from: Some(&current.status),
-        to: Some(input.status.unwrap_or(CoordinatorStatus::Active).as_str()),
-        changed,
-        ..Step::new("update")
-    };
-    history::record(conn, caller, KIND, id, step).await?;
     let c = to_api(caller, find_row(conn, id).await?)?;
-    emit(conn, caller, "coordinator.changed", &c).await?;
+    let change = Change::new(KIND, id, "update", "coordinator.changed", audience(&c))
+        .states(Some(&current.status), input.status.unwrap_or(CoordinatorStatus::Active))
+        .changed(changed);
+    audit::record(conn, caller, change, &c).await?;
     Ok(c)
 }
 
@@ -417,35 +414,15 @@ async fn erase_row(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> A
         ))
         .execute(conn)
         .await?;
-    let id_text = id.to_string();
     // A stored response that carried the person names the record's id.
-    diesel::delete(idempotency_keys::table)
-        .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("position(")
-                .bind::<diesel::sql_types::Bytea, _>(id_text.into_bytes())
-                .sql(" in body) > 0"),
-        )
-        .execute(conn)
-        .await?;
-    let step = Step {
-        from: Some(&current.status),
-        to: Some(CoordinatorStatus::Left.as_str()),
-        changed: vec!["/name".into(), "/email".into(), "/phone".into()],
-        ..Step::new("erase")
-    };
-    history::record(conn, caller, KIND, id, step).await?;
+    crate::http::idempotency::forget_mentions(conn, id).await?;
     // Earlier events carried the person; the feed keeps the events, anonymised like the record.
     let placeholder = to_api(&Caller::system(), find_row(conn, id).await?)?;
-    let anonymous = serde_json::to_value(&placeholder).map_err(ApiError::internal)?;
-    diesel::update(
-        crate::db::schema::events::table
-            .filter(crate::db::schema::events::resource_kind.eq(KIND))
-            .filter(crate::db::schema::events::resource_id.eq(id)),
-    )
-    .set(crate::db::schema::events::data.eq(anonymous))
-    .execute(conn)
-    .await?;
-    emit(conn, caller, "coordinator.erased", &placeholder).await
+    audit::erase(conn, KIND, id, &placeholder).await?;
+    let change = Change::new(KIND, id, "erase", "coordinator.erased", audience(&placeholder))
+        .states(Some(&current.status), CoordinatorStatus::Left)
+        .changed(vec!["/name".into(), "/email".into(), "/phone".into()]);
+    audit::record(conn, caller, change, &placeholder).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -7,18 +7,21 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 use validator::Validate;
 
+use crate::audit::history::HistoryEntry;
+use crate::audit::{self, Audience, Change};
 use crate::core::identity::OrgKind;
 use crate::core::identity::{Caller, Role};
 use crate::db::schema::funding_lines;
 use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::auth::MaybeCaller;
-use crate::http::extract::{Expected, JsonBody, Query, double_option, ok_with_etag, required_if_match};
+use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag};
 use crate::http::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
     UnsupportedMediaType, ValidationFailed,
@@ -26,8 +29,15 @@ use crate::http::openapi::{
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 
+/// The resource kind of funding lines in the history and the feed (keyed by [`event_id`] of the code).
+pub const KIND: &str = "funding_line";
+
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(get_one).service(create).service(update);
+    cfg.service(list)
+        .service(get_one)
+        .service(create)
+        .service(update)
+        .service(history);
 }
 
 /// 100 % as basis points.
@@ -99,6 +109,8 @@ pub struct FundingLine {
     pub updated_at: DateTime<Utc>,
 }
 
+crate::versioned!(FundingLine);
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = funding_lines)]
 struct LineRow {
@@ -169,7 +181,7 @@ fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
 
 /// The complete, editable state of a funding line: what a create request carries and what a patch produces.
 /// All field rules live here, so that create and patch check exactly the same things.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({
     "code": "TM", "title": "Telemedizinische Versorgung im ländlichen Raum",
@@ -285,114 +297,37 @@ impl From<LineRow> for FundingLineInput {
 }
 
 /// Changes to a funding line as JSON Merge Patch (RFC 7396): absent fields stay, `null` clears an optional field.
-/// The code cannot change. The result must satisfy every rule of a new line; the budget cannot drop below what is
+/// The code cannot change. Only documents the body: the patch is applied to [`FundingLineInput`] by the one
+/// PATCH flow ([`crate::http::patch::merged`]). The result must satisfy every rule of a new line; the budget cannot drop below what is
 /// committed (409 `budget_below_committed`).
-#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Default, ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[schema(example = json!({"budgetCents": 600000000, "closesOn": "2027-12-31"}))]
 pub struct PatchFundingLine {
-    #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, min_length = 3, max_length = 200)]
-    pub title: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub title: Option<String>,
     #[schema(value_type = Option<String>, max_length = 20000)]
-    pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub description: Option<String>,
     #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
-    pub guideline_reference: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub guideline_reference: Option<String>,
     #[schema(value_type = Option<Vec<OrgKind>>, min_items = 1, max_items = 4)]
-    pub eligible_applicant_kinds: Option<Option<Vec<OrgKind>>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub eligible_applicant_kinds: Option<Vec<OrgKind>>,
     #[schema(value_type = Option<NaiveDate>)]
-    pub opens_on: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub opens_on: Option<NaiveDate>,
     #[schema(value_type = Option<NaiveDate>)]
-    pub closes_on: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub closes_on: Option<NaiveDate>,
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
-    pub max_amount_cents: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub max_amount_cents: Option<i64>,
     #[schema(value_type = Option<i32>, minimum = 0, maximum = 10000)]
-    pub min_rate_basis_points: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub min_rate_basis_points: Option<i32>,
     #[schema(value_type = Option<i32>, minimum = 0, maximum = 10000)]
-    pub max_rate_basis_points: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub max_rate_basis_points: Option<i32>,
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 240)]
-    pub max_duration_months: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub max_duration_months: Option<i32>,
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
-    pub yearly_cap_cents: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "double_option")]
+    pub yearly_cap_cents: Option<i64>,
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
-    pub budget_cents: Option<Option<i64>>,
-}
-
-impl Checked for PatchFundingLine {
-    /// `null` is only meaningful for optional fields; for the others it is refused rather than ignored.
-    fn cross_field_errors(&self) -> Vec<FieldError> {
-        let not_null = [
-            ("/title", matches!(self.title, Some(None))),
-            ("/description", matches!(self.description, Some(None))),
-            ("/guidelineReference", matches!(self.guideline_reference, Some(None))),
-            (
-                "/eligibleApplicantKinds",
-                matches!(self.eligible_applicant_kinds, Some(None)),
-            ),
-            ("/minRateBasisPoints", matches!(self.min_rate_basis_points, Some(None))),
-            ("/maxRateBasisPoints", matches!(self.max_rate_basis_points, Some(None))),
-            ("/budgetCents", matches!(self.budget_cents, Some(None))),
-        ];
-        not_null
-            .iter()
-            .filter(|(_, is_null)| *is_null)
-            .map(|(pointer, _)| FieldError::new(*pointer, "not_null", MessageParams::default()))
-            .collect()
-    }
-}
-
-impl PatchFundingLine {
-    /// Applies the patch to the current state (null checks have passed, so `Some(None)` only reaches nullable fields).
-    fn apply(self, mut s: FundingLineInput) -> FundingLineInput {
-        if let Some(Some(v)) = self.title {
-            s.title = Some(v);
-        }
-        if let Some(Some(v)) = self.description {
-            s.description = v;
-        }
-        if let Some(Some(v)) = self.guideline_reference {
-            s.guideline_reference = Some(v);
-        }
-        if let Some(Some(v)) = self.eligible_applicant_kinds {
-            s.eligible_applicant_kinds = Some(v);
-        }
-        if let Some(v) = self.opens_on {
-            s.opens_on = v;
-        }
-        if let Some(v) = self.closes_on {
-            s.closes_on = v;
-        }
-        if let Some(v) = self.max_amount_cents {
-            s.max_amount_cents = v;
-        }
-        if let Some(Some(v)) = self.min_rate_basis_points {
-            s.min_rate_basis_points = v;
-        }
-        if let Some(Some(v)) = self.max_rate_basis_points {
-            s.max_rate_basis_points = v;
-        }
-        if let Some(v) = self.max_duration_months {
-            s.max_duration_months = v;
-        }
-        if let Some(v) = self.yearly_cap_cents {
-            s.yearly_cap_cents = v;
-        }
-        if let Some(Some(v)) = self.budget_cents {
-            s.budget_cents = Some(v);
-        }
-        s
-    }
+    pub budget_cents: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -554,69 +489,79 @@ async fn insert(conn: &mut AsyncPgConnection, s: FundingLineInput) -> ApiResult<
         .await?)
 }
 
-/// Reads the line under a row lock, checks the expected version, applies and validates the patch, and writes the
-/// result: all in one transaction, so concurrent patches serialise and the loser gets 412.
+/// The one PATCH flow's step: the line under a row lock, the expected version, the merged and validated state,
+/// the write and the audit; concurrent patches serialise on the lock and the loser gets 412.
 async fn apply_patch(
     conn: &mut AsyncPgConnection,
+    caller: &Caller,
     code: &str,
     expected: Expected,
-    patch: PatchFundingLine,
-) -> ApiResult<LineRow> {
-    conn.transaction(async |conn| {
-        let current: LineRow = funding_lines::table
-            .find(code)
-            .select(LineRow::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
-        expected.check(current.version)?;
-        let version = current.version;
-        let next = patch.apply(FundingLineInput::from(current));
-        let errors = next.check();
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        let (Some(title), Some(reference), Some(kinds), Some(budget)) = (
-            next.title,
-            next.guideline_reference,
-            next.eligible_applicant_kinds,
-            next.budget_cents,
-        ) else {
-            return Err(ApiError::internal("validated funding line lacks a required field"));
-        };
-        Ok(diesel::update(funding_lines::table.find(code))
-            .set((
-                funding_lines::title.eq(title),
-                funding_lines::description.eq(next.description),
-                funding_lines::guideline_reference.eq(reference),
-                funding_lines::eligible_applicant_kinds.eq(kinds_as_text(&kinds)),
-                funding_lines::opens_on.eq(next.opens_on),
-                funding_lines::closes_on.eq(next.closes_on),
-                funding_lines::max_amount_cents.eq(next.max_amount_cents),
-                funding_lines::min_rate_bp.eq(next.min_rate_basis_points),
-                funding_lines::max_rate_bp.eq(next.max_rate_basis_points),
-                funding_lines::max_duration_months.eq(next.max_duration_months),
-                funding_lines::yearly_cap_cents.eq(next.yearly_cap_cents),
-                funding_lines::budget_cents.eq(budget),
-                funding_lines::version.eq(version + 1),
-                funding_lines::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(LineRow::as_returning())
-            .get_result(conn)
-            .await?)
-    })
-    .await
+    patch: serde_json::Value,
+) -> ApiResult<FundingLine> {
+    let current: LineRow = funding_lines::table
+        .find(code)
+        .select(LineRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    expected.check(current.version)?;
+    let version = current.version;
+    let Some((next, changed)) =
+        crate::http::patch::merged(&FundingLineInput::from(current.clone()), &patch, &["code"])?
+    else {
+        return current.into_api(true);
+    };
+    let (Some(title), Some(reference), Some(kinds), Some(budget)) = (
+        next.title,
+        next.guideline_reference,
+        next.eligible_applicant_kinds,
+        next.budget_cents,
+    ) else {
+        return Err(ApiError::internal("validated funding line lacks a required field"));
+    };
+    let line = diesel::update(funding_lines::table.find(code))
+        .set((
+            funding_lines::title.eq(title),
+            funding_lines::description.eq(next.description),
+            funding_lines::guideline_reference.eq(reference),
+            funding_lines::eligible_applicant_kinds.eq(kinds_as_text(&kinds)),
+            funding_lines::opens_on.eq(next.opens_on),
+            funding_lines::closes_on.eq(next.closes_on),
+            funding_lines::max_amount_cents.eq(next.max_amount_cents),
+            funding_lines::min_rate_bp.eq(next.min_rate_basis_points),
+            funding_lines::max_rate_bp.eq(next.max_rate_basis_points),
+            funding_lines::max_duration_months.eq(next.max_duration_months),
+            funding_lines::yearly_cap_cents.eq(next.yearly_cap_cents),
+            funding_lines::budget_cents.eq(budget),
+            funding_lines::version.eq(version + 1),
+            funding_lines::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(LineRow::as_returning())
+        .get_result(conn)
+        .await?
+        .into_api(true)?;
+    record(conn, caller, "update", "funding_line.changed", &line, changed).await?;
+    Ok(line)
 }
 
-/// Writes a `funding_line.changed` event with the line as it is now (budget figures included: any authenticated
-/// reader may see them).
-pub async fn emit_changed(
-    conn: &mut AsyncPgConnection,
-    caller: &crate::core::identity::Caller,
-    code: &str,
-) -> ApiResult<()> {
+/// Records that an approval committed part of the line's budget (its committed and remaining figures changed).
+pub async fn record_commitment(conn: &mut AsyncPgConnection, caller: &Caller, code: &str) -> ApiResult<()> {
     let line = find(conn, code).await?.into_api(true)?;
-    emit(conn, caller, "funding_line.changed", &line).await
+    let changed = vec!["/committedCents".to_owned(), "/remainingCents".to_owned()];
+    record(conn, caller, "commit", "funding_line.changed", &line, changed).await
+}
+
+/// Records a change of a line (budget figures included in the event: any authenticated reader may see them).
+async fn record(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    action: &str,
+    event: &str,
+    line: &FundingLine,
+    changed: Vec<String>,
+) -> ApiResult<()> {
+    let change = Change::new(KIND, event_id(&line.code), action, event, Audience::everyone()).changed(changed);
+    audit::record(conn, caller, change, line).await
 }
 
 /// Funding lines are keyed by code; events name them by a UUID derived from it, the same on every instance.
@@ -626,20 +571,18 @@ pub fn event_id(code: &str) -> uuid::Uuid {
 
 /// Emits `funding_line.created` for every line that has no event yet (the feed's backfill of seeded rows).
 pub async fn snapshot_missing(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
-    use crate::db::schema::events;
     let codes: Vec<String> = funding_lines::table.select(funding_lines::code).load(conn).await?;
-    let known: Vec<uuid::Uuid> = events::table
-        .filter(events::resource_kind.eq("funding_line"))
-        .select(events::resource_id)
-        .load(conn)
-        .await?;
+    let ids: Vec<Uuid> = codes.iter().map(|c| event_id(c)).collect();
+    let missing = audit::without_events(conn, KIND, &ids).await?;
     let mut added = 0;
-    for code in codes.iter().filter(|c| !known.contains(&event_id(c))) {
+    for code in codes.iter().filter(|c| missing.contains(&event_id(c))) {
         let line = find(conn, code).await?.into_api(true)?;
-        emit(
+        audit::backfill(
             conn,
-            &crate::core::identity::Caller::system(),
+            KIND,
+            line_id(&line),
             "funding_line.created",
+            Audience::everyone(),
             &line,
         )
         .await?;
@@ -648,23 +591,8 @@ pub async fn snapshot_missing(conn: &mut AsyncPgConnection) -> ApiResult<usize> 
     Ok(added)
 }
 
-async fn emit(
-    conn: &mut AsyncPgConnection,
-    caller: &crate::core::identity::Caller,
-    event_type: &str,
-    line: &FundingLine,
-) -> ApiResult<()> {
-    let id = event_id(&line.code);
-    crate::audit::outbox::emit(
-        conn,
-        caller,
-        event_type,
-        "funding_line",
-        id,
-        crate::audit::outbox::Audience::everyone(),
-        line,
-    )
-    .await
+fn line_id(line: &FundingLine) -> Uuid {
+    event_id(&line.code)
 }
 
 // ---- handlers ----
@@ -774,7 +702,7 @@ async fn create(
     let mut conn = crate::db::conn(&state.pool).await?;
     crate::http::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let line = insert(conn, body).await?.into_api(true)?;
-        emit(conn, &caller, "funding_line.created", &line).await?;
+        record(conn, &caller, "create", "funding_line.created", &line, vec![]).await?;
         crate::http::idempotency::Stored::created(&format!("/api/v1/funding-lines/{}", line.code), line.version, &line)
     })
     .await
@@ -818,14 +746,31 @@ async fn update(
     body: JsonBody<PatchFundingLine>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Ministry])?;
-    let body = body.parse()?;
-    let expected = required_if_match(&req)?;
-    let mut conn = crate::db::conn(&state.pool).await?;
-    let line = crate::db::transaction(&mut conn, async |conn| {
-        let line = apply_patch(conn, &code, expected, body).await?.into_api(true)?;
-        emit(conn, &caller, "funding_line.changed", &line).await?;
-        Ok(line)
+    crate::http::patch::respond(&state, &req, &body, async |conn, expected, patch| {
+        apply_patch(conn, &caller, &code, expected, patch).await
     })
-    .await?;
-    Ok(ok_with_etag(line.version, &line))
+    .await
+}
+
+/// History of a funding line
+///
+/// Every change of the line, oldest first: created, changed (with the fields a change touched), and each approval
+/// that committed part of its budget (`commit`).
+///
+/// **Roles:** every authenticated role.
+#[utoipa::path(
+    tag = "Funding lines",
+    params(("code" = String, Path, description = "Code of the funding line", example = "GK")),
+    responses(
+        (status = 200, description = "The history", body = Vec<HistoryEntry>),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/funding-lines/{code}/history")]
+async fn history(state: web::Data<AppState>, _caller: Caller, code: web::Path<String>) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let line = find(&mut conn, &code).await?;
+    Ok(HttpResponse::Ok().json(crate::audit::history::list(&mut conn, KIND, event_id(&line.code)).await?))
 }

@@ -10,20 +10,29 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::audit::history::HistoryEntry;
+use crate::audit::{self, Audience, Change, record};
 use crate::core::identity::{Caller, OrgKind, Role};
 use crate::core::types::{is_district_ags, is_gemeinde_ags};
 use crate::db::schema::{districts, organisations};
 use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag, required_if_match};
+use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag};
 use crate::http::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unauthorized, ValidationFailed,
 };
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 
+/// The resource kind of organisations in the history and the feed.
+pub const KIND: &str = "organisation";
+
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(get_one).service(create).service(update);
+    cfg.service(list)
+        .service(get_one)
+        .service(create)
+        .service(update)
+        .service(history);
 }
 
 /// Organisation: a Landkreis, kreisfreie Stadt, Gemeinde or Träger that applies for funding.
@@ -48,6 +57,8 @@ pub struct Organisation {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+crate::versioned!(Organisation);
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = organisations)]
@@ -154,12 +165,13 @@ impl Checked for CreateOrganisation {
     }
 }
 
-/// Changes to an organisation (JSON Merge Patch). Identity fields (AGS, kind, district) never change.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// Changes to an organisation (JSON Merge Patch), and the editable state the patch applies to. Identity fields
+/// (AGS, kind, district) never change.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"name": "Stadt Bad Sooden-Allendorf"}))]
 pub struct PatchOrganisation {
-    #[validate(length(min = 2, max = 200))]
+    #[validate(required, length(min = 2, max = 200))]
     #[schema(min_length = 2, max_length = 200)]
     pub name: Option<String>,
 }
@@ -253,42 +265,53 @@ async fn insert(conn: &mut AsyncPgConnection, body: CreateOrganisation) -> ApiRe
     .await
 }
 
-async fn patch_row(
+/// The one PATCH flow's step: the row under a lock, the expected version, the merged and validated state, the
+/// write and the audit.
+async fn apply_patch(
     conn: &mut AsyncPgConnection,
+    caller: &Caller,
     key: &str,
     expected: Expected,
-    body: PatchOrganisation,
-) -> ApiResult<OrgRow> {
-    conn.transaction(async |conn| {
-        let current = find(conn, key).await?;
-        expected.check(current.version)?;
-        let updated = diesel::update(organisations::table.find(current.id))
-            .filter(organisations::version.eq(current.version))
-            .set((
-                organisations::name.eq(body.name.unwrap_or(current.name)),
-                organisations::version.eq(current.version + 1),
-                organisations::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(OrgRow::as_returning())
-            .get_result(conn)
-            .await
-            .optional()?;
-        updated.ok_or(ApiError::PreconditionFailed {
-            current_version: current.version + 1,
-        })
-    })
-    .await
+    patch: serde_json::Value,
+) -> ApiResult<Organisation> {
+    let current = find(conn, key).await?;
+    let current: OrgRow = organisations::table
+        .find(current.id)
+        .select(OrgRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    expected.check(current.version)?;
+    let editable = PatchOrganisation {
+        name: Some(current.name.clone()),
+    };
+    let Some((next, changed)) = crate::http::patch::merged(&editable, &patch, &[])? else {
+        return Organisation::try_from(current);
+    };
+    let row = diesel::update(organisations::table.find(current.id))
+        .set((
+            organisations::name.eq(next.name.unwrap_or(current.name)),
+            organisations::version.eq(current.version + 1),
+            organisations::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(OrgRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let org = Organisation::try_from(row)?;
+    record(
+        conn,
+        caller,
+        Change::new(KIND, org.id, "update", "organisation.changed", Audience::everyone()).changed(changed),
+        &org,
+    )
+    .await?;
+    Ok(org)
 }
 
 /// Emits `organisation.created` with the organisation as it is now (the feed's backfill of seeded rows).
 pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
     let org = Organisation::try_from(find(conn, &id.to_string()).await?)?;
-    emit(conn, &Caller::system(), "organisation.created", &org).await
-}
-
-async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, org: &Organisation) -> ApiResult<()> {
-    let audience = crate::audit::outbox::Audience::everyone();
-    crate::audit::outbox::emit(conn, caller, event_type, "organisation", org.id, audience, org).await
+    audit::backfill(conn, KIND, id, "organisation.created", Audience::everyone(), &org).await
 }
 
 // ---- handlers ----
@@ -389,7 +412,8 @@ async fn create(
     let mut conn = crate::db::conn(&state.pool).await?;
     crate::http::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let org = Organisation::try_from(insert(conn, body).await?)?;
-        emit(conn, &caller, "organisation.created", &org).await?;
+        let change = Change::new(KIND, org.id, "create", "organisation.created", Audience::everyone());
+        record(conn, &caller, change, &org).await?;
         crate::http::idempotency::Stored::created(&format!("/api/v1/organisations/{}", org.id), org.version, &org)
     })
     .await
@@ -430,14 +454,31 @@ async fn update(
     body: JsonBody<PatchOrganisation>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::ServiceUnit, Role::Ministry])?;
-    let body = body.parse()?;
-    let expected = required_if_match(&req)?;
-    let mut conn = crate::db::conn(&state.pool).await?;
-    let org = crate::db::transaction(&mut conn, async |conn| {
-        let org = Organisation::try_from(patch_row(conn, &id, expected, body).await?)?;
-        emit(conn, &caller, "organisation.changed", &org).await?;
-        Ok(org)
+    crate::http::patch::respond(&state, &req, &body, async |conn, expected, patch| {
+        apply_patch(conn, &caller, &id, expected, patch).await
     })
-    .await?;
-    Ok(ok_with_etag(org.version, &org))
+    .await
+}
+
+/// History of an organisation
+///
+/// Every change of the organisation, oldest first, with the fields a change touched.
+///
+/// **Roles:** every authenticated role.
+#[utoipa::path(
+    tag = "Organisations",
+    params(("id" = String, Path, description = "Organisation id (UUID) or AGS", example = "06636")),
+    responses(
+        (status = 200, description = "The history", body = Vec<HistoryEntry>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/organisations/{id}/history")]
+async fn history(state: web::Data<AppState>, _caller: Caller, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let org = find(&mut conn, &id).await?;
+    Ok(HttpResponse::Ok().json(crate::audit::history::list(&mut conn, KIND, org.id).await?))
 }

@@ -17,8 +17,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::audit::history::{self, HistoryEntry, Step};
+use crate::audit::history::{self, HistoryEntry};
+use crate::audit::{self, Audience, Change};
 use crate::core::identity::{Caller, Role};
+use crate::core::lifecycle::{self, Lifecycle, Transition};
 use crate::core::types::is_district_ags;
 use crate::db::schema::{applications, committees, districts, organisations, referral_targets, referrals};
 use crate::error::validation::Checked;
@@ -80,84 +82,49 @@ text_enum! {
     }
 }
 
-/// One allowed transition of a referral.
-pub struct Transition {
-    pub action: ReferralAction,
-    pub from: &'static [ReferralStatus],
-    /// `None`: decided by the targets (`respond` moves to `answered` once every target has answered).
-    pub to: Option<ReferralStatus>,
-    pub roles: &'static [Role],
-}
-
-/// The lifecycle, written once; the handlers, the 409 answers and the documentation use it.
-pub const TRANSITIONS: &[Transition] = &[
+/// The lifecycle, written once; the handlers, the 409 answers, history, events and the documentation use it.
+pub const LIFECYCLE: Lifecycle<ReferralStatus, ReferralAction> = Lifecycle::new(&[
     Transition {
         action: ReferralAction::Triage,
         from: &[ReferralStatus::Received],
-        to: Some(ReferralStatus::InTriage),
+        to: lifecycle::Target::To(ReferralStatus::InTriage),
         roles: &[Role::ServiceUnit],
+        reason_required: false,
+        event: "referral.triaged",
     },
     Transition {
         action: ReferralAction::Forward,
         from: &[ReferralStatus::InTriage, ReferralStatus::Forwarded],
-        to: Some(ReferralStatus::Forwarded),
+        to: lifecycle::Target::To(ReferralStatus::Forwarded),
         roles: &[Role::ServiceUnit],
+        reason_required: false,
+        event: "referral.forwarded",
     },
     Transition {
         action: ReferralAction::Decline,
         from: &[ReferralStatus::Received, ReferralStatus::InTriage],
-        to: Some(ReferralStatus::Declined),
+        to: lifecycle::Target::To(ReferralStatus::Declined),
         roles: &[Role::ServiceUnit],
+        reason_required: true,
+        event: "referral.declined",
     },
     Transition {
         action: ReferralAction::Respond,
         from: &[ReferralStatus::Forwarded],
-        to: None,
+        to: lifecycle::Target::Computed("`answered` once every target has answered"),
         roles: &[Role::Municipality, Role::ServiceUnit],
+        reason_required: true,
+        event: "referral.answered",
     },
     Transition {
         action: ReferralAction::Close,
         from: &[ReferralStatus::Answered],
-        to: Some(ReferralStatus::Closed),
+        to: lifecycle::Target::To(ReferralStatus::Closed),
         roles: &[Role::ServiceUnit],
+        reason_required: true,
+        event: "referral.closed",
     },
-];
-
-pub fn transition(action: ReferralAction) -> &'static Transition {
-    TRANSITIONS
-        .iter()
-        .find(|t| t.action == action)
-        .unwrap_or(&TRANSITIONS[0])
-}
-
-pub fn allowed_actions(status: ReferralStatus) -> Vec<ReferralAction> {
-    TRANSITIONS
-        .iter()
-        .filter(|t| t.from.contains(&status))
-        .map(|t| t.action)
-        .collect()
-}
-
-/// The lifecycle as a Markdown table, generated from [`TRANSITIONS`] for the documentation.
-pub fn transitions_markdown() -> String {
-    let mut out = String::from("| action | from | to | who |\n|---|---|---|---|\n");
-    for t in TRANSITIONS {
-        let from: Vec<String> = t.from.iter().map(|s| format!("`{s}`")).collect();
-        let roles: Vec<String> = t.roles.iter().map(|r| format!("`{}`", r.as_str())).collect();
-        let to =
-            t.to.map_or("`answered` once every target has answered".to_owned(), |s| {
-                format!("`{s}`")
-            });
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            t.action,
-            from.join(", "),
-            to,
-            roles.join(", ")
-        ));
-    }
-    out
-}
+]);
 
 // ---- representation ----
 
@@ -242,6 +209,8 @@ pub struct Referral {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+crate::versioned!(Referral);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = referrals)]
@@ -634,32 +603,37 @@ async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, r: NewReferral) -
         .returning(referrals::id)
         .get_result(conn)
         .await?;
-    let step = Step {
-        to: Some(ReferralStatus::Received.as_str()),
-        ..Step::new("create")
-    };
-    history::record(conn, caller, KIND, id, step).await?;
-    emit(conn, caller, "referral.created", id).await?;
+    let change = Change::new(KIND, id, "create", "referral.created", Audience::default())
+        .states(None::<ReferralStatus>, ReferralStatus::Received);
+    record(conn, caller, change).await?;
     find(conn, caller, id).await
 }
 
-/// Writes the event of a change with the full representation; the feed trims it per reader
-/// ([`crate::events::redact`]). Audience: the origin organisation and district, and every target district.
 /// Emits `referral.created` with the referral as it is now (the feed's backfill of seeded rows).
 pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
-    emit(conn, &Caller::system(), "referral.created", id).await
+    let (full, audience) = full_view(conn, id).await?;
+    audit::backfill(conn, KIND, id, "referral.created", audience, &full).await
 }
 
-async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, id: Uuid) -> ApiResult<()> {
+/// The full representation (the feed trims it per reader, [`crate::events::redact`]) and who may see it: the origin
+/// organisation and district, and every target district.
+async fn full_view(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<(Referral, Audience)> {
     let full = find(conn, &Caller::system(), id).await?;
     let mut districts: Vec<String> = full.targets.iter().filter_map(|t| t.district.clone()).collect();
     districts.extend(full.origin.district.clone());
-    let audience = crate::audit::outbox::Audience {
+    let audience = Audience {
         org_ids: full.origin.organisation.iter().map(|o| o.id).collect(),
         districts,
         ..Default::default()
     };
-    crate::audit::outbox::emit(conn, caller, event_type, KIND, id, audience, &full).await
+    Ok((full, audience))
+}
+
+/// Records a change with the referral as it is after the change (the audience follows from it).
+async fn record(conn: &mut AsyncPgConnection, caller: &Caller, mut change: Change<'_>) -> ApiResult<()> {
+    let (full, audience) = full_view(conn, change.id).await?;
+    change.audience = audience;
+    audit::record(conn, caller, change, &full).await
 }
 
 /// What an action carries.
@@ -743,7 +717,6 @@ async fn act(
     expected: Option<Expected>,
     input: ActionInput,
 ) -> ApiResult<Referral> {
-    let rule = transition(action);
     referrals::table
         .find(id)
         .select(referrals::id)
@@ -756,11 +729,8 @@ async fn act(
         expected.check(current.version)?;
     }
     let status: ReferralStatus = current.status.parse().map_err(ApiError::internal)?;
-    if !rule.from.contains(&status) {
-        let allowed: Vec<&str> = allowed_actions(status).iter().map(|a| a.as_str()).collect();
-        return Err(ApiError::invalid_transition(status.as_str(), &allowed));
-    }
-    let mut to = rule.to.unwrap_or(status);
+    let rule = LIFECYCLE.check(status, action)?;
+    let mut to = rule.target(status);
     let mut outcome = current.outcome.clone();
     let note: Option<String>;
     let mut changed = vec![];
@@ -843,22 +813,10 @@ async fn act(
         ))
         .execute(conn)
         .await?;
-    let step = Step {
-        action: action.as_str(),
-        from: Some(status.as_str()),
-        to: Some(to.as_str()),
-        reason: note.as_deref(),
-        changed,
-    };
-    history::record(conn, caller, KIND, id, step).await?;
-    let event_type = match action {
-        ReferralAction::Triage => "referral.triaged",
-        ReferralAction::Forward => "referral.forwarded",
-        ReferralAction::Decline => "referral.declined",
-        ReferralAction::Respond => "referral.answered",
-        ReferralAction::Close => "referral.closed",
-    };
-    emit(conn, caller, event_type, id).await?;
+    let change = Change::transition(KIND, id, rule, status, to, Audience::default())
+        .reason(note.as_deref())
+        .changed(changed);
+    record(conn, caller, change).await?;
     find(conn, caller, id).await
 }
 
@@ -1151,24 +1109,6 @@ async fn timeline(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid
     Ok(HttpResponse::Ok().json(history::list(&mut conn, KIND, *id).await?))
 }
 
-async fn run_action(
-    state: &AppState,
-    req: &HttpRequest,
-    caller: &Caller,
-    id: Uuid,
-    action: ReferralAction,
-    bytes: &[u8],
-    input: ActionInput,
-) -> ApiResult<HttpResponse> {
-    let expected = crate::http::extract::if_match(req)?;
-    let mut conn = crate::db::conn(&state.pool).await?;
-    idempotency::run(&mut conn, req, caller, bytes, async |conn| {
-        let r = act(conn, caller, id, action, expected, input).await?;
-        Ok(Stored::json(StatusCode::OK, &r)?.header("etag", crate::http::extract::etag(r.version)))
-    })
-    .await
-}
-
 /// Triage
 ///
 /// The service unit takes a `received` referral into triage. Optional note.
@@ -1202,17 +1142,19 @@ async fn triage(
     id: web::Path<Uuid>,
     body: JsonBody<Note>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(transition(ReferralAction::Triage).roles)?;
+    caller.require(LIFECYCLE.roles(ReferralAction::Triage))?;
     let note = body.parse_or_empty()?.note;
-    run_action(
-        &state,
-        &req,
-        &caller,
-        *id,
-        ReferralAction::Triage,
-        body.bytes(),
-        ActionInput::Note(note),
-    )
+    crate::http::transition::respond(&state, &req, &caller, body.bytes(), async |conn, expected| {
+        act(
+            conn,
+            &caller,
+            *id,
+            ReferralAction::Triage,
+            expected,
+            ActionInput::Note(note),
+        )
+        .await
+    })
     .await
 }
 
@@ -1250,18 +1192,20 @@ async fn forward(
     id: web::Path<Uuid>,
     body: JsonBody<Forwarding>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(transition(ReferralAction::Forward).roles)?;
+    caller.require(LIFECYCLE.roles(ReferralAction::Forward))?;
     let bytes = body.bytes().to_vec();
     let f = body.parse()?;
-    run_action(
-        &state,
-        &req,
-        &caller,
-        *id,
-        ReferralAction::Forward,
-        &bytes,
-        ActionInput::Forward(f),
-    )
+    crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
+        act(
+            conn,
+            &caller,
+            *id,
+            ReferralAction::Forward,
+            expected,
+            ActionInput::Forward(f),
+        )
+        .await
+    })
     .await
 }
 
@@ -1298,18 +1242,20 @@ async fn decline(
     id: web::Path<Uuid>,
     body: JsonBody<DeclineBody>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(transition(ReferralAction::Decline).roles)?;
+    caller.require(LIFECYCLE.roles(ReferralAction::Decline))?;
     let bytes = body.bytes().to_vec();
     let reason = body.parse()?.reason.unwrap_or_default();
-    run_action(
-        &state,
-        &req,
-        &caller,
-        *id,
-        ReferralAction::Decline,
-        &bytes,
-        ActionInput::Decline(reason),
-    )
+    crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
+        act(
+            conn,
+            &caller,
+            *id,
+            ReferralAction::Decline,
+            expected,
+            ActionInput::Decline(reason),
+        )
+        .await
+    })
     .await
 }
 
@@ -1348,11 +1294,14 @@ async fn respond(
     id: web::Path<Uuid>,
     body: JsonBody<Response>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(transition(ReferralAction::Respond).roles)?;
+    caller.require(LIFECYCLE.roles(ReferralAction::Respond))?;
     let bytes = body.bytes().to_vec();
     let r = body.parse()?;
     let input = ActionInput::Respond(r.target_id.unwrap_or_default(), r.answer.unwrap_or_default());
-    run_action(&state, &req, &caller, *id, ReferralAction::Respond, &bytes, input).await
+    crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
+        act(conn, &caller, *id, ReferralAction::Respond, expected, input).await
+    })
+    .await
 }
 
 /// Close
@@ -1388,18 +1337,20 @@ async fn close(
     id: web::Path<Uuid>,
     body: JsonBody<Closing>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(transition(ReferralAction::Close).roles)?;
+    caller.require(LIFECYCLE.roles(ReferralAction::Close))?;
     let bytes = body.bytes().to_vec();
     let outcome = body.parse()?.outcome.unwrap_or_default();
-    run_action(
-        &state,
-        &req,
-        &caller,
-        *id,
-        ReferralAction::Close,
-        &bytes,
-        ActionInput::Close(outcome),
-    )
+    crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
+        act(
+            conn,
+            &caller,
+            *id,
+            ReferralAction::Close,
+            expected,
+            ActionInput::Close(outcome),
+        )
+        .await
+    })
     .await
 }
 
@@ -1409,13 +1360,7 @@ mod tests {
 
     #[test]
     fn every_action_has_exactly_one_transition() {
-        for action in ReferralAction::ALL {
-            assert_eq!(
-                TRANSITIONS.iter().filter(|t| t.action == *action).count(),
-                1,
-                "{action}"
-            );
-        }
-        assert!(allowed_actions(ReferralStatus::Closed).is_empty());
+        assert!(LIFECYCLE.each_action_once(ReferralAction::ALL));
+        assert!(LIFECYCLE.allowed_actions(ReferralStatus::Closed).is_empty());
     }
 }

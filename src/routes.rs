@@ -50,7 +50,7 @@ fn describe_lifecycles(doc: &mut utoipa::openapi::OpenApi) {
     {
         tag.description = Some(format!(
             "Förderanträge from draft to decision. Lifecycle (`POST /applications/{{id}}/{{action}}`):\n\n{}",
-            applications::model::transitions_markdown()
+            applications::model::LIFECYCLE.markdown()
         ));
     }
     if let Some(tag) = doc
@@ -61,7 +61,7 @@ fn describe_lifecycles(doc: &mut utoipa::openapi::OpenApi) {
         tag.description = Some(format!(
             "Vermittlungen: ideas from the regions into committees, requests from committees into the regions. \
                  Lifecycle (`POST /referrals/{{id}}/{{action}}`):\n\n{}",
-            referrals::transitions_markdown()
+            referrals::LIFECYCLE.markdown()
         ));
     }
 }

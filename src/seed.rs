@@ -334,14 +334,7 @@ async fn coordination(conn: &mut AsyncPgConnection, service_unit: &Caller) -> Ap
             .returning(coordinators::id)
             .get_result(conn)
             .await?;
-        crate::audit::history::record(
-            conn,
-            service_unit,
-            crate::coordinators::KIND,
-            id,
-            crate::audit::history::Step::new("create"),
-        )
-        .await?;
+        crate::audit::seeded(conn, service_unit, crate::coordinators::KIND, id, None).await?;
         coordinator_ids.push(id);
     }
     let ag: Uuid = committees::table
@@ -430,11 +423,7 @@ async fn coordination(conn: &mut AsyncPgConnection, service_unit: &Caller) -> Ap
                 .execute(conn)
                 .await?;
         }
-        let step = crate::audit::history::Step {
-            to: Some(status),
-            ..crate::audit::history::Step::new("create")
-        };
-        crate::audit::history::record(conn, service_unit, crate::referrals::KIND, id, step).await?;
+        crate::audit::seeded(conn, service_unit, crate::referrals::KIND, id, Some(status)).await?;
         if status == "forwarded" {
             diesel::insert_into(committee_meetings::table)
                 .values((

@@ -26,6 +26,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::audit::{self, Audience, Change};
 use crate::core::identity::{Caller, Role};
 use crate::db::DbPool;
 use crate::db::schema::{events, webhook_deliveries, webhooks};
@@ -101,7 +102,6 @@ impl Checked for NewWebhook {}
 #[diesel(table_name = webhooks)]
 struct Row {
     id: Uuid,
-    owner_role: String,
     owner_org_id: Option<Uuid>,
     url: String,
     event_types: Vec<String>,
@@ -290,6 +290,7 @@ async fn create(
             .get_result(conn)
             .await?;
         let mut hook = row.api();
+        audit::record(conn, &caller, Change::unpublished(KIND, hook.id, "create"), &hook).await?;
         hook.secret = Some(secret);
         Ok(Stored::json(StatusCode::CREATED, &hook)?.header("location", format!("/api/v1/webhooks/{}", hook.id)))
     })
@@ -351,7 +352,7 @@ async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>)
         ))
         .execute(conn)
         .await?;
-        Ok(())
+        audit::record(conn, &caller, Change::unpublished(KIND, id, "delete"), &()).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -555,7 +556,8 @@ async fn requeue(conn: &mut AsyncPgConnection, caller: &Caller, hook: Uuid, deli
     if updated == 0 {
         return Err(ApiError::NotFound);
     }
-    Ok(())
+    let change = Change::unpublished(KIND, hook, "redeliver").changed(vec![format!("/deliveries/{delivery_id}")]);
+    audit::record(conn, caller, change, &()).await
 }
 
 // ---- dispatcher ----
@@ -868,22 +870,15 @@ async fn record(
             .optional()?;
         if let Some(row) = disabled {
             let audience = match row.owner_org_id {
-                Some(org) => crate::audit::outbox::Audience::organisation(org),
-                None => crate::audit::outbox::Audience::staff(),
+                Some(org) => Audience::organisation(org),
+                None => Audience::staff(),
             };
             log::warn!("webhook {} disabled after {failures} consecutive failures", row.id);
-            let _ = row.owner_role;
             let hook = row.api();
-            crate::audit::outbox::emit(
-                conn,
-                &Caller::system(),
-                "webhook.disabled",
-                KIND,
-                hook.id,
-                audience,
-                &hook,
-            )
-            .await?;
+            let change = Change::new(KIND, hook.id, "disable", "webhook.disabled", audience)
+                .reason(Some("consecutive failed deliveries"))
+                .changed(vec!["/enabled".into()]);
+            audit::record(conn, &Caller::system(), change, &hook).await?;
         }
     }
     Ok(())

@@ -161,24 +161,6 @@ async fn update(
 
 // ---- lifecycle ----
 
-async fn act(
-    state: &AppState,
-    req: &HttpRequest,
-    caller: &Caller,
-    id: Uuid,
-    action: Action,
-    bytes: &[u8],
-    input: TransitionInput,
-) -> ApiResult<HttpResponse> {
-    let expected = crate::http::extract::if_match(req)?;
-    let mut conn = crate::db::conn(&state.pool).await?;
-    idempotency::run(&mut conn, req, caller, bytes, async |conn| {
-        let app = queries::transition(conn, caller, id, action, expected, input).await?;
-        etagged(&app, StatusCode::OK)
-    })
-    .await
-}
-
 /// Submit
 ///
 /// Submits a `draft` or resubmits a `changes_requested` application. Checks completeness and every rule of the
@@ -217,17 +199,11 @@ async fn submit(
     id: web::Path<Uuid>,
     body: JsonBody<NoBody>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(&[transition(Action::Submit).role])?;
+    caller.require(LIFECYCLE.roles(Action::Submit))?;
     body.parse_or_empty()?;
-    act(
-        &state,
-        &req,
-        &caller,
-        *id,
-        Action::Submit,
-        body.bytes(),
-        TransitionInput::default(),
-    )
+    crate::http::transition::respond(&state, &req, &caller, body.bytes(), async |conn, expected| {
+        queries::transition(conn, &caller, *id, Action::Submit, expected, TransitionInput::default()).await
+    })
     .await
 }
 
@@ -275,14 +251,17 @@ async fn with_reason(
     action: Action,
     body: JsonBody<Reason>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(&[transition(action).role])?;
+    caller.require(LIFECYCLE.roles(action))?;
     let bytes = body.bytes().to_vec();
     let reason = body.parse()?.reason;
     let input = TransitionInput {
         reason,
         granted_cents: None,
     };
-    act(state, req, caller, id, action, &bytes, input).await
+    crate::http::transition::respond(state, req, caller, &bytes, async |conn, expected| {
+        queries::transition(conn, caller, id, action, expected, input).await
+    })
+    .await
 }
 
 /// Start the review
@@ -318,17 +297,19 @@ async fn start_review(
     id: web::Path<Uuid>,
     body: JsonBody<NoBody>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(&[transition(Action::StartReview).role])?;
+    caller.require(LIFECYCLE.roles(Action::StartReview))?;
     body.parse_or_empty()?;
-    act(
-        &state,
-        &req,
-        &caller,
-        *id,
-        Action::StartReview,
-        body.bytes(),
-        TransitionInput::default(),
-    )
+    crate::http::transition::respond(&state, &req, &caller, body.bytes(), async |conn, expected| {
+        queries::transition(
+            conn,
+            &caller,
+            *id,
+            Action::StartReview,
+            expected,
+            TransitionInput::default(),
+        )
+        .await
+    })
     .await
 }
 
@@ -403,14 +384,17 @@ async fn approve(
     id: web::Path<Uuid>,
     body: JsonBody<Approval>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(&[transition(Action::Approve).role])?;
+    caller.require(LIFECYCLE.roles(Action::Approve))?;
     let bytes = body.bytes().to_vec();
     let approval = body.parse()?;
     let input = TransitionInput {
         reason: approval.note,
         granted_cents: approval.granted_cents,
     };
-    act(&state, &req, &caller, *id, Action::Approve, &bytes, input).await
+    crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
+        queries::transition(conn, &caller, *id, Action::Approve, expected, input).await
+    })
+    .await
 }
 
 /// Reject

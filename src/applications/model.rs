@@ -10,6 +10,7 @@ use validator::Validate;
 pub use crate::audit::history::{Actor, HistoryEntry};
 use crate::core::identity::OrgKind;
 use crate::core::identity::Role;
+use crate::core::lifecycle::{Lifecycle, Target, Transition};
 use crate::error::validation::Checked;
 use crate::error::{FieldError, MessageParams};
 use crate::funding_lines::LineRules;
@@ -57,24 +58,16 @@ impl Status {
     }
 }
 
-/// One allowed transition.
-pub struct Transition {
-    pub action: Action,
-    pub from: &'static [Status],
-    pub to: Status,
-    /// The role that may take the action (a municipality only on its own organisation's applications).
-    pub role: Role,
-    pub reason_required: bool,
-}
-
-/// The lifecycle, written once: handlers, the 409 answers and the documentation (docs/applications.md) use it.
-pub const TRANSITIONS: &[Transition] = &[
+/// The lifecycle, written once: handlers, the 409 answers, history, events and the documentation
+/// (docs/applications.md) use it.
+pub const LIFECYCLE: Lifecycle<Status, Action> = Lifecycle::new(&[
     Transition {
         action: Action::Submit,
         from: &[Status::Draft, Status::ChangesRequested],
-        to: Status::Submitted,
-        role: Role::Municipality,
+        to: Target::To(Status::Submitted),
+        roles: &[Role::Municipality],
         reason_required: false,
+        event: "application.submitted",
     },
     Transition {
         action: Action::Withdraw,
@@ -84,74 +77,44 @@ pub const TRANSITIONS: &[Transition] = &[
             Status::InReview,
             Status::ChangesRequested,
         ],
-        to: Status::Withdrawn,
-        role: Role::Municipality,
+        to: Target::To(Status::Withdrawn),
+        roles: &[Role::Municipality],
         reason_required: true,
+        event: "application.withdrawn",
     },
     Transition {
         action: Action::StartReview,
         from: &[Status::Submitted],
-        to: Status::InReview,
-        role: Role::Ministry,
+        to: Target::To(Status::InReview),
+        roles: &[Role::Ministry],
         reason_required: false,
+        event: "application.review_started",
     },
     Transition {
         action: Action::RequestChanges,
         from: &[Status::InReview],
-        to: Status::ChangesRequested,
-        role: Role::Ministry,
+        to: Target::To(Status::ChangesRequested),
+        roles: &[Role::Ministry],
         reason_required: true,
+        event: "application.changes_requested",
     },
     Transition {
         action: Action::Approve,
         from: &[Status::InReview],
-        to: Status::Approved,
-        role: Role::Ministry,
+        to: Target::To(Status::Approved),
+        roles: &[Role::Ministry],
         reason_required: false,
+        event: "application.approved",
     },
     Transition {
         action: Action::Reject,
         from: &[Status::InReview],
-        to: Status::Rejected,
-        role: Role::Ministry,
+        to: Target::To(Status::Rejected),
+        roles: &[Role::Ministry],
         reason_required: true,
+        event: "application.rejected",
     },
-];
-
-pub fn transition(action: Action) -> &'static Transition {
-    // Every action has exactly one row; the unit test below keeps it so.
-    TRANSITIONS
-        .iter()
-        .find(|t| t.action == action)
-        .unwrap_or(&TRANSITIONS[0])
-}
-
-/// The lifecycle as a Markdown table, for the OpenAPI document and docs/applications.md (generated from
-/// [`TRANSITIONS`], so the documentation cannot drift from the code).
-pub fn transitions_markdown() -> String {
-    let mut out = String::from("| action | from | to | who | reason |\n|---|---|---|---|---|\n");
-    for t in TRANSITIONS {
-        let from: Vec<String> = t.from.iter().map(|s| format!("`{s}`")).collect();
-        out.push_str(&format!(
-            "| `{}` | {} | `{}` | `{}` | {} |\n",
-            t.action,
-            from.join(", "),
-            t.to,
-            t.role.as_str(),
-            if t.reason_required { "required" } else { "—" }
-        ));
-    }
-    out
-}
-
-/// The actions possible in a state (for any role).
-pub fn allowed_actions(status: Status) -> Vec<Action> {
-    TRANSITIONS
-        .iter()
-        .filter(|t| t.from.contains(&status))
-        .map(|t| t.action)
-        .collect()
-}
+]);
 
 /// Finanzierungsplan: total eligible costs = own funds + third-party funds + requested grant, in cents.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
@@ -513,6 +476,8 @@ pub struct Application {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
+crate::versioned!(Application);
+
 impl Application {
     /// The editable part, as a merge patch applies to it.
     pub fn input(&self) -> ApplicationInput {
@@ -601,15 +566,12 @@ mod tests {
 
     #[test]
     fn every_action_has_exactly_one_transition() {
-        for action in Action::ALL {
-            assert_eq!(
-                TRANSITIONS.iter().filter(|t| t.action == *action).count(),
-                1,
-                "{action}"
-            );
-        }
-        assert_eq!(allowed_actions(Status::Approved), vec![]);
-        assert_eq!(allowed_actions(Status::Draft), vec![Action::Submit, Action::Withdraw]);
+        assert!(LIFECYCLE.each_action_once(Action::ALL));
+        assert_eq!(LIFECYCLE.allowed_actions(Status::Approved), vec![]);
+        assert_eq!(
+            LIFECYCLE.allowed_actions(Status::Draft),
+            vec![Action::Submit, Action::Withdraw]
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::model::*;
 
 /// The resource kind of applications in the shared history.
 pub const KIND: &str = "application";
-use crate::audit::history;
+use crate::audit::{self, Audience, Change, history};
 use crate::core::identity::{Caller, Role};
 use crate::db::schema::{application_comments, applications, organisations};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
@@ -135,28 +135,6 @@ fn check_version(app: &Application, expected: Option<Expected>) -> ApiResult<()>
     expected.map_or(Ok(()), |e| e.check(app.version))
 }
 
-/// Appends a history entry for an application (in the caller's transaction).
-#[allow(clippy::too_many_arguments)]
-pub async fn record(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    application: Uuid,
-    action: &str,
-    from: Option<Status>,
-    to: Status,
-    reason: Option<&str>,
-    changed: Vec<String>,
-) -> ApiResult<()> {
-    let step = history::Step {
-        action,
-        from: from.map(Status::as_str),
-        to: Some(to.as_str()),
-        reason,
-        changed,
-    };
-    history::record(conn, caller, KIND, application, step).await
-}
-
 /// Refuses a funding line that does not exist and a referral the caller cannot see.
 async fn check_references(conn: &mut AsyncPgConnection, caller: &Caller, input: &ApplicationInput) -> ApiResult<()> {
     let mut errors = Vec::new();
@@ -241,28 +219,16 @@ pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Applic
         .returning(applications::id)
         .get_result(conn)
         .await?;
-    record(conn, caller, id, "create", None, Status::Draft, None, vec![]).await?;
     let app = find(conn, caller, id, false).await?;
-    emit(conn, caller, "application.created", &app).await?;
+    let change =
+        Change::new(KIND, id, "create", "application.created", audience(&app)).states(None::<Status>, Status::Draft);
+    audit::record(conn, caller, change, &app).await?;
     Ok(app)
 }
 
-/// The event of a change, visible to the applicant's organisation (and, as always, to staff).
-async fn emit(conn: &mut AsyncPgConnection, caller: &Caller, event_type: &str, app: &Application) -> ApiResult<()> {
-    let audience = crate::audit::outbox::Audience::organisation(app.organisation.id);
-    crate::audit::outbox::emit(conn, caller, event_type, KIND, app.id, audience, app).await
-}
-
-/// The event type of a transition: `application.submitted`, `application.review_started`, ...
-fn event_type(action: Action) -> &'static str {
-    match action {
-        Action::Submit => "application.submitted",
-        Action::Withdraw => "application.withdrawn",
-        Action::StartReview => "application.review_started",
-        Action::RequestChanges => "application.changes_requested",
-        Action::Approve => "application.approved",
-        Action::Reject => "application.rejected",
-    }
+/// Who sees an application's events besides staff: the applicant's organisation.
+fn audience(app: &Application) -> Audience {
+    Audience::organisation(app.organisation.id)
 }
 
 /// Applies a merge patch to an editable application.
@@ -299,19 +265,11 @@ pub async fn update(
         ))
         .execute(conn)
         .await?;
-    record(
-        conn,
-        caller,
-        id,
-        "update",
-        Some(current.status),
-        current.status,
-        None,
-        changed,
-    )
-    .await?;
     let app = find(conn, caller, id, false).await?;
-    emit(conn, caller, "application.changed", &app).await?;
+    let change = Change::new(KIND, id, "update", "application.changed", audience(&app))
+        .states(Some(current.status), current.status)
+        .changed(changed);
+    audit::record(conn, caller, change, &app).await?;
     Ok(app)
 }
 
@@ -331,14 +289,11 @@ pub async fn transition(
     expected: Option<Expected>,
     input: TransitionInput,
 ) -> ApiResult<Application> {
-    let rule = super::model::transition(action);
     // Row lock first: concurrent actions on one application serialise here.
     let current = find(conn, caller, id, true).await?;
     check_version(&current, expected)?;
-    if !rule.from.contains(&current.status) {
-        let allowed: Vec<&str> = allowed_actions(current.status).iter().map(|a| a.as_str()).collect();
-        return Err(ApiError::invalid_transition(current.status.as_str(), &allowed));
-    }
+    let rule = LIFECYCLE.check(current.status, action)?;
+    let to = rule.target(current.status);
     let now = Utc::now();
     match action {
         Action::Submit => {
@@ -356,7 +311,7 @@ pub async fn transition(
             }
             diesel::update(applications::table.find(id))
                 .set((
-                    applications::status.eq(rule.to.as_str()),
+                    applications::status.eq(to.as_str()),
                     applications::submitted_at.eq(now),
                     applications::decision_reason.eq(None::<String>),
                 ))
@@ -378,7 +333,7 @@ pub async fn transition(
             crate::funding_lines::commit_budget(conn, &current.funding_line, granted).await?;
             diesel::update(applications::table.find(id))
                 .set((
-                    applications::status.eq(rule.to.as_str()),
+                    applications::status.eq(to.as_str()),
                     applications::granted_cents.eq(granted),
                     applications::decided_at.eq(now),
                     applications::decision_reason.eq(&input.reason),
@@ -389,7 +344,7 @@ pub async fn transition(
         Action::Reject => {
             diesel::update(applications::table.find(id))
                 .set((
-                    applications::status.eq(rule.to.as_str()),
+                    applications::status.eq(to.as_str()),
                     applications::decided_at.eq(now),
                     applications::decision_reason.eq(&input.reason),
                 ))
@@ -399,7 +354,7 @@ pub async fn transition(
         Action::Withdraw | Action::RequestChanges | Action::StartReview => {
             diesel::update(applications::table.find(id))
                 .set((
-                    applications::status.eq(rule.to.as_str()),
+                    applications::status.eq(to.as_str()),
                     applications::decision_reason.eq(if input.reason.is_some() {
                         input.reason.clone()
                     } else {
@@ -417,22 +372,12 @@ pub async fn transition(
         ))
         .execute(conn)
         .await?;
-    record(
-        conn,
-        caller,
-        id,
-        action.as_str(),
-        Some(current.status),
-        rule.to,
-        input.reason.as_deref(),
-        vec![],
-    )
-    .await?;
     let app = find(conn, caller, id, false).await?;
-    emit(conn, caller, event_type(action), &app).await?;
+    let change = Change::transition(KIND, id, rule, current.status, to, audience(&app)).reason(input.reason.as_deref());
+    audit::record(conn, caller, change, &app).await?;
     if action == Action::Approve {
         // The grant changed the line's committed and remaining budget.
-        crate::funding_lines::emit_changed(conn, caller, &app.funding_line).await?;
+        crate::funding_lines::record_commitment(conn, caller, &app.funding_line).await?;
     }
     Ok(app)
 }
@@ -505,13 +450,10 @@ pub async fn add_comment(
         .await?;
     let created = comment(row)?;
     let app = find(conn, caller, id, false).await?;
-    let audience = if internal {
-        crate::audit::outbox::Audience::staff()
-    } else {
-        crate::audit::outbox::Audience::organisation(app.organisation.id)
-    };
+    let audience = if internal { Audience::staff() } else { audience(&app) };
     let data = serde_json::json!({"applicationId": id, "comment": created});
-    crate::audit::outbox::emit(conn, caller, "application.commented", KIND, id, audience, &data).await?;
+    let change = Change::new(KIND, id, "comment", "application.commented", audience).without_history();
+    audit::record(conn, caller, change, &data).await?;
     Ok(created)
 }
 

@@ -3,6 +3,7 @@
 
 pub mod counters;
 pub mod identity;
+pub mod lifecycle;
 pub mod net;
 pub mod time;
 pub mod types;

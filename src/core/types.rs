@@ -54,6 +54,23 @@ macro_rules! text_enum {
     };
 }
 
+/// A resource with a version (optimistic concurrency: its ETag is the version, `If-Match` names it).
+pub trait Versioned {
+    fn version(&self) -> i64;
+}
+
+/// Implements [`Versioned`] for types with a `version: i64` field.
+#[macro_export]
+macro_rules! versioned {
+    ($($t:ty),+ $(,)?) => {
+        $(impl $crate::core::types::Versioned for $t {
+            fn version(&self) -> i64 {
+                self.version
+            }
+        })+
+    };
+}
+
 /// Whether `s` is a five-digit district AGS of Hessen (`06` + three digits).
 pub fn is_district_ags(s: &str) -> bool {
     s.len() == 5 && s.starts_with("06") && s.bytes().all(|b| b.is_ascii_digit())

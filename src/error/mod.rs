@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod validation;
 
 use crate::core::identity::Forbidden;
+use crate::core::lifecycle::Refused;
 use crate::core::types::truncate_chars;
 use i18n::Lang;
 
@@ -428,6 +429,13 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
 impl From<Forbidden> for ApiError {
     fn from(_: Forbidden) -> Self {
         ApiError::Forbidden
+    }
+}
+
+impl From<Refused> for ApiError {
+    fn from(r: Refused) -> Self {
+        let allowed: Vec<&str> = r.allowed.iter().map(String::as_str).collect();
+        ApiError::invalid_transition(&r.from, &allowed)
     }
 }
 

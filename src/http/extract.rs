@@ -399,6 +399,8 @@ pub fn etag(version: i64) -> String {
 }
 
 /// 200 with the resource and its `ETag`.
+pub use crate::core::types::Versioned;
+
 pub fn ok_with_etag<T: Serialize>(version: i64, body: &T) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, etag(version)))

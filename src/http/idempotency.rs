@@ -109,6 +109,20 @@ struct StoredRow {
     body: Vec<u8>,
 }
 
+/// Erasure of personal data: forgets every stored response that mentions the resource `id` (a response that carried
+/// a person names the record's id), so that a replay cannot bring the person back.
+pub async fn forget_mentions(conn: &mut AsyncPgConnection, id: uuid::Uuid) -> ApiResult<()> {
+    diesel::delete(idempotency_keys::table)
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("position(")
+                .bind::<diesel::sql_types::Bytea, _>(id.to_string().into_bytes())
+                .sql(" in body) > 0"),
+        )
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Runs a POST: `work` and the key's record commit together. Returns the response to send.
 pub async fn run(
     conn: &mut AsyncPgConnection,

@@ -10,3 +10,4 @@ pub mod openapi;
 pub mod pagination;
 pub mod patch;
 pub mod ratelimit;
+pub mod transition;

@@ -1,6 +1,16 @@
-//! JSON Merge Patch (RFC 7396) and the changed fields it leaves, for PATCH endpoints and their history entries.
+//! The one PATCH flow: JSON Merge Patch (RFC 7396) on a resource's editable state, `If-Match`, a row lock, the
+//! merged result validated as a whole, and the changed fields (JSON pointers) for the history entry.
 
-use crate::error::validation::escape_pointer;
+use actix_web::{HttpRequest, HttpResponse};
+use diesel_async::AsyncPgConnection;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::validation::{Checked, escape_pointer};
+use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
+use crate::http::extract::{Expected, JsonBody, Versioned, ok_with_etag, parse_value, required_if_match};
+use crate::state::AppState;
 
 /// Applies a JSON Merge Patch (RFC 7396) to `target`.
 pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
@@ -49,4 +59,85 @@ pub fn changed_pointers(before: &serde_json::Value, after: &serde_json::Value) -
     let mut out = Vec::new();
     walk(before, after, "", &mut out);
     out
+}
+
+/// The one PATCH flow's content step, shared by every resource that can be changed: applies the merge patch to the
+/// resource's current editable state, validates the merged result as a whole (every wrong field at once, with the
+/// same rules as a create), and names the fields that changed for the history. `None`: the patch changes nothing.
+///
+/// `fixed` names fields that cannot change (refused like an unknown field). A `null` for a field that cannot be
+/// cleared — required, or one that would silently fall back to its default — is 422 `not_null`.
+pub fn merged<I>(current: &I, patch: &Value, fixed: &[&str]) -> ApiResult<Option<(I, Vec<String>)>>
+where
+    I: Serialize + DeserializeOwned + Checked,
+{
+    let fixed_given: Vec<FieldError> = fixed
+        .iter()
+        .filter(|f| patch.get(**f).is_some())
+        .map(|f| FieldError::new(format!("/{f}"), "unknown_field", MessageParams::default()))
+        .collect();
+    if !fixed_given.is_empty() {
+        return Err(ApiError::BadRequest(fixed_given));
+    }
+    let before = serde_json::to_value(current).map_err(ApiError::internal)?;
+    let mut next = before.clone();
+    merge_patch(&mut next, patch);
+    let nulls: Vec<&String> = patch
+        .as_object()
+        .map(|m| m.iter().filter(|(_, v)| v.is_null()).map(|(k, _)| k).collect())
+        .unwrap_or_default();
+    let null_given = |pointer: &str| nulls.iter().any(|k| format!("/{}", escape_pointer(k)) == pointer);
+    // A null that deserialisation fills with a default (an empty text, a default rate) would not clear the field
+    // but silently change it: refused, like a null for a required field.
+    let mut errors: Vec<FieldError> = match serde_json::from_value::<I>(next.clone()) {
+        Ok(lenient) => {
+            let lenient = serde_json::to_value(&lenient).map_err(ApiError::internal)?;
+            nulls
+                .iter()
+                .filter(|k| lenient.get(k.as_str()).is_some_and(|v| !v.is_null()))
+                .map(|k| FieldError::new(format!("/{}", escape_pointer(k)), "not_null", MessageParams::default()))
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
+    let input: Option<I> = match parse_value(next) {
+        Ok(input) => Some(input),
+        Err(ApiError::Validation(invalid)) => {
+            errors.extend(invalid.into_iter().map(|e| {
+                if e.code == "required" && null_given(&e.pointer) {
+                    FieldError::new(e.pointer, "not_null", MessageParams::default())
+                } else {
+                    e
+                }
+            }));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let input = match input {
+        Some(input) if errors.is_empty() => input,
+        _ => return Err(ApiError::Validation(errors)),
+    };
+    let after = serde_json::to_value(&input).map_err(ApiError::internal)?;
+    let changed = changed_pointers(&before, &after);
+    Ok((!changed.is_empty()).then_some((input, changed)))
+}
+
+/// The one PATCH flow's HTTP part: `If-Match` is required (428 without), the body is a JSON object (the merge
+/// patch), and `step` — the resource's store: row lock, version check, [`merged`], write, audit — runs in one
+/// transaction. The answer carries the resource and its ETag.
+pub async fn respond<B, T>(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &JsonBody<B>,
+    step: impl AsyncFnOnce(&mut AsyncPgConnection, Expected, Value) -> ApiResult<T>,
+) -> ApiResult<HttpResponse>
+where
+    T: Serialize + Versioned,
+{
+    let expected = required_if_match(req)?;
+    let patch = body.object()?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let changed = crate::db::transaction(&mut conn, async |conn| step(conn, expected, patch).await).await?;
+    Ok(ok_with_etag(changed.version(), &changed))
 }

@@ -267,3 +267,44 @@ async fn the_service_unit_manages_committees_members_and_meetings() {
     problem(app.get(&path, Some(&s)).await, 404).await;
     assert_eq!(app.db_count("committee_meetings").await, 0);
 }
+
+/// A committee's change is in its history and in the feed as `committee.changed` (it once wrote only the history).
+#[actix_web::test]
+async fn a_committee_change_is_in_the_history_and_the_feed() {
+    let app = TestApp::spawn().await;
+    let s = service_unit();
+    let c = committee_named(&app, "AG Gesundheitszentren").await;
+    let id = c["id"].as_str().unwrap();
+    let version = c["version"].as_i64().unwrap();
+    let res = app
+        .patch(
+            &format!("/api/v1/committees/{id}"),
+            Some(&s),
+            Some(&format!("\"{version}\"")),
+            &json!({"topics": ["Gesundheitszentren", "Telemedizin"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let history: Value = app
+        .get(&format!("/api/v1/committees/{id}/history"), Some(&municipality()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "update", "{history}");
+    assert_eq!(last["changedFields"], json!(["/topics"]), "{history}");
+    let feed: Value = app
+        .get(
+            "/api/v1/events?after=0&limit=1000&types=committee.changed",
+            Some(&municipality()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = feed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{feed}");
+    assert_eq!(items[0]["resourceId"], id);
+    assert_eq!(items[0]["data"]["topics"], json!(["Gesundheitszentren", "Telemedizin"]));
+}

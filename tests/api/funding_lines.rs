@@ -333,3 +333,54 @@ async fn concurrent_patches_with_the_same_if_match_one_wins() {
     let line: Value = app.get("/api/v1/funding-lines/VA", None).await.json().await.unwrap();
     assert_eq!(line["version"], 2);
 }
+
+#[actix_web::test]
+async fn funding_lines_have_a_history() {
+    let app = TestApp::spawn().await;
+    let m = ministry();
+    let res = app
+        .patch(
+            "/api/v1/funding-lines/GK",
+            Some(&m),
+            Some("\"1\""),
+            &json!({"budgetCents": 600_000_000}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let p = problem(
+        app.patch(
+            "/api/v1/funding-lines/GK",
+            Some(&m),
+            Some("\"2\""),
+            &json!({"code": "GX"}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert_eq!(pointers(&p), vec!["/code"]);
+    let p = problem(
+        app.patch(
+            "/api/v1/funding-lines/GK",
+            Some(&m),
+            Some("\"2\""),
+            &json!({"title": null, "minRateBasisPoints": null}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&p), vec!["/minRateBasisPoints", "/title"], "{p}");
+    let history: Value = app
+        .get("/api/v1/funding-lines/GK/history", Some(&municipality()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = history.as_array().unwrap();
+    assert_eq!(items.len(), 1, "{history}");
+    assert_eq!(items[0]["action"], "update");
+    assert_eq!(items[0]["changedFields"], json!(["/budgetCents"]));
+    problem(app.get("/api/v1/funding-lines/GK/history", None).await, 401).await;
+    problem(app.get("/api/v1/funding-lines/NOPE/history", Some(&m)).await, 404).await;
+}

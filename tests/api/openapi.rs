@@ -109,14 +109,14 @@ async fn swagger_ui_is_served() {
 #[test]
 fn the_documented_lifecycle_is_the_one_in_the_code() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/applications.md")).unwrap();
-    let table = versorgung::applications::model::transitions_markdown();
+    let table = versorgung::applications::model::LIFECYCLE.markdown();
     assert!(doc.contains(&table), "docs/applications.md must contain:\n{table}");
 }
 
 #[test]
 fn the_documented_referral_lifecycle_is_the_one_in_the_code() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/coordination.md")).unwrap();
-    let table = versorgung::referrals::transitions_markdown();
+    let table = versorgung::referrals::LIFECYCLE.markdown();
     assert!(doc.contains(&table), "docs/coordination.md must contain:\n{table}");
 }
 

@@ -175,3 +175,69 @@ async fn organisations_are_renamed_with_if_match() {
     .await;
     assert_eq!(pointers(&p), vec!["/kind"]);
 }
+
+#[actix_web::test]
+async fn organisations_have_a_history() {
+    let app = TestApp::spawn().await;
+    let s = service_unit();
+    let res = app
+        .post(
+            "/api/v1/organisations",
+            Some(&s),
+            &json!({"kind": "gemeinde", "ags": "06636001", "name": "Stadt Bad Sooden-Allendorf"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let org: Value = res.json().await.unwrap();
+    let id = org["id"].as_str().unwrap();
+    let res = app
+        .patch(
+            &format!("/api/v1/organisations/{id}"),
+            Some(&s),
+            Some("\"1\""),
+            &json!({"name": "Stadt Bad Sooden-Allendorf (Werra)"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // A patch that changes nothing writes nothing and keeps the version.
+    let res = app
+        .patch(
+            &format!("/api/v1/organisations/{id}"),
+            Some(&s),
+            Some("\"2\""),
+            &json!({"name": "Stadt Bad Sooden-Allendorf (Werra)"}),
+        )
+        .await;
+    assert_eq!(res.headers()["etag"], "\"2\"");
+    let p = problem(
+        app.patch(
+            &format!("/api/v1/organisations/{id}"),
+            Some(&s),
+            Some("\"2\""),
+            &json!({"name": null}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "not_null", "{p}");
+    let history: Value = app
+        .get(&format!("/api/v1/organisations/{id}/history"), Some(&municipality()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let steps: Vec<(&str, Value)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["action"].as_str().unwrap(), h["changedFields"].clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![("create", json!([])), ("update", json!(["/name"]))],
+        "{history}"
+    );
+    assert_eq!(history[1]["actor"]["role"], "service_unit");
+    problem(app.get("/api/v1/organisations/06999999/history", Some(&s)).await, 404).await;
+}
