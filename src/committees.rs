@@ -21,10 +21,7 @@ use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::{JsonBody, Query, ok_with_etag, required_if_match};
 use crate::http::idempotency::{self, Stored};
-use crate::http::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
-    UnsupportedMediaType, ValidationFailed,
-};
+use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 use crate::text_enum;
@@ -393,8 +390,6 @@ fn filtered(q: &ListCommittees) -> committees::BoxedQuery<'static, diesel::pg::P
     responses(
         (status = 200, description = "One page of committees, or all of them as CSV",
             content((Page<Committee> = "application/json"), (String = "text/csv"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
     ),
     security(("bearerAuth" = []))
 )]
@@ -469,8 +464,6 @@ fn csv_row(c: &Committee) -> String {
     params(("id" = Uuid, Path, description = "Committee id")),
     responses(
         (status = 200, description = "The committee", body = Committee, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -490,13 +483,8 @@ async fn get_one(state: web::Data<AppState>, _caller: Caller, id: web::Path<Uuid
     request_body = CommitteeInput,
     responses(
         (status = 201, description = "The new committee", body = Committee, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -548,16 +536,8 @@ async fn create(
         example = json!({"topics": ["Versorgungsplanung", "Telemedizin"]})),
     responses(
         (status = 200, description = "The changed committee", body = Committee, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 428, response = PreconditionRequired),
     ),
     security(("bearerAuth" = []))
 )]
@@ -621,9 +601,7 @@ async fn update(
     params(("id" = Uuid, Path, description = "Committee id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
     ),
     security(("bearerAuth" = []))
@@ -758,8 +736,6 @@ async fn members(conn: &mut AsyncPgConnection, caller: &Caller, committee: Uuid)
     params(("id" = Uuid, Path, description = "Committee id")),
     responses(
         (status = 200, description = "The members", body = Vec<Member>),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -782,14 +758,8 @@ async fn list_members(state: web::Data<AppState>, caller: Caller, id: web::Path<
     request_body = NewMember,
     responses(
         (status = 201, description = "The committee's members after the addition", body = Vec<Member>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -855,9 +825,7 @@ async fn add_member(
     params(("id" = Uuid, Path, description = "Committee id"), ("memberId" = Uuid, Path, description = "Member id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1012,8 +980,6 @@ async fn meetings(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResult<Ve
     params(("id" = Uuid, Path, description = "Committee id")),
     responses(
         (status = 200, description = "The meetings", body = Vec<Meeting>),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1036,13 +1002,7 @@ async fn list_meetings(state: web::Data<AppState>, _caller: Caller, id: web::Pat
     request_body = NewMeeting,
     responses(
         (status = 201, description = "The recorded meeting", body = Meeting),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1121,8 +1081,6 @@ async fn add_meeting(
     params(("id" = Uuid, Path, description = "Committee id")),
     responses(
         (status = 200, description = "The history", body = Vec<HistoryEntry>),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]

@@ -23,10 +23,7 @@ use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag, required_if_match};
 use crate::http::idempotency::{self, Stored};
-use crate::http::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
-    UnsupportedMediaType, ValidationFailed,
-};
+use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 use crate::text_enum;
@@ -498,8 +495,6 @@ async fn page(
     responses(
         (status = 200, description = "One page of coordinators, or all of them as CSV",
             content((Page<Coordinator> = "application/json"), (String = "text/csv"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
     ),
     security(("bearerAuth" = []))
 )]
@@ -574,8 +569,6 @@ fn csv_row(c: &Coordinator) -> String {
     params(("id" = Uuid, Path, description = "Coordinator id")),
     responses(
         (status = 200, description = "The coordinator", body = Coordinator, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -599,12 +592,7 @@ async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>
     responses(
         (status = 201, description = "The new coordinator", body = Coordinator,
             headers(("Location" = String), ("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -643,16 +631,8 @@ async fn create(
         example = json!({"status": "on_leave"})),
     responses(
         (status = 200, description = "The changed coordinator", body = Coordinator, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 428, response = PreconditionRequired),
     ),
     security(("bearerAuth" = []))
 )]
@@ -687,9 +667,7 @@ async fn update(
     params(("id" = Uuid, Path, description = "Coordinator id")),
     responses(
         (status = 204, description = "Erased"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -711,9 +689,7 @@ async fn erase(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) 
     params(("id" = Uuid, Path, description = "Coordinator id")),
     responses(
         (status = 200, description = "The history", body = Vec<HistoryEntry>),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]

@@ -10,7 +10,7 @@ use crate::core::types::is_district_ags;
 use crate::db::schema::districts;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Query;
-use crate::http::openapi::{BadRequest, NotFound};
+use crate::http::openapi::BadRequest;
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 use crate::text_enum;
@@ -99,7 +99,6 @@ const SORT: &str = "districts:ags";
     params(ListDistricts),
     responses(
         (status = 200, description = "One page of districts", body = Page<District>),
-        (status = 400, response = BadRequest),
     ),
     security(())
 )]
@@ -143,7 +142,6 @@ async fn list(state: web::Data<AppState>, Query(q): Query<ListDistricts>) -> Api
     responses(
         (status = 200, description = "The district", body = District),
         (status = 400, response = BadRequest),
-        (status = 404, response = NotFound),
     ),
     security(())
 )]

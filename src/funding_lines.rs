@@ -22,10 +22,7 @@ use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::auth::MaybeCaller;
 use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag};
-use crate::http::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
-    UnsupportedMediaType, ValidationFailed,
-};
+use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 
@@ -608,8 +605,6 @@ fn line_id(line: &FundingLine) -> Uuid {
     params(ListFundingLines),
     responses(
         (status = 200, description = "One page of funding lines", body = Page<FundingLine>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
     ),
     security((), ("bearerAuth" = []))
 )]
@@ -651,8 +646,6 @@ async fn list(
     params(("code" = String, Path, description = "Code of the funding line", example = "GK")),
     responses(
         (status = 200, description = "The funding line", body = FundingLine, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security((), ("bearerAuth" = []))
 )]
@@ -679,13 +672,8 @@ async fn get_one(
     responses(
         (status = 201, description = "The new funding line", body = FundingLine,
             headers(("Location" = String, description = "Address of the new funding line"), ("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -724,16 +712,8 @@ async fn create(
     request_body(content = PatchFundingLine, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The changed funding line", body = FundingLine, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 428, response = PreconditionRequired),
     ),
     security(("bearerAuth" = []))
 )]
@@ -763,8 +743,6 @@ async fn update(
     params(("code" = String, Path, description = "Code of the funding line", example = "GK")),
     responses(
         (status = 200, description = "The history", body = Vec<HistoryEntry>),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]

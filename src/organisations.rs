@@ -18,9 +18,7 @@ use crate::db::schema::{districts, organisations};
 use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag};
-use crate::http::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unauthorized, ValidationFailed,
-};
+use crate::http::openapi::{BadRequest, Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 
@@ -326,8 +324,6 @@ pub async fn snapshot(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
     params(ListOrganisations),
     responses(
         (status = 200, description = "One page of organisations", body = Page<Organisation>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
     ),
     security(("bearerAuth" = []))
 )]
@@ -365,8 +361,6 @@ async fn list(
         (status = 200, description = "The organisation", body = Organisation,
             headers(("ETag" = String, description = "Current version"))),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -389,13 +383,8 @@ async fn get_one(state: web::Data<AppState>, _caller: Caller, id: web::Path<Stri
     responses(
         (status = 201, description = "The new organisation", body = Organisation,
             headers(("Location" = String, description = "Address of the new organisation"), ("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -433,15 +422,7 @@ async fn create(
     request_body(content = PatchOrganisation, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The changed organisation", body = Organisation, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = crate::http::openapi::PayloadTooLarge),
-        (status = 415, response = crate::http::openapi::UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 428, response = PreconditionRequired),
     ),
     security(("bearerAuth" = []))
 )]
@@ -471,8 +452,6 @@ async fn update(
     responses(
         (status = 200, description = "The history", body = Vec<HistoryEntry>),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]

@@ -27,10 +27,7 @@ use crate::error::validation::Checked;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::{Expected, JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
-use crate::http::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, UnsupportedMediaType,
-    ValidationFailed,
-};
+use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 use crate::text_enum;
@@ -987,8 +984,6 @@ fn csv_row(r: &Referral) -> String {
     responses(
         (status = 200, description = "One page of referrals, or all of them as CSV",
             content((Page<Referral> = "application/json"), (String = "text/csv"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1037,12 +1032,7 @@ async fn list(
     request_body = NewReferral,
     responses(
         (status = 201, description = "The new referral", body = Referral, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1075,8 +1065,6 @@ async fn create(
     params(("id" = Uuid, Path, description = "Referral id")),
     responses(
         (status = 200, description = "The referral", body = Referral, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1097,8 +1085,6 @@ async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>
     params(("id" = Uuid, Path, description = "Referral id")),
     responses(
         (status = 200, description = "The timeline", body = Vec<HistoryEntry>),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1122,15 +1108,8 @@ async fn timeline(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid
     request_body(content = Option<Note>, content_type = "application/json"),
     responses(
         (status = 200, description = "The referral after the action", body = Referral, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1172,15 +1151,8 @@ async fn triage(
     request_body = Forwarding,
     responses(
         (status = 200, description = "The referral after the action", body = Referral, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1222,15 +1194,8 @@ async fn forward(
     request_body = DeclineBody,
     responses(
         (status = 200, description = "The referral after the action", body = Referral, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1274,15 +1239,8 @@ async fn decline(
     request_body = Response,
     responses(
         (status = 200, description = "The referral after the action", body = Referral, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -1317,15 +1275,8 @@ async fn respond(
     request_body = Closing,
     responses(
         (status = 200, description = "The referral after the action", body = Referral, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]

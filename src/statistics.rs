@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::core::identity::{Caller, Role};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Query;
-use crate::http::openapi::{BadRequest, Forbidden, Unauthorized};
+use crate::http::openapi::Forbidden;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -133,8 +133,6 @@ fn bad(name: &str, code: &str, params: MessageParams) -> ApiError {
     responses(
         (status = 200, description = "The groups and the total",
             content((Statistics = "application/json"), (String = "text/csv"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     ),
     security(("bearerAuth" = []))

@@ -19,10 +19,7 @@ use crate::core::types::is_district_ags;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::{JsonBody, Query, ok_with_etag, required_if_match};
 use crate::http::idempotency::{self, Stored};
-use crate::http::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
-    UnsupportedMediaType, ValidationFailed,
-};
+use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 use model::*;
@@ -63,12 +60,7 @@ fn etagged(app: &Application, status: StatusCode) -> ApiResult<Stored> {
     responses(
         (status = 201, description = "The new draft", body = Application,
             headers(("Location" = String, description = "Address of the new application"), ("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -98,8 +90,6 @@ async fn create(
     params(("id" = Uuid, Path, description = "Application id")),
     responses(
         (status = 200, description = "The application", body = Application, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -127,16 +117,8 @@ async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>
         example = json!({"financingPlan": {"requestedCents": 20000000, "ownFundsCents": 5000000}})),
     responses(
         (status = 200, description = "The changed application", body = Application, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
-        (status = 428, response = PreconditionRequired),
     ),
     security(("bearerAuth" = []))
 )]
@@ -179,15 +161,8 @@ async fn update(
     request_body(content = Option<NoBody>, content_type = "application/json"),
     responses(
         (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -220,15 +195,8 @@ async fn submit(
     request_body = Reason,
     responses(
         (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -277,15 +245,8 @@ async fn with_reason(
     request_body(content = Option<NoBody>, content_type = "application/json"),
     responses(
         (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -326,15 +287,8 @@ async fn start_review(
     request_body = Reason,
     responses(
         (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -364,15 +318,8 @@ async fn request_changes(
     request_body = Approval,
     responses(
         (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -410,15 +357,8 @@ async fn approve(
     request_body = Reason,
     responses(
         (status = 200, description = "The application after the action", body = Application, headers(("ETag" = String))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -446,8 +386,6 @@ async fn reject(
     params(("id" = Uuid, Path, description = "Application id")),
     responses(
         (status = 200, description = "The history", body = Vec<HistoryEntry>),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -467,8 +405,6 @@ async fn history(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>
     params(("id" = Uuid, Path, description = "Application id")),
     responses(
         (status = 200, description = "The comments the caller may see", body = Vec<Comment>),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
     ),
     security(("bearerAuth" = []))
 )]
@@ -491,13 +427,7 @@ async fn list_comments(state: web::Data<AppState>, caller: Caller, id: web::Path
     request_body = NewComment,
     responses(
         (status = 201, description = "The new comment", body = Comment),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = ValidationFailed),
     ),
     security(("bearerAuth" = []))
 )]
@@ -639,8 +569,6 @@ impl ListApplications {
                 (Page<Application> = "application/json"),
                 (String = "text/csv", example = "id,organisationId,organisationName,organisationAgs,district,fundingLine,status,title,startDate,endDate,totalCostsCents,ownFundsCents,thirdPartyFundsCents,requestedCents,grantedCents,createdAt,updatedAt,submittedAt,decidedAt\n")
             )),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
     ),
     security(("bearerAuth" = []))
 )]

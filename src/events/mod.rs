@@ -19,7 +19,6 @@ use crate::core::identity::{Caller, Role};
 use crate::db::schema::events;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Query;
-use crate::http::openapi::{BadRequest, Unauthorized};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -194,8 +193,6 @@ pub struct FeedQuery {
     params(FeedQuery),
     responses(
         (status = 200, description = "The next events", body = EventPage),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
     ),
     security(("bearerAuth" = []))
 )]

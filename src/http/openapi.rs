@@ -281,6 +281,7 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
                     crate::error::validation::camel_case(id)
                 );
             }
+            standard_responses(op);
             let responses = &mut op.responses.responses;
             responses.entry("500".into()).or_insert_with(|| internal.clone());
             responses.entry("503".into()).or_insert_with(|| unavailable.clone());
@@ -320,6 +321,64 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
     }
     required_headers(&mut doc);
     doc
+}
+
+/// The problem responses that follow from an operation's shape, added here so that each `#[utoipa::path]` states
+/// only what is particular to it (403 for a role gate, 409 for a conflict, 400 for a path key with a format):
+///
+/// | shape | responses |
+/// |---|---|
+/// | a bearer token is accepted | 401 |
+/// | a path parameter | 404 |
+/// | query parameters | 400 |
+/// | a request body | 400, 413, 415, 422 |
+/// | an `Idempotency-Key` header | 400, 422 (a malformed key; a key reused with another body) |
+/// | an `If-Match` header | 412; 428 when it is required |
+///
+/// 429, 500 and 503 are added to every operation by [`finish`].
+fn standard_responses(op: &mut Operation) {
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has = |at: ParameterIn| params.iter().any(|p| p.parameter_in == at);
+    let header = |name: &str| {
+        params
+            .iter()
+            .find(|p| p.parameter_in == ParameterIn::Header && p.name == name)
+    };
+    let secured = op
+        .security
+        .iter()
+        .flatten()
+        .any(|requirement| requirement != &utoipa::openapi::security::SecurityRequirement::default());
+    let body = op.request_body.is_some();
+    let idempotent = header("Idempotency-Key").is_some();
+    let if_match = header("If-Match").map(|p| p.required == Required::True);
+    let mut add: Vec<(&str, &str)> = Vec::new();
+    if secured {
+        add.push(("401", "Unauthorized"));
+    }
+    if has(ParameterIn::Path) {
+        add.push(("404", "NotFound"));
+    }
+    if has(ParameterIn::Query) || body || idempotent {
+        add.push(("400", "BadRequest"));
+    }
+    if body {
+        add.extend([("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")]);
+    }
+    if body || idempotent {
+        add.push(("422", "ValidationFailed"));
+    }
+    match if_match {
+        Some(true) => add.extend([("412", "PreconditionFailed"), ("428", "PreconditionRequired")]),
+        Some(false) => add.push(("412", "PreconditionFailed")),
+        None => {}
+    }
+    for (status, name) in add {
+        op.responses
+            .responses
+            .entry(status.into())
+            .or_insert_with(|| RefOr::Ref(utoipa::openapi::Ref::from_response_name(name)));
+    }
 }
 
 /// A body that may be left out is documented as `Option<T>`, which utoipa renders as `oneOf [null, T]`. But JSON
