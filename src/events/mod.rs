@@ -133,36 +133,53 @@ pub async fn read(
             ),
         );
     }
-    let rows: Vec<Row> = query
-        .select((
-            events::position,
-            events::event_type,
-            events::resource_kind,
-            events::resource_id,
-            events::occurred_at,
-            events::actor_sub,
-            events::actor_role,
-            events::actor_org_id,
-            events::districts,
-            events::data,
-        ))
-        .load(conn)
-        .await?;
-    rows.into_iter()
-        .map(
-            |(position, event_type, kind, id, at, sub, role, org, districts, data)| {
-                Ok(Event {
-                    position: position.unwrap_or_default(),
-                    data: redact(caller, &kind, &districts, data),
-                    event_type,
-                    resource_kind: kind,
-                    resource_id: id,
-                    occurred_at: at,
-                    actor: Actor::parse(sub, &role, org)?,
-                })
-            },
-        )
-        .collect()
+    let rows: Vec<Row> = query.select(COLUMNS).load(conn).await?;
+    rows.into_iter().map(|row| to_event(caller, row)).collect()
+}
+
+/// One event as `viewer` may see it: a webhook delivery, fanned out to the subscription with the viewer's
+/// visibility, carries the event as the feed would show it to the subscriber.
+pub async fn by_id(conn: &mut AsyncPgConnection, viewer: &Caller, id: i64) -> ApiResult<Event> {
+    let row: Row = events::table.find(id).select(COLUMNS).first(conn).await?;
+    to_event(viewer, row)
+}
+
+/// The columns of [`Row`].
+const COLUMNS: (
+    events::position,
+    events::event_type,
+    events::resource_kind,
+    events::resource_id,
+    events::occurred_at,
+    events::actor_sub,
+    events::actor_role,
+    events::actor_org_id,
+    events::districts,
+    events::data,
+) = (
+    events::position,
+    events::event_type,
+    events::resource_kind,
+    events::resource_id,
+    events::occurred_at,
+    events::actor_sub,
+    events::actor_role,
+    events::actor_org_id,
+    events::districts,
+    events::data,
+);
+
+fn to_event(viewer: &Caller, row: Row) -> ApiResult<Event> {
+    let (position, event_type, kind, id, at, sub, role, org, districts, data) = row;
+    Ok(Event {
+        position: position.unwrap_or_default(),
+        data: redact(viewer, &kind, &districts, data),
+        event_type,
+        resource_kind: kind,
+        resource_id: id,
+        occurred_at: at,
+        actor: Actor::parse(sub, &role, org)?,
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
