@@ -1,0 +1,23 @@
+//! `/api/v1/funding-lines`: the funding lines (Förderlinien) of the guideline, with their rules and budgets.
+//!
+//! The public fields are readable without a token; the budget figures only with one. The ministry creates lines
+//! and changes them (JSON Merge Patch with `If-Match`). The budget invariant (committed ≤ budget) is a CHECK
+//! constraint, so it holds for every writer and every instance.
+
+mod handlers;
+mod model;
+mod store;
+
+pub use model::{FULL_RATE_BP, FundingLine, FundingLineInput, LineRules, PatchFundingLine, event_id};
+pub use store::{commit_budget, load_rules, record_commitment, snapshot_missing};
+
+/// The resource kind of funding lines in the history and the feed (keyed by [`event_id`] of the code).
+pub const KIND: &str = "funding_line";
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list)
+        .service(handlers::get_one)
+        .service(handlers::create)
+        .service(handlers::update)
+        .service(handlers::history);
+}
