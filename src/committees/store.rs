@@ -240,16 +240,10 @@ pub async fn apply_patch(
         .await?;
     let current = find(conn, id).await?;
     expected.check(current.version)?;
-    let before = serde_json::to_value(current.input()).map_err(ApiError::internal)?;
-    let mut merged = before.clone();
-    crate::http::patch::merge_patch(&mut merged, &patch);
-    let input: CommitteeInput = crate::http::extract::parse_value(merged)?;
-    check_coverage(conn, &input).await?;
-    let after = serde_json::to_value(&input).map_err(ApiError::internal)?;
-    let changed = crate::http::patch::changed_pointers(&before, &after);
-    if changed.is_empty() {
+    let Some((input, changed)) = crate::http::patch::merged(&current.input(), &patch, &[])? else {
         return Ok(current);
-    }
+    };
+    check_coverage(conn, &input).await?;
     diesel::update(committees::table.find(id))
         .set((
             content(&input)?,

@@ -308,3 +308,46 @@ async fn a_committee_change_is_in_the_history_and_the_feed() {
     assert_eq!(items[0]["resourceId"], id);
     assert_eq!(items[0]["data"]["topics"], json!(["Gesundheitszentren", "Telemedizin"]));
 }
+
+/// PATCH goes through the shared flow: a patch that changes nothing answers the committee as it is (no new version,
+/// no history entry); a `null` for a field that cannot be cleared is 422 `not_null`, every wrong field at once.
+#[actix_web::test]
+async fn a_committee_patch_follows_the_shared_patch_rules() {
+    let app = TestApp::spawn().await;
+    let s = service_unit();
+    let c = committee_named(&app, "AG Gesundheitszentren").await;
+    let id = c["id"].as_str().unwrap();
+    let path = format!("/api/v1/committees/{id}");
+    let etag = format!("\"{}\"", c["version"]);
+    let history = async || -> Value {
+        let url = format!("{path}/history");
+        app.get(&url, Some(&municipality())).await.json().await.unwrap()
+    };
+    let before = history().await;
+
+    for same in [json!({}), json!({"name": c["name"]}), json!({"topics": c["topics"]})] {
+        let res = app.patch(&path, Some(&s), Some(&etag), &same).await;
+        assert_eq!(res.status(), 200, "{same}");
+        assert_eq!(res.headers()["etag"].to_str().unwrap(), etag, "{same}");
+        let unchanged: Value = res.json().await.unwrap();
+        assert_eq!(unchanged, c, "{same}");
+    }
+    assert_eq!(history().await, before);
+
+    let p = problem(
+        app.patch(
+            &path,
+            Some(&s),
+            Some(&etag),
+            &json!({"name": null, "coverage": null, "topics": null}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&p), vec!["/coverage", "/name", "/topics"], "{p}");
+    assert!(
+        p["errors"].as_array().unwrap().iter().all(|e| e["code"] == "not_null"),
+        "{p}"
+    );
+}
