@@ -1,0 +1,88 @@
+//! The feed's types and what a municipality may see of an event.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::audit::history::Actor;
+use crate::core::identity::{Caller, Role};
+
+/// One event of the feed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"position": 42, "type": "application.submitted", "resourceKind": "application",
+    "resourceId": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1", "occurredAt": "2026-11-22T10:00:00Z",
+    "actor": {"sub": "dev-werra-meissner", "role": "municipality", "organisationId": "0193a6a4-0000-7000-8000-000000000001"},
+    "data": {"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1", "status": "submitted"}}))]
+pub struct Event {
+    /// The cursor: strictly increasing, without gaps; pass the last one seen as `after`.
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
+    pub position: i64,
+    #[serde(rename = "type")]
+    #[schema(max_length = 64)]
+    pub event_type: String,
+    #[schema(max_length = 64)]
+    pub resource_kind: String,
+    pub resource_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: Actor,
+    /// The resource's representation after the change, as the caller may see it.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// A page of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPage {
+    #[schema(max_items = 1000)]
+    pub items: Vec<Event>,
+    /// Pass as `after` for the next call (the last position returned, or `after` itself when nothing new).
+    #[schema(max_length = 20)]
+    pub next_cursor: String,
+}
+
+/// The representation a municipality may see, as the resource endpoints give it: coordinators' contact data only
+/// within their district; of a referral it is only a target of, its own target; links to applications never (they
+/// may be other organisations'; the referral endpoint lists the caller's own).
+pub fn redact(
+    caller: &Caller,
+    resource_kind: &str,
+    districts: &[String],
+    mut data: serde_json::Value,
+) -> serde_json::Value {
+    let (Role::Municipality, Some(org)) = (caller.role, caller.org.as_ref()) else {
+        return data;
+    };
+    let Some(map) = data.as_object_mut() else {
+        return data;
+    };
+    if resource_kind == crate::coordinators::KIND && !districts.contains(&org.district_ags) {
+        map.remove("contact");
+    }
+    if resource_kind == crate::referrals::KIND {
+        map.remove("applicationIds");
+        let origin = &map["origin"];
+        let from_here = origin["organisation"]["id"] == serde_json::json!(org.id)
+            || origin["district"] == serde_json::json!(org.district_ags);
+        if !from_here && let Some(serde_json::Value::Array(targets)) = map.get_mut("targets") {
+            targets.retain(|t| t["district"] == serde_json::json!(org.district_ags));
+        }
+    }
+    data
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The last position seen (0 to start from the beginning).
+    #[param(minimum = 0, maximum = 9223372036854775807i64)]
+    pub after: Option<i64>,
+    /// Only these event types, comma-separated (e.g. `application.submitted,referral.forwarded`).
+    pub types: Option<String>,
+    /// At most this many events, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
