@@ -120,14 +120,14 @@ type Row = (
     DateTime<Utc>,
 );
 
-/// A resource's history, oldest first: its latest [`MAX_UNPAGED`](crate::http::pagination::MAX_UNPAGED) entries. The caller has checked that the resource
+/// A resource's history, oldest first: its latest [`MAX_UNPAGED`](crate::core::types::MAX_UNPAGED) entries. The caller has checked that the resource
 /// is visible.
 pub async fn list(conn: &mut AsyncPgConnection, kind: &str, resource: Uuid) -> ApiResult<Vec<HistoryEntry>> {
     let mut rows: Vec<Row> = history::table
         .filter(history::resource_kind.eq(kind))
         .filter(history::resource_id.eq(resource))
         .order(history::id.desc())
-        .limit(crate::http::pagination::MAX_UNPAGED)
+        .limit(crate::core::types::MAX_UNPAGED)
         .select((
             history::id,
             history::action,

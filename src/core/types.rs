@@ -54,6 +54,11 @@ macro_rules! text_enum {
     };
 }
 
+/// The most items of a list that has no paging (a resource's history, comments, members, meetings, a caller's
+/// webhooks): the latest ones for histories and comments, the first ones otherwise. The OpenAPI document gives every
+/// such list this `maxItems`.
+pub const MAX_UNPAGED: i64 = 1000;
+
 /// A resource with a version (optimistic concurrency: its ETag is the version, `If-Match` names it).
 pub trait Versioned {
     fn version(&self) -> i64;

@@ -12,10 +12,7 @@ use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
-/// The most items of a list that has no paging (a resource's history, comments, members, meetings, a caller's
-/// webhooks): the latest ones for histories and comments, the first ones otherwise. The OpenAPI document gives every
-/// such list this `maxItems`.
-pub const MAX_UNPAGED: i64 = 1000;
+pub use crate::core::types::MAX_UNPAGED;
 /// The longest cursor the service issues or accepts. A cursor holds the sort key of an item, which may be a title of
 /// 200 characters of up to four bytes each: base64 of that JSON stays below 1,300 characters.
 pub const MAX_CURSOR_CHARS: usize = 2048;
