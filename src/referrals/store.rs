@@ -415,54 +415,7 @@ pub(super) async fn act(
             note = Some(text);
         }
         ActionInput::Respond(target, answer) => {
-            let t: Option<(Option<Uuid>, Option<String>, String)> = referral_targets::table
-                .filter(referral_targets::id.eq(target))
-                .filter(referral_targets::referral_id.eq(id))
-                .select((
-                    referral_targets::committee_id,
-                    referral_targets::district_ags,
-                    referral_targets::state,
-                ))
-                .first(conn)
-                .await
-                .optional()?;
-            let Some((committee, district, state)) = t else {
-                return Err(ApiError::Validation(vec![FieldError::new(
-                    "/targetId",
-                    "unknown_reference",
-                    MessageParams::detail("not a target of this referral"),
-                )]));
-            };
-            // A municipality answers for its own district; the service unit on a committee's behalf.
-            let may = match caller.role {
-                Role::Municipality => {
-                    district.is_some() && district == caller.org.as_ref().map(|o| o.district_ags.clone())
-                }
-                Role::ServiceUnit => committee.is_some(),
-                Role::Ministry => false,
-            };
-            if !may {
-                return Err(ApiError::Forbidden);
-            }
-            if state == TargetState::Answered.as_str() {
-                return Err(ApiError::conflict("already_answered", MessageParams::default()));
-            }
-            diesel::update(referral_targets::table.find(target))
-                .set((
-                    referral_targets::state.eq(TargetState::Answered.as_str()),
-                    referral_targets::answer.eq(&answer),
-                    referral_targets::answered_at.eq(diesel::dsl::now),
-                    referral_targets::answered_by.eq(&caller.sub),
-                ))
-                .execute(conn)
-                .await?;
-            let pending: i64 = referral_targets::table
-                .filter(referral_targets::referral_id.eq(id))
-                .filter(referral_targets::state.eq(TargetState::Pending.as_str()))
-                .count()
-                .get_result(conn)
-                .await?;
-            if pending == 0 {
+            if answer_target(conn, caller, id, target, &answer).await? {
                 to = ReferralStatus::Answered;
             }
             note = Some(answer);
@@ -483,6 +436,63 @@ pub(super) async fn act(
         .changed(changed);
     record(conn, caller, change).await?;
     find(conn, caller, id).await
+}
+
+/// The effect of `respond`: records the answer of one target. A municipality answers for its own district, the
+/// service unit on a committee's behalf. Returns whether every target has answered now (the referral becomes
+/// `answered`).
+async fn answer_target(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    target: Uuid,
+    answer: &str,
+) -> ApiResult<bool> {
+    let t: Option<(Option<Uuid>, Option<String>, String)> = referral_targets::table
+        .filter(referral_targets::id.eq(target))
+        .filter(referral_targets::referral_id.eq(id))
+        .select((
+            referral_targets::committee_id,
+            referral_targets::district_ags,
+            referral_targets::state,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((committee, district, state)) = t else {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "/targetId",
+            "unknown_reference",
+            MessageParams::detail("not a target of this referral"),
+        )]));
+    };
+    let may = match caller.role {
+        Role::Municipality => district.is_some() && district == caller.org.as_ref().map(|o| o.district_ags.clone()),
+        Role::ServiceUnit => committee.is_some(),
+        Role::Ministry => false,
+    };
+    if !may {
+        return Err(ApiError::Forbidden);
+    }
+    if state == TargetState::Answered.as_str() {
+        return Err(ApiError::conflict("already_answered", MessageParams::default()));
+    }
+    diesel::update(referral_targets::table.find(target))
+        .set((
+            referral_targets::state.eq(TargetState::Answered.as_str()),
+            referral_targets::answer.eq(answer),
+            referral_targets::answered_at.eq(diesel::dsl::now),
+            referral_targets::answered_by.eq(&caller.sub),
+        ))
+        .execute(conn)
+        .await?;
+    let pending: i64 = referral_targets::table
+        .filter(referral_targets::referral_id.eq(id))
+        .filter(referral_targets::state.eq(TargetState::Pending.as_str()))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(pending == 0)
 }
 
 // ---- lists ----
