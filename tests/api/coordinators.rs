@@ -315,3 +315,51 @@ async fn tables_containing(app: &TestApp, needle: &str) -> Vec<String> {
     }
     found
 }
+
+/// PATCH goes through the shared flow: a patch that changes nothing (the employer given by AGS instead of id
+/// included) answers the record as it is (no new version, no history entry); a `null` for a field that cannot be
+/// cleared is 422 `not_null`, every wrong field at once.
+#[actix_web::test]
+async fn a_coordinator_patch_follows_the_shared_patch_rules() {
+    let app = TestApp::spawn().await;
+    let s = service_unit();
+    let c = add(&app, &jana()).await;
+    let path = format!("/api/v1/coordinators/{}", c["id"].as_str().unwrap());
+    let etag = format!("\"{}\"", c["version"]);
+    let history = async || -> Value {
+        let url = format!("{path}/history");
+        app.get(&url, Some(&ministry())).await.json().await.unwrap()
+    };
+    let before = history().await;
+
+    for same in [
+        json!({}),
+        json!({"name": c["name"]}),
+        json!({"employer": "06535"}),
+        json!({"employer": c["employer"]["id"]}),
+    ] {
+        let res = app.patch(&path, Some(&s), Some(&etag), &same).await;
+        assert_eq!(res.status(), 200, "{same}");
+        assert_eq!(res.headers()["etag"].to_str().unwrap(), etag, "{same}");
+        let unchanged: Value = res.json().await.unwrap();
+        assert_eq!(unchanged, c, "{same}");
+    }
+    assert_eq!(history().await, before);
+
+    let p = problem(
+        app.patch(
+            &path,
+            Some(&s),
+            Some(&etag),
+            &json!({"name": null, "district": null, "fteBasisPoints": null}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&p), vec!["/district", "/fteBasisPoints", "/name"], "{p}");
+    assert!(
+        p["errors"].as_array().unwrap().iter().all(|e| e["code"] == "not_null"),
+        "{p}"
+    );
+}
