@@ -7,8 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::applications::model::{Action, ApplicationInput, Contact, FinancingPlan};
-use crate::applications::queries::{self, TransitionInput};
+use crate::applications::model::{Action, ApplicationInput, Contact, FinancingPlan, TransitionInput};
 use crate::core::identity::{Caller, OrgScope, Role};
 use crate::db::schema::{applications, organisations};
 use crate::error::{ApiError, ApiResult};
@@ -277,7 +276,7 @@ pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
                 },
                 referral_id: None,
             };
-            let app = queries::insert(conn, &applicant, input).await?;
+            let app = crate::applications::insert(conn, &applicant, input).await?;
             for step in demo.steps {
                 let actor = match step {
                     Action::Submit | Action::Withdraw => &applicant,
@@ -287,10 +286,10 @@ pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
                     reason: reason(*step),
                     granted_cents: (*step == Action::Approve).then_some(demo.requested),
                 };
-                queries::transition(conn, actor, app.id, *step, None, input).await?;
+                crate::applications::transition(conn, actor, app.id, *step, None, input).await?;
             }
             if demo.steps.contains(&Action::StartReview) {
-                queries::add_comment(
+                crate::applications::add_comment(
                     conn,
                     &service_unit,
                     app.id,

@@ -16,6 +16,9 @@ use crate::error::{FieldError, MessageParams};
 use crate::funding_lines::LineRules;
 use crate::text_enum;
 
+/// The resource kind of applications in the shared history.
+pub const KIND: &str = "application";
+
 /// Sanity ceiling for amounts: 10 billion euros in cents.
 pub const MAX_CENTS: i64 = 1_000_000_000_000;
 
@@ -115,6 +118,13 @@ pub const LIFECYCLE: Lifecycle<Status, Action> = Lifecycle::new(&[
         event: "application.rejected",
     },
 ]);
+
+/// What a transition carries besides the action.
+#[derive(Debug, Default)]
+pub struct TransitionInput {
+    pub reason: Option<String>,
+    pub granted_cents: Option<i64>,
+}
 
 /// Finanzierungsplan: total eligible costs = own funds + third-party funds + requested grant, in cents.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate, ToSchema)]

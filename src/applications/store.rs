@@ -10,9 +10,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::*;
-
-/// The resource kind of applications in the shared history.
-pub const KIND: &str = "application";
 use crate::audit::{self, Audience, Change, history};
 use crate::core::identity::{Caller, Role};
 use crate::db::schema::{application_comments, applications, organisations};
@@ -271,13 +268,6 @@ pub async fn update(
         .changed(changed);
     audit::record(conn, caller, change, &app).await?;
     Ok(app)
-}
-
-/// What a transition carries besides the action.
-#[derive(Debug, Default)]
-pub struct TransitionInput {
-    pub reason: Option<String>,
-    pub granted_cents: Option<i64>,
 }
 
 /// Moves an application through its lifecycle: state check, rules, budget and history in the caller's transaction.
