@@ -13,7 +13,7 @@ use super::store::{self, Filter, Key, SortField};
 use crate::core::identity::{Caller, Role};
 use crate::core::types::is_district_ags;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
-use crate::http::extract::{JsonBody, Query, ok_with_etag, required_if_match};
+use crate::http::extract::{JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
 use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
@@ -113,14 +113,10 @@ pub(super) async fn update(
     body: JsonBody<ApplicationInput>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Municipality])?;
-    let expected = required_if_match(&req)?;
-    let patch = body.object()?;
-    let mut conn = crate::db::conn(&state.pool).await?;
-    let app = crate::db::transaction(&mut conn, async |conn| {
+    crate::http::patch::respond(&state, &req, &body, async |conn, expected, patch| {
         store::update(conn, &caller, *id, expected, &patch).await
     })
-    .await?;
-    Ok(ok_with_etag(app.version, &app))
+    .await
 }
 
 // ---- lifecycle ----

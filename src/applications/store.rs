@@ -228,7 +228,9 @@ fn audience(app: &Application) -> Audience {
     Audience::organisation(app.organisation.id)
 }
 
-/// Applies a merge patch to an editable application.
+/// The one PATCH flow's step for an application: the row under a lock, the expected version, the state (only a
+/// draft or an application sent back may change), the merged and validated content, its references, the write and
+/// the audit.
 pub async fn update(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -244,16 +246,10 @@ pub async fn update(
             MessageParams::detail(current.status.as_str()),
         ));
     }
-    let before = serde_json::to_value(current.input()).map_err(ApiError::internal)?;
-    let mut merged = before.clone();
-    crate::http::patch::merge_patch(&mut merged, patch);
-    let input: ApplicationInput = crate::http::extract::parse_value(merged.clone())?;
-    check_references(conn, caller, &input).await?;
-    let after = serde_json::to_value(&input).map_err(ApiError::internal)?;
-    let changed = crate::http::patch::changed_pointers(&before, &after);
-    if changed.is_empty() {
+    let Some((input, changed)) = crate::http::patch::merged(&current.input(), patch, &[])? else {
         return Ok(current);
-    }
+    };
+    check_references(conn, caller, &input).await?;
     diesel::update(applications::table.find(id))
         .set((
             content(&input)?,

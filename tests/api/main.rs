@@ -6,6 +6,7 @@ mod instances;
 mod limits;
 
 mod applications;
+mod architecture;
 mod audit;
 mod auth;
 mod cli;
