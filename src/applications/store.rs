@@ -266,6 +266,70 @@ pub async fn update(
     Ok(app)
 }
 
+/// What a transition writes besides the state and the version (`None`: the column stays).
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = applications)]
+struct Effect {
+    submitted_at: Option<DateTime<Utc>>,
+    decided_at: Option<DateTime<Utc>>,
+    granted_cents: Option<i64>,
+    /// `Some(None)` clears the reason.
+    decision_reason: Option<Option<String>>,
+}
+
+/// `submit`: the application must satisfy its funding line's rules for the applicant, today in Hessen.
+async fn submit(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    current: &Application,
+    now: DateTime<Utc>,
+) -> ApiResult<Effect> {
+    let line = crate::funding_lines::load_rules(conn, &current.funding_line)
+        .await?
+        .ok_or_else(|| ApiError::internal("application refers to a missing funding line"))?;
+    let applicant = caller
+        .org
+        .as_ref()
+        .map(|o| o.kind)
+        .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
+    let errors = submission_errors(&current.input(), &line, applicant, crate::core::time::today_in_hessen());
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    Ok(Effect {
+        submitted_at: Some(now),
+        decision_reason: Some(None),
+        ..Effect::default()
+    })
+}
+
+/// `approve`: at most what was requested, committed against the funding line's budget (which refuses to overcommit).
+async fn approve(
+    conn: &mut AsyncPgConnection,
+    current: &Application,
+    input: &TransitionInput,
+    now: DateTime<Utc>,
+) -> ApiResult<Effect> {
+    let granted = input
+        .granted_cents
+        .ok_or_else(|| ApiError::internal("approval without amount"))?;
+    let requested = current.financing_plan.requested_cents.unwrap_or(0);
+    if granted > requested {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "/grantedCents",
+            "exceeds_requested",
+            MessageParams::max(requested),
+        )]));
+    }
+    crate::funding_lines::commit_budget(conn, &current.funding_line, granted).await?;
+    Ok(Effect {
+        granted_cents: Some(granted),
+        decided_at: Some(now),
+        decision_reason: Some(input.reason.clone()),
+        ..Effect::default()
+    })
+}
+
 /// Moves an application through its lifecycle: state check, rules, budget and history in the caller's transaction.
 pub async fn transition(
     conn: &mut AsyncPgConnection,
@@ -281,80 +345,26 @@ pub async fn transition(
     let rule = LIFECYCLE.check(current.status, action)?;
     let to = rule.target(current.status);
     let now = Utc::now();
-    match action {
-        Action::Submit => {
-            let line = crate::funding_lines::load_rules(conn, &current.funding_line)
-                .await?
-                .ok_or_else(|| ApiError::internal("application refers to a missing funding line"))?;
-            let applicant = caller
-                .org
-                .as_ref()
-                .map(|o| o.kind)
-                .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
-            let errors = submission_errors(&current.input(), &line, applicant, crate::core::time::today_in_hessen());
-            if !errors.is_empty() {
-                return Err(ApiError::Validation(errors));
-            }
-            diesel::update(applications::table.find(id))
-                .set((
-                    applications::status.eq(to.as_str()),
-                    applications::submitted_at.eq(now),
-                    applications::decision_reason.eq(None::<String>),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        Action::Approve => {
-            let granted = input
-                .granted_cents
-                .ok_or_else(|| ApiError::internal("approval without amount"))?;
-            let requested = current.financing_plan.requested_cents.unwrap_or(0);
-            if granted > requested {
-                return Err(ApiError::Validation(vec![FieldError::new(
-                    "/grantedCents",
-                    "exceeds_requested",
-                    MessageParams::max(requested),
-                )]));
-            }
-            crate::funding_lines::commit_budget(conn, &current.funding_line, granted).await?;
-            diesel::update(applications::table.find(id))
-                .set((
-                    applications::status.eq(to.as_str()),
-                    applications::granted_cents.eq(granted),
-                    applications::decided_at.eq(now),
-                    applications::decision_reason.eq(&input.reason),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        Action::Reject => {
-            diesel::update(applications::table.find(id))
-                .set((
-                    applications::status.eq(to.as_str()),
-                    applications::decided_at.eq(now),
-                    applications::decision_reason.eq(&input.reason),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        Action::Withdraw | Action::RequestChanges | Action::StartReview => {
-            diesel::update(applications::table.find(id))
-                .set((
-                    applications::status.eq(to.as_str()),
-                    applications::decision_reason.eq(if input.reason.is_some() {
-                        input.reason.clone()
-                    } else {
-                        current.decision_reason.clone()
-                    }),
-                ))
-                .execute(conn)
-                .await?;
-        }
-    }
+    let effect = match action {
+        Action::Submit => submit(conn, caller, &current, now).await?,
+        Action::Approve => approve(conn, &current, &input, now).await?,
+        Action::Reject => Effect {
+            decided_at: Some(now),
+            decision_reason: Some(input.reason.clone()),
+            ..Effect::default()
+        },
+        // A reason given replaces the last one; without one, the last stays.
+        Action::Withdraw | Action::RequestChanges | Action::StartReview => Effect {
+            decision_reason: input.reason.clone().map(Some),
+            ..Effect::default()
+        },
+    };
     diesel::update(applications::table.find(id))
         .set((
+            applications::status.eq(to.as_str()),
             applications::version.eq(current.version + 1),
             applications::updated_at.eq(now),
+            effect,
         ))
         .execute(conn)
         .await?;
