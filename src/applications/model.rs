@@ -265,39 +265,43 @@ pub fn submission_errors(
     today: NaiveDate,
 ) -> Vec<FieldError> {
     let mut errors = input.check();
+    missing_fields(input, &mut errors);
+    line_errors(line, applicant, today, &mut errors);
+    plan_errors(&input.financing_plan, line, &mut errors);
+    period_errors(input, line, &mut errors);
+    errors
+}
+
+/// What a draft may leave out but a submission needs.
+fn missing_fields(input: &ApplicationInput, errors: &mut Vec<FieldError>) {
     let required = |errors: &mut Vec<FieldError>, pointer: &str, missing: bool| {
         if missing {
             errors.push(FieldError::new(pointer, "required", MessageParams::default()));
         }
     };
-    required(&mut errors, "/description", input.description.trim().is_empty());
-    required(&mut errors, "/startDate", input.start_date.is_none());
-    required(&mut errors, "/endDate", input.end_date.is_none());
+    required(errors, "/description", input.description.trim().is_empty());
+    required(errors, "/startDate", input.start_date.is_none());
+    required(errors, "/endDate", input.end_date.is_none());
     let plan = &input.financing_plan;
     required(
-        &mut errors,
+        errors,
         "/financingPlan/totalCostsCents",
         plan.total_costs_cents.is_none(),
     );
+    required(errors, "/financingPlan/ownFundsCents", plan.own_funds_cents.is_none());
     required(
-        &mut errors,
-        "/financingPlan/ownFundsCents",
-        plan.own_funds_cents.is_none(),
-    );
-    required(
-        &mut errors,
+        errors,
         "/financingPlan/thirdPartyFundsCents",
         plan.third_party_funds_cents.is_none(),
     );
-    required(
-        &mut errors,
-        "/financingPlan/requestedCents",
-        plan.requested_cents.is_none(),
-    );
-    required(&mut errors, "/contact/name", input.contact.name.is_none());
-    required(&mut errors, "/contact/email", input.contact.email.is_none());
-    required(&mut errors, "/contact/phone", input.contact.phone.is_none());
+    required(errors, "/financingPlan/requestedCents", plan.requested_cents.is_none());
+    required(errors, "/contact/name", input.contact.name.is_none());
+    required(errors, "/contact/email", input.contact.email.is_none());
+    required(errors, "/contact/phone", input.contact.phone.is_none());
+}
 
+/// The line accepts this kind of applicant, and accepts submissions today.
+fn line_errors(line: &LineRules, applicant: OrgKind, today: NaiveDate, errors: &mut Vec<FieldError>) {
     if !line.eligible_applicant_kinds.contains(&applicant) {
         let allowed: Vec<&str> = line.eligible_applicant_kinds.iter().map(|k| k.as_str()).collect();
         errors.push(FieldError::new(
@@ -321,7 +325,10 @@ pub fn submission_errors(
             },
         ));
     }
+}
 
+/// The financing plan adds up and stays within the line's amount and rates.
+fn plan_errors(plan: &FinancingPlan, line: &LineRules, errors: &mut Vec<FieldError>) {
     if let (Some(total), Some(own), Some(third), Some(requested)) = (
         plan.total_costs_cents,
         plan.own_funds_cents,
@@ -369,7 +376,11 @@ pub fn submission_errors(
             ));
         }
     }
+}
 
+/// The project period stays within the line's duration, and the yearly breakdown within the period and the cap.
+fn period_errors(input: &ApplicationInput, line: &LineRules, errors: &mut Vec<FieldError>) {
+    let plan = &input.financing_plan;
     if let (Some(start), Some(end)) = (input.start_date, input.end_date)
         && end >= start
     {
@@ -425,7 +436,6 @@ pub fn submission_errors(
             }
         }
     }
-    errors
 }
 
 /// The organisation that applies, as shown on an application.
