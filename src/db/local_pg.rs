@@ -52,7 +52,7 @@ pub struct LocalPgOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
 }
 
-/// A running private cluster; stopped when dropped.
+/// A running private cluster; stopped when dropped if this process started it.
 #[derive(Debug)]
 pub struct LocalPostgres {
     bin_dir: PathBuf,
@@ -61,11 +61,15 @@ pub struct LocalPostgres {
     port: u16,
     password: String,
     stopped: bool,
+    /// Found running (by a service on the same data directory, or left by a crashed process): never stopped by this
+    /// value, because a command must not pull the database from under a service it did not start.
+    adopted: bool,
 }
 
 impl LocalPostgres {
-    /// Initialises `<dir>/postgres` on first use, starts it (or adopts an instance left running by a crashed
-    /// process) and returns the running cluster.
+    /// Initialises `<dir>/postgres` on first use, starts it (or adopts an instance already running: a service on the
+    /// same data directory, or one left by a crashed process) and returns the running cluster. Only a cluster this
+    /// call started is stopped when the value is dropped.
     pub fn start(dir: &Path, options: &LocalPgOptions) -> Result<Self, LocalPgError> {
         let bin_dir = find_bin_dir().ok_or(LocalPgError::NoBinaries)?;
         let run_as = if nix::unistd::geteuid().is_root() {
@@ -89,6 +93,7 @@ impl LocalPostgres {
             port: 0,
             password,
             stopped: false,
+            adopted: false,
         };
         if !pg.pgdata.join("PG_VERSION").exists() {
             pg.initdb(&dir)?;
@@ -99,6 +104,7 @@ impl LocalPostgres {
                 pg.pgdata.display()
             );
             pg.port = port;
+            pg.adopted = true;
         } else {
             pg.port = free_port()?;
             pg.pg_ctl_start(options)?;
@@ -276,7 +282,9 @@ impl LocalPostgres {
 
 impl Drop for LocalPostgres {
     fn drop(&mut self) {
-        self.stop();
+        if !self.adopted {
+            self.stop();
+        }
     }
 }
 

@@ -141,6 +141,32 @@ async fn serve_with_no_configuration() {
     assert_eq!(line.status(), 200);
     assert!(line.text().await.unwrap().contains("budgetCents"));
 
+    // Seeding a running system uses the service's cluster and leaves it running (it once stopped it: a command
+    // must never stop a cluster it did not start).
+    let seeded = clean_command()
+        .args(["seed", "--demo", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    assert!(
+        dir.path().join("postgres/postmaster.pid").exists(),
+        "the seed left the cluster running"
+    );
+    let ready = client.get(format!("{base}/health/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "the service still reaches its database");
+    let applications: serde_json::Value = client
+        .get(format!("{base}/api/v1/applications?includeTotal=true"))
+        .bearer_auth(&ministry_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(applications["total"], 12, "{applications}");
+
     // SIGTERM: graceful shutdown, then the private cluster is stopped.
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
