@@ -12,6 +12,7 @@ use super::model::*;
 use super::store::{self, Filter, Key, SortField};
 use crate::core::identity::{Caller, Role};
 use crate::core::types::is_district_ags;
+use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::{JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
@@ -439,7 +440,7 @@ impl ListApplications {
             errors.push(bad_query(
                 "district",
                 "invalid_format",
-                MessageParams::detail("a five-digit AGS"),
+                MessageParams::format(Format::DistrictAgs),
             ));
         }
         if let Some(q) = &self.q

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::core::types::is_district_ags;
+use crate::error::Format;
 use crate::error::validation::Checked;
 use crate::error::{FieldError, MessageParams};
 use crate::text_enum;
@@ -126,7 +127,7 @@ impl Checked for CommitteeInput {
                     errors.push(FieldError::new(
                         format!("/coverage/districts/{i}"),
                         "invalid_format",
-                        MessageParams::detail("a five-digit AGS"),
+                        MessageParams::format(Format::DistrictAgs),
                     ));
                 }
             }

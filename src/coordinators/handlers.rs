@@ -9,6 +9,7 @@ use super::store;
 use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
 use crate::core::types::is_district_ags;
+use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::{JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
@@ -46,7 +47,7 @@ pub(super) async fn list(
         return Err(ApiError::BadRequest(vec![FieldError::new(
             "/query/district",
             "invalid_format",
-            MessageParams::detail("a five-digit AGS"),
+            MessageParams::format(Format::DistrictAgs),
         )]));
     }
     let paging = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::core::types::is_district_ags;
+use crate::error::Format;
 use crate::error::validation::Checked;
 use crate::error::{FieldError, MessageParams};
 use crate::text_enum;
@@ -127,7 +128,7 @@ impl Checked for CoordinatorInput {
             errors.push(FieldError::new(
                 "/district",
                 "invalid_format",
-                MessageParams::detail("a five-digit AGS such as 06535"),
+                MessageParams::format(Format::DistrictAgs),
             ));
         }
         if let (Some(s), Some(e)) = (self.start_date, self.end_date)

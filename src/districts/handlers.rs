@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use super::model::{District, ListDistricts};
 use super::store;
 use crate::core::types::is_district_ags;
+use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Query;
 use crate::http::openapi::BadRequest;
@@ -51,7 +52,7 @@ pub(super) async fn get_one(state: web::Data<AppState>, ags: web::Path<String>) 
         return Err(ApiError::BadRequest(vec![FieldError::new(
             "/path/ags",
             "invalid_format",
-            MessageParams::detail("a five-digit AGS such as 06636"),
+            MessageParams::format(Format::DistrictAgs),
         )]));
     }
     let mut conn = crate::db::conn(&state.pool).await?;

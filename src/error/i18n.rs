@@ -4,15 +4,24 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
-use crate::error::{ApiError, AuthFailure, MessageParams};
+use crate::error::{ApiError, AuthFailure, Format, MessageParams};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Lang {
     De,
+    #[default]
     En,
 }
 
 impl Lang {
+    /// The language tag of `Content-Language`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+
     /// Picks `de` or `en` from `Accept-Language` by the client's preference order (quality values honoured);
     /// English when neither is named.
     pub fn from_request(req: &HttpRequest) -> Self {
@@ -232,8 +241,14 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
         },
         ("invalid_value", Lang::En) => format!("must be one of: {allowed}"),
         ("invalid_value", Lang::De) => format!("muss einer dieser Werte sein: {allowed}"),
-        ("invalid_format", Lang::En) => format!("has an invalid format: {detail}"),
-        ("invalid_format", Lang::De) => format!("hat ein ungültiges Format: {detail}"),
+        ("invalid_format", _) => match (p.format, lang) {
+            (Some(f), Lang::En) => format!("has an invalid format: expected {}", format_en(f)),
+            (Some(f), Lang::De) => format!("hat ein ungültiges Format: erwartet {}", format_de(f)),
+            (None, Lang::En) if detail.is_empty() => "has an invalid format".into(),
+            (None, Lang::De) if detail.is_empty() => "hat ein ungültiges Format".into(),
+            (None, Lang::En) => format!("has an invalid format: {detail}"),
+            (None, Lang::De) => format!("hat ein ungültiges Format: {detail}"),
+        },
         ("control_character", Lang::En) => "contains a control character (only tab and line breaks are allowed)".into(),
         ("control_character", Lang::De) => {
             "enthält ein Steuerzeichen (erlaubt sind nur Tabulator und Zeilenumbrüche)".into()
@@ -306,6 +321,40 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("duplicate", Lang::De) => "darf keine Duplikate enthalten".into(),
         (_, Lang::En) => format!("is invalid ({code})"),
         (_, Lang::De) => format!("ist ungültig ({code})"),
+    }
+}
+
+/// A format, described in English.
+fn format_en(f: Format) -> &'static str {
+    match f {
+        Format::Email => "an e-mail address such as name@example.org",
+        Format::Url => "an absolute URL such as https://example.org/hook",
+        Format::DistrictAgs => "a five-digit district AGS such as 06636",
+        Format::GemeindeAgs => "an eight-digit Gemeinde AGS beginning with 06, such as 06636001",
+        Format::FundingLineCode => "a funding line code: 2–10 capital letters or digits, starting with a letter (GK)",
+        Format::EventType => "an event type such as application.submitted, or *",
+        Format::EventTypes => "comma-separated event types such as application.submitted",
+        Format::ETag => "an entity tag such as \"3\", a list of them, or *",
+        Format::IdempotencyKey => "1–255 visible ASCII characters, such as a UUID",
+        Format::OrganisationKey => "an organisation id (UUID) or an AGS",
+    }
+}
+
+/// A format, described in German.
+fn format_de(f: Format) -> &'static str {
+    match f {
+        Format::Email => "eine E-Mail-Adresse wie name@example.org",
+        Format::Url => "eine absolute URL wie https://example.org/hook",
+        Format::DistrictAgs => "einen fünfstelligen Kreis-AGS wie 06636",
+        Format::GemeindeAgs => "einen achtstelligen Gemeinde-AGS, der mit 06 beginnt, wie 06636001",
+        Format::FundingLineCode => {
+            "einen Förderlinien-Code: 2–10 Großbuchstaben oder Ziffern, beginnend mit einem Buchstaben (GK)"
+        }
+        Format::EventType => "einen Ereignistyp wie application.submitted, oder *",
+        Format::EventTypes => "kommagetrennte Ereignistypen wie application.submitted",
+        Format::ETag => "ein Entity-Tag wie \"3\", eine Liste davon, oder *",
+        Format::IdempotencyKey => "1–255 sichtbare ASCII-Zeichen, etwa eine UUID",
+        Format::OrganisationKey => "eine Organisations-ID (UUID) oder einen AGS",
     }
 }
 

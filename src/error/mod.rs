@@ -36,6 +36,59 @@ pub struct MessageParams {
     pub max: Option<String>,
     pub allowed: Option<String>,
     pub detail: Option<String>,
+    /// The format an `invalid_format` value misses, described in the language of the answer.
+    pub format: Option<Format>,
+}
+
+/// A format the service checks, named so that a message can describe it in German or English (a free-text detail
+/// would be in one language only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Email,
+    Url,
+    DistrictAgs,
+    GemeindeAgs,
+    FundingLineCode,
+    EventType,
+    EventTypes,
+    ETag,
+    IdempotencyKey,
+    OrganisationKey,
+}
+
+impl Format {
+    /// The name a custom `validator` rule passes as its `format` parameter.
+    pub fn key(self) -> &'static str {
+        match self {
+            Format::Email => "email",
+            Format::Url => "url",
+            Format::DistrictAgs => "district_ags",
+            Format::GemeindeAgs => "gemeinde_ags",
+            Format::FundingLineCode => "funding_line_code",
+            Format::EventType => "event_type",
+            Format::EventTypes => "event_types",
+            Format::ETag => "etag",
+            Format::IdempotencyKey => "idempotency_key",
+            Format::OrganisationKey => "organisation_key",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [
+            Format::Email,
+            Format::Url,
+            Format::DistrictAgs,
+            Format::GemeindeAgs,
+            Format::FundingLineCode,
+            Format::EventType,
+            Format::EventTypes,
+            Format::ETag,
+            Format::IdempotencyKey,
+            Format::OrganisationKey,
+        ]
+        .into_iter()
+        .find(|f| f.key() == key)
+    }
 }
 
 impl MessageParams {
@@ -67,6 +120,12 @@ impl MessageParams {
     pub fn detail(detail: impl ToString) -> Self {
         Self {
             detail: Some(detail.to_string()),
+            ..Self::default()
+        }
+    }
+    pub fn format(format: Format) -> Self {
+        Self {
+            format: Some(format),
             ..Self::default()
         }
     }
@@ -150,6 +209,10 @@ pub struct Problem {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     #[schema(ignore)]
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The language of `detail` and the messages (`Content-Language`).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub language: Lang,
 }
 
 /// Why a bearer token was refused. The reason is logged; the client sees only that the token is invalid, except for
@@ -326,6 +389,7 @@ impl ApiError {
             code,
             errors,
             extra,
+            language: lang,
         }
     }
 
@@ -355,6 +419,7 @@ impl ApiError {
         let mut builder = HttpResponse::build(self.status_code());
         builder.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         builder.insert_header((header::CACHE_CONTROL, "no-store"));
+        builder.insert_header((header::CONTENT_LANGUAGE, problem.language.tag()));
         for (name, value) in self.extra_headers() {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 builder.insert_header((name, value));

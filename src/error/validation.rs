@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::error::{FieldError, MessageParams};
+use crate::error::{FieldError, Format, MessageParams};
 
 /// A request body's complete check: the field rules of `validator` plus the rules that relate fields to each other.
 /// Every failed field is reported at once.
@@ -83,11 +83,17 @@ fn param(e: &validator::ValidationError, name: &str) -> Option<String> {
 }
 
 fn convert(pointer: &str, e: &validator::ValidationError) -> FieldError {
+    // The validator's own formats (`email`, `url`) and custom rules' `format` parameter name a described format.
+    let format = param(e, "format")
+        .as_deref()
+        .and_then(Format::from_key)
+        .or_else(|| Format::from_key(e.code.as_ref()));
     let params = MessageParams {
         min: param(e, "min"),
         max: param(e, "max"),
         allowed: param(e, "allowed"),
         detail: param(e, "detail"),
+        format,
     };
     let code: Cow<'_, str> = match e.code.as_ref() {
         "length" => match (&params.min, &params.max) {

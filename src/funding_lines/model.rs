@@ -87,10 +87,7 @@ fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
     } else {
         Err(crate::error::validation::rule_error(
             "invalid_format",
-            &[(
-                "detail",
-                "2–10 capital letters or digits, starting with a letter".into(),
-            )],
+            &[("format", crate::error::Format::FundingLineCode.key().into())],
         ))
     }
 }

@@ -12,6 +12,7 @@ use std::pin::Pin;
 
 use crate::error::validation::{Checked, escape_pointer};
 
+use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::state::AppState;
 
@@ -293,11 +294,11 @@ pub fn query_max_chars(name: &str) -> usize {
 /// keys that filters compare with (an impossible key is a client error, not an empty page).
 fn query_value_error(name: &str, value: &str) -> Option<FieldError> {
     let pointer = format!("/query/{}", escape_pointer(name));
-    let invalid = |detail: &str| {
+    let invalid = |format: Format| {
         Some(FieldError::new(
             pointer.clone(),
             "invalid_format",
-            MessageParams::detail(detail),
+            MessageParams::format(format),
         ))
     };
     if value.chars().any(|c| c.is_control() || c == '\u{fffd}') {
@@ -308,13 +309,9 @@ fn query_value_error(name: &str, value: &str) -> Option<FieldError> {
         return Some(FieldError::new(pointer, "too_long", MessageParams::max(max)));
     }
     match name {
-        "fundingLine" if !crate::core::types::is_funding_line_code(value) => invalid("a funding line code such as GK"),
-        "district" | "covers" if !crate::core::types::is_district_ags(value) => {
-            invalid("a five-digit district AGS such as 06636")
-        }
-        "types" if !value.split(',').all(crate::core::types::is_event_type) => {
-            invalid("comma-separated event types such as application.submitted")
-        }
+        "fundingLine" if !crate::core::types::is_funding_line_code(value) => invalid(Format::FundingLineCode),
+        "district" | "covers" if !crate::core::types::is_district_ags(value) => invalid(Format::DistrictAgs),
+        "types" if !value.split(',').all(crate::core::types::is_event_type) => invalid(Format::EventTypes),
         _ => None,
     }
 }
@@ -360,7 +357,7 @@ pub fn if_match(req: &HttpRequest) -> ApiResult<Option<Expected>> {
         ApiError::BadRequest(vec![FieldError::new(
             "/header/If-Match",
             "invalid_format",
-            MessageParams::detail("expected an ETag such as \"3\""),
+            MessageParams::format(Format::ETag),
         )])
     };
     let value = raw.to_str().map_err(|_| bad())?.trim();

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::core::identity::Caller;
 use crate::db::schema::idempotency_keys;
+use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 
 pub const HEADER: &str = "idempotency-key";
@@ -81,7 +82,7 @@ pub fn key_of(req: &HttpRequest) -> ApiResult<Option<String>> {
         None => Err(ApiError::BadRequest(vec![FieldError::new(
             "/header/Idempotency-Key",
             "invalid_format",
-            MessageParams::detail("1–255 visible ASCII characters, e.g. a UUID"),
+            MessageParams::format(Format::IdempotencyKey),
         )])),
     }
 }

@@ -154,6 +154,13 @@ fn problem_headers(name: &str) -> Vec<(&'static str, Header)> {
         )],
         _ => vec![],
     };
+    headers.push((
+        "Content-Language",
+        string_header(
+            "The language of `detail` and the field messages (`de` or `en`, from `Accept-Language`).",
+            2,
+        ),
+    ));
     if !matches!(name, "Internal" | "Unavailable") {
         headers.extend(rate_limit_headers());
     }
@@ -561,7 +568,7 @@ fn required_headers(doc: &mut OpenApiDoc) {
     if let Some(components) = doc.components.as_mut() {
         for response in components.responses.values_mut() {
             if let RefOr::T(response) = response {
-                headers_as_json(response, &["WWW-Authenticate", "Retry-After"]);
+                headers_as_json(response, &["WWW-Authenticate", "Retry-After", "Content-Language"]);
             }
         }
     }

@@ -9,6 +9,7 @@ use validator::Validate;
 
 use crate::core::identity::OrgKind;
 use crate::core::types::{is_district_ags, is_gemeinde_ags};
+use crate::error::Format;
 use crate::error::validation::Checked;
 use crate::error::{FieldError, MessageParams};
 
@@ -70,7 +71,7 @@ impl Checked for CreateOrganisation {
                 Some(ags) if !is_gemeinde_ags(ags) => errors.push(FieldError::new(
                     "/ags",
                     "invalid_format",
-                    MessageParams::detail("eight digits beginning with 06"),
+                    MessageParams::format(Format::GemeindeAgs),
                 )),
                 Some(ags) => {
                     if let Some(d) = &self.district
@@ -109,7 +110,7 @@ impl Checked for CreateOrganisation {
             errors.push(FieldError::new(
                 "/district",
                 "invalid_format",
-                MessageParams::detail("a five-digit AGS such as 06636"),
+                MessageParams::format(Format::DistrictAgs),
             ));
         }
         errors

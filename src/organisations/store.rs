@@ -12,6 +12,7 @@ use crate::audit::{self, Audience, Change, record};
 use crate::core::identity::Caller;
 use crate::core::types::{is_district_ags, is_gemeinde_ags};
 use crate::db::schema::{districts, organisations};
+use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Expected;
 
@@ -87,7 +88,7 @@ async fn find(conn: &mut AsyncPgConnection, key: &str) -> ApiResult<OrgRow> {
             return Err(ApiError::BadRequest(vec![FieldError::new(
                 "/path/id",
                 "invalid_format",
-                MessageParams::detail("an organisation id (UUID) or an AGS"),
+                MessageParams::format(Format::OrganisationKey),
             )]));
         }
     };

@@ -10,6 +10,7 @@ use validator::Validate;
 use crate::core::identity::Role;
 use crate::core::lifecycle::{self, Lifecycle, Transition};
 use crate::core::types::is_district_ags;
+use crate::error::Format;
 use crate::error::validation::Checked;
 use crate::error::{FieldError, MessageParams};
 use crate::text_enum;
@@ -256,7 +257,7 @@ impl Checked for Forwarding {
                 (None, Some(_)) => errors.push(FieldError::new(
                     format!("/targets/{i}/district"),
                     "invalid_format",
-                    MessageParams::detail("a five-digit AGS"),
+                    MessageParams::format(Format::DistrictAgs),
                 )),
                 _ => errors.push(FieldError::new(
                     format!("/targets/{i}"),

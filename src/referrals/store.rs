@@ -14,6 +14,7 @@ use crate::audit::{self, Audience, Change};
 use crate::core::identity::{Caller, Role};
 use crate::core::types::is_district_ags;
 use crate::db::schema::{applications, committees, districts, organisations, referral_targets, referrals};
+use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Expected;
 
@@ -538,7 +539,7 @@ fn filtered(caller: &Caller, q: &ListReferrals) -> ApiResult<Boxed> {
             return Err(ApiError::BadRequest(vec![FieldError::new(
                 "/query/district",
                 "invalid_format",
-                MessageParams::detail("a five-digit AGS"),
+                MessageParams::format(Format::DistrictAgs),
             )]));
         }
         query = query.filter(

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::error::Format;
 use crate::error::validation::Checked;
 use crate::error::{FieldError, MessageParams};
 use crate::state::WebhookSettings as Settings;
@@ -71,7 +72,7 @@ pub fn event_type_errors(types: &[String]) -> Vec<FieldError> {
             errors.push(FieldError::new(
                 format!("/eventTypes/{i}"),
                 "invalid_format",
-                MessageParams::detail("an event type such as application.submitted, or *"),
+                MessageParams::format(Format::EventType),
             ));
         }
     }

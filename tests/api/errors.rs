@@ -378,3 +378,60 @@ async fn pool_exhaustion_is_a_prompt_503_with_retry_after() {
         "the blocked request finishes once the lock is released"
     );
 }
+
+/// Formats are described in the language asked for, never with an empty or English detail inside German (issue 12),
+/// and every problem says its language in `Content-Language`.
+#[actix_web::test]
+async fn format_messages_are_localised_and_problems_carry_content_language() {
+    let app = TestApp::spawn().await;
+    let send = |lang: &'static str, path: &'static str, body: serde_json::Value, token: String| {
+        let req = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(token)
+            .header("Accept-Language", lang)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let line = json!({"code": "tm-1", "title": "Telemedizin", "guidelineReference": "x",
+        "eligibleApplicantKinds": ["gemeinde"], "budgetCents": 1});
+    for (lang, expected) in [
+        ("de", "hat ein ungültiges Format: erwartet einen Förderlinien-Code"),
+        ("en", "has an invalid format: expected a funding line code"),
+    ] {
+        let res = send(lang, "/api/v1/funding-lines", line.clone(), ministry()).await;
+        assert_eq!(res.headers()["content-language"], lang);
+        let p = problem(res, 422).await;
+        let message = p["errors"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with(expected), "{lang}: {message}");
+        assert!(lang == "en" || !message.contains("capital letters"), "{message}");
+    }
+    let committee = json!({"name": "AG Test", "kind": "working_group", "owningBody": "Serviceeinheit",
+        "coverage": {"scope": "hessen"}, "contact": {"name": "Geschäftsstelle", "email": "no-at-sign"}});
+    for (lang, expected) in [
+        ("de", "hat ein ungültiges Format: erwartet eine E-Mail-Adresse"),
+        ("en", "has an invalid format: expected an e-mail address"),
+    ] {
+        let p = problem(
+            send(lang, "/api/v1/committees", committee.clone(), service_unit()).await,
+            422,
+        )
+        .await;
+        let email = p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["pointer"] == "/contact/email")
+            .unwrap_or_else(|| panic!("{p}"));
+        assert!(
+            email["message"].as_str().unwrap().starts_with(expected),
+            "{lang}: {email}"
+        );
+    }
+    let res = app.get("/api/v1/applications", None).await;
+    assert_eq!(
+        res.headers()["content-language"],
+        "en",
+        "English when no language is asked for"
+    );
+}
