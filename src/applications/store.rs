@@ -292,7 +292,16 @@ async fn submit(
         .as_ref()
         .map(|o| o.kind)
         .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
-    let errors = submission_errors(&current.input(), &line, applicant, crate::core::time::today_in_hessen());
+    // Submitted before: `submitted_at` is set by a successful submit only (which passed the window then) and never
+    // cleared, so it says exactly whether this is a resubmission, whichever state the lifecycle allows it from.
+    let resubmission = current.submitted_at.is_some();
+    let errors = submission_errors(
+        &current.input(),
+        &line,
+        applicant,
+        crate::core::time::today_in_hessen(),
+        resubmission,
+    );
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

@@ -446,6 +446,144 @@ async fn each_rule_has_its_own_code_and_field() {
     );
 }
 
+/// The `(pointer, code)` pairs of a 422's errors.
+fn errors_of(p: &Value) -> Vec<(String, String)> {
+    p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn error(pointer: &str, code: &str) -> (String, String) {
+    (pointer.to_owned(), code.to_owned())
+}
+
+#[actix_web::test]
+async fn the_window_governs_the_first_submission_not_a_resubmission() {
+    let app = TestApp::spawn().await;
+    let m = municipality();
+    let returned = in_review(&app, &complete()).await;
+    let draft = create(&app, &m, &complete()).await["id"].as_str().unwrap().to_owned();
+    let back = ok(act(
+        &app,
+        &ministry(),
+        &returned,
+        "request-changes",
+        json!({"reason": "Bitte Meilensteine ergänzen."}),
+    )
+    .await)
+    .await;
+    assert_eq!(back["status"], "changes_requested");
+
+    // The window closes while the applicant works on the changes.
+    app.db
+        .execute("UPDATE funding_lines SET opens_on = '2020-01-01', closes_on = '2020-12-31' WHERE code = 'GK'")
+        .await;
+    let edited = ok(app
+        .patch(
+            &format!("/api/v1/applications/{returned}"),
+            Some(&m),
+            Some(&format!("\"{}\"", back["version"])),
+            &json!({"description": "Aufbau einer kommunalen Gesundheitsstrategie; Meilensteine je Projektjahr."}),
+        )
+        .await)
+    .await;
+    let resubmitted = ok(act(&app, &m, &returned, "submit", json!({})).await).await;
+    assert_eq!(resubmitted["status"], "submitted");
+    assert_eq!(resubmitted["version"], edited["version"].as_i64().unwrap() + 1);
+
+    // A first submission after the window is still refused.
+    let p = problem(act(&app, &m, &draft, "submit", json!({})).await, 422).await;
+    assert_eq!(errors_of(&p), vec![error("/fundingLine", "funding_line_closed")]);
+
+    // A resubmission is still checked against every other rule.
+    ok(act(&app, &ministry(), &returned, "start-review", json!({})).await).await;
+    let back = ok(act(
+        &app,
+        &ministry(),
+        &returned,
+        "request-changes",
+        json!({"reason": "Bitte kürzen."}),
+    )
+    .await)
+    .await;
+    ok(app
+        .patch(
+            &format!("/api/v1/applications/{returned}"),
+            Some(&m),
+            Some(&format!("\"{}\"", back["version"])),
+            &json!({"endDate": "2027-12-31"}),
+        )
+        .await)
+    .await;
+    let p = problem(act(&app, &m, &returned, "submit", json!({})).await, 422).await;
+    assert_eq!(
+        errors_of(&p),
+        vec![error("/financingPlan/requestedCents", "exceeds_yearly_cap")]
+    );
+}
+
+#[actix_web::test]
+async fn the_gk_cap_is_pro_rata_by_month() {
+    let app = TestApp::spawn().await;
+    let m = municipality();
+    let submit = |body: Value| {
+        let (app, m) = (&app, &m);
+        async move {
+            let id = create(app, m, &body).await["id"].as_str().unwrap().to_owned();
+            act(app, m, &id, "submit", json!({})).await
+        }
+    };
+    let plan = |own: i64, requested: i64| {
+        json!({"totalCostsCents": own + requested, "ownFundsCents": own, "thirdPartyFundsCents": 0,
+            "requestedCents": requested})
+    };
+
+    // 13 months: 45,000 € × 13 ÷ 12 = 48,750 €, not two full years.
+    let mut body = complete();
+    body["startDate"] = json!("2027-01-01");
+    body["endDate"] = json!("2028-01-31");
+    body["financingPlan"] = plan(1_125_000, 4_875_000);
+    ok(submit(body.clone()).await).await;
+    body["financingPlan"] = plan(1_124_999, 4_875_001);
+    let p = problem(submit(body).await, 422).await;
+    assert_eq!(
+        errors_of(&p),
+        vec![error("/financingPlan/requestedCents", "exceeds_yearly_cap")]
+    );
+
+    // 2027-04-01 to 2028-03-31: 2027 has 9 months (33,750 €), 2028 has 3 (11,250 €).
+    let mut body = complete();
+    body["startDate"] = json!("2027-04-01");
+    body["endDate"] = json!("2028-03-31");
+    let with_years = |body: &mut Value, y2027: i64, y2028: i64| {
+        let mut p = plan(500_000, y2027 + y2028);
+        p["years"] = json!([{"year": 2027, "requestedCents": y2027}, {"year": 2028, "requestedCents": y2028}]);
+        body["financingPlan"] = p;
+    };
+    with_years(&mut body, 3_375_000, 1_125_000);
+    ok(submit(body.clone()).await).await;
+    with_years(&mut body, 3_375_001, 1_124_999);
+    let p = problem(submit(body.clone()).await, 422).await;
+    assert_eq!(
+        errors_of(&p),
+        vec![error("/financingPlan/years/0/requestedCents", "exceeds_yearly_cap")]
+    );
+    with_years(&mut body, 3_000_000, 1_500_000);
+    let p = problem(submit(body).await, 422).await;
+    assert_eq!(
+        errors_of(&p),
+        vec![error("/financingPlan/years/1/requestedCents", "exceeds_yearly_cap")]
+    );
+}
+
 #[actix_web::test]
 async fn drafts_are_checked_for_format_and_references() {
     let app = TestApp::spawn().await;
