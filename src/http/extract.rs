@@ -38,11 +38,9 @@ impl<T: DeserializeOwned + Checked> JsonBody<T> {
 }
 
 impl<T> JsonBody<T> {
-    /// The body as a JSON object (a merge patch); an empty body is an empty object.
+    /// The body as a JSON object (a merge patch). The body is required: an empty one is not JSON (400
+    /// `malformed-json`), as for every other operation whose body is required.
     pub fn object(&self) -> ApiResult<serde_json::Value> {
-        if self.bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(serde_json::Value::Object(Default::default()));
-        }
         let value = syntax(&self.bytes)?;
         if !value.is_object() {
             return Err(ApiError::Validation(vec![FieldError::new(
@@ -59,6 +57,9 @@ impl<T> JsonBody<T> {
     where
         T: DeserializeOwned + Checked,
     {
+        if self.bytes.iter().all(u8::is_ascii_whitespace) {
+            return parse_value(serde_json::Value::Object(Default::default()));
+        }
         parse_value(self.object()?)
     }
 }
@@ -341,46 +342,115 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
     })
 }
 
-/// The version a client expects, from `If-Match` (`"3"` or `W/"3"`); `*` matches any version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expected {
-    Any,
-    Version(i64),
+/// The longest `If-Match` value the service reads, in characters (several entity-tags fit); the OpenAPI document
+/// states the same `maxLength`.
+pub const IF_MATCH_MAX_CHARS: usize = 64;
+
+/// One entity-tag of `If-Match` (RFC 9110 §8.8.3): its opaque value without the quotes, and whether it is weak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityTag {
+    pub weak: bool,
+    pub opaque: String,
 }
 
-/// `If-Match` as sent, or `None` when absent.
+/// What a client expects, from `If-Match`: `*` (any version) or a list of entity-tags (`"3"`, `"3", "4"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    Any,
+    Tags(Vec<EntityTag>),
+}
+
+/// `If-Match` as sent, or `None` when absent. Every field line counts (a list may be split over several); only a
+/// syntactically malformed value is 400 — a well-formed tag that names no version (`"0-stale"`) simply never
+/// matches (412 in [`Expected::check`]).
 pub fn if_match(req: &HttpRequest) -> ApiResult<Option<Expected>> {
-    let Some(raw) = req.headers().get(header::IF_MATCH) else {
+    let lines: Vec<&header::HeaderValue> = req.headers().get_all(header::IF_MATCH).collect();
+    if lines.is_empty() {
         return Ok(None);
-    };
-    let bad = || {
-        ApiError::BadRequest(vec![FieldError::new(
-            "/header/If-Match",
-            "invalid_format",
-            MessageParams::format(Format::ETag),
-        )])
-    };
-    let value = raw.to_str().map_err(|_| bad())?.trim();
-    if value == "*" {
-        return Ok(Some(Expected::Any));
     }
-    let tag = value.strip_prefix("W/").unwrap_or(value);
-    let inner = tag
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .ok_or_else(bad)?;
-    inner
-        .parse::<i64>()
-        .map(|v| Some(Expected::Version(v)))
-        .map_err(|_| bad())
+    if lines.iter().map(|line| line.len()).sum::<usize>() > IF_MATCH_MAX_CHARS {
+        return Err(ApiError::BadRequest(vec![FieldError::new(
+            "/header/If-Match",
+            "too_long",
+            MessageParams::max(IF_MATCH_MAX_CHARS),
+        )]));
+    }
+    let mut tags = Vec::new();
+    let mut any = false;
+    for line in lines {
+        if line.as_bytes().trim_ascii() == b"*" {
+            any = true;
+        } else {
+            tags.extend(parse_entity_tags(line.as_bytes()).ok_or_else(if_match_malformed)?);
+        }
+    }
+    match (any, tags.is_empty()) {
+        (true, true) => Ok(Some(Expected::Any)),
+        // `*` is the whole field value (RFC 9110 §13.1.1); mixed with tags, or no tag at all, is malformed.
+        (true, false) | (false, true) => Err(if_match_malformed()),
+        (false, false) => Ok(Some(Expected::Tags(tags))),
+    }
+}
+
+fn if_match_malformed() -> ApiError {
+    ApiError::BadRequest(vec![FieldError::new(
+        "/header/If-Match",
+        "invalid_format",
+        MessageParams::format(Format::ETag),
+    )])
+}
+
+/// `#entity-tag` (RFC 9110 §5.6.1, §8.8.3): entity-tags separated by commas and optional whitespace, empty
+/// elements allowed; `None` when malformed. An opaque tag is `etagc` characters (`!`, `#`–`~` and obs-text, so a
+/// comma may be inside the quotes) between double quotes, with a case-sensitive `W/` before a weak one.
+fn parse_entity_tags(bytes: &[u8]) -> Option<Vec<EntityTag>> {
+    let is_ows = |b: u8| b == b' ' || b == b'\t';
+    let is_etagc = |b: u8| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80;
+    let mut tags = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < bytes.len() && (is_ows(bytes[i]) || bytes[i] == b',') {
+            i += 1;
+        }
+        if i == bytes.len() {
+            return Some(tags);
+        }
+        let weak = bytes[i..].starts_with(b"W/");
+        if weak {
+            i += 2;
+        }
+        if bytes.get(i) != Some(&b'"') {
+            return None;
+        }
+        i += 1;
+        let start = i;
+        while i < bytes.len() && is_etagc(bytes[i]) {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'"') {
+            return None;
+        }
+        let opaque = String::from_utf8_lossy(&bytes[start..i]).into_owned();
+        i += 1;
+        tags.push(EntityTag { weak, opaque });
+        while i < bytes.len() && is_ows(bytes[i]) {
+            i += 1;
+        }
+        if i < bytes.len() && bytes[i] != b',' {
+            return None;
+        }
+    }
 }
 
 impl Expected {
-    /// 412 unless the resource is still at the version the client read (`*` matches any).
-    pub fn check(self, current_version: i64) -> ApiResult<()> {
+    /// 412 unless the resource is still at a version the client names: `*` matches any, a list matches when one
+    /// of its tags is the current ETag by the strong comparison (RFC 9110 §8.8.3.2) — a weak tag never matches.
+    pub fn check(&self, current_version: i64) -> ApiResult<()> {
+        let current = current_version.to_string();
         match self {
-            Expected::Version(v) if v != current_version => Err(ApiError::PreconditionFailed { current_version }),
-            _ => Ok(()),
+            Expected::Any => Ok(()),
+            Expected::Tags(tags) if tags.iter().any(|t| !t.weak && t.opaque == current) => Ok(()),
+            Expected::Tags(_) => Err(ApiError::PreconditionFailed { current_version }),
         }
     }
 }
@@ -463,6 +533,48 @@ mod tests {
         };
         assert_eq!(errors[0].pointer, "/inner/someValue");
         assert_eq!(errors[0].code, "invalid_type");
+    }
+
+    #[test]
+    fn entity_tag_lists() {
+        let tag = |weak, opaque: &str| EntityTag {
+            weak,
+            opaque: opaque.into(),
+        };
+        assert_eq!(parse_entity_tags(br#""3""#), Some(vec![tag(false, "3")]));
+        assert_eq!(
+            parse_entity_tags(br#" "3",W/"4" , ,"a,b""#),
+            Some(vec![tag(false, "3"), tag(true, "4"), tag(false, "a,b")])
+        );
+        assert_eq!(parse_entity_tags(br#""""#), Some(vec![tag(false, "")]));
+        for bad in [
+            &b"3"[..],
+            br#""3"#,
+            br#"w/"3""#,
+            br#""3" "4""#,
+            br#""3", *"#,
+            br#""a b""#,
+            b"W/3",
+        ] {
+            assert_eq!(parse_entity_tags(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn if_match_compares_strongly() {
+        let tags = |list: &[u8]| Expected::Tags(parse_entity_tags(list).unwrap());
+        assert!(Expected::Any.check(7).is_ok());
+        assert!(tags(br#""6", "7""#).check(7).is_ok());
+        for stale in [&br#""6", "8""#[..], br#"W/"7""#, br#""07""#, br#""0-stale""#] {
+            assert!(
+                matches!(
+                    tags(stale).check(7),
+                    Err(ApiError::PreconditionFailed { current_version: 7 })
+                ),
+                "{}",
+                String::from_utf8_lossy(stale)
+            );
+        }
     }
 
     #[test]

@@ -42,12 +42,12 @@ macro_rules! problem_responses {
 }
 
 problem_responses! {
-    BadRequest => "Malformed request: invalid JSON (with line and column), an unknown field, or a bad query parameter or header; `errors` names each.", 400, "bad-request", "Bad request", "The request is malformed in 1 place(s); see errors.";
+    BadRequest => "Malformed request: invalid JSON (with line and column; an empty body where one is required too), an unknown field, or a bad query parameter or header (such as an `If-Match` that is not `*` or a list of ETags); `errors` names each.", 400, "bad-request", "Bad request", "The request is malformed in 1 place(s); see errors.";
     Unauthorized => "No bearer token, or one that is expired, badly signed, or not meant for this service. Comes with `WWW-Authenticate: Bearer`.", 401, "unauthorized", "Unauthorized", "This operation needs a bearer token in the Authorization header.";
     Forbidden => "The caller's role may not perform this operation.", 403, "forbidden", "Forbidden", "Your role may not perform this operation.";
     NotFound => "No such resource, or it is outside the caller's scope (existence is not revealed).", 404, "not-found", "Not found", "No resource exists at this address, or it is not visible to you.";
     Conflict => "The request conflicts with the current state; `code` says how (e.g. `already_exists`, `budget_below_committed`).", 409, "conflict", "Conflict", "A resource with this key already exists.";
-    PreconditionFailed => "`If-Match` names an older version; `currentVersion` gives the current one.", 412, "precondition-failed", "Precondition failed", "The resource was changed since you read it; it is now at version 2. Read it again and retry.";
+    PreconditionFailed => "No ETag in `If-Match` is the current one (strong comparison: a weak tag never matches); `currentVersion` gives the current version.", 412, "precondition-failed", "Precondition failed", "The resource was changed since you read it; it is now at version 2. Read it again and retry.";
     PayloadTooLarge => "The body exceeds the configured limit (default 1 MiB).", 413, "payload-too-large", "Payload too large", "The request body exceeds 1048576 bytes.";
     UnsupportedMediaType => "The body is not sent as `application/json` (or `application/merge-patch+json`).", 415, "unsupported-media-type", "Unsupported media type", "The request body must be sent as application/json.";
     ValidationFailed => "The values break the resource's rules; `errors` lists every failed field by JSON pointer.", 422, "validation", "Validation failed", "The request contains 1 invalid field(s); see errors.";
@@ -246,8 +246,8 @@ mod limits {
     pub const ETAG: usize = 24;
     /// `Location`: the path of a new resource.
     pub const LOCATION: usize = 200;
-    /// `If-Match`: an ETag (weak or strong) or `*`; anything else is refused.
-    pub const IF_MATCH: usize = 64;
+    /// `If-Match`: `*` or a list of ETags; a longer value is refused ([`crate::http::extract::if_match`]).
+    pub const IF_MATCH: usize = crate::http::extract::IF_MATCH_MAX_CHARS;
     /// `Idempotency-Key`: 1–255 visible ASCII characters ([`crate::http::idempotency::key_of`]).
     pub const IDEMPOTENCY_KEY: usize = 255;
     /// Path keys that are not UUIDs: a funding line code, a district AGS, and otherwise a UUID or an AGS (an

@@ -435,3 +435,184 @@ async fn format_messages_are_localised_and_problems_carry_content_language() {
         "English when no language is asked for"
     );
 }
+
+/// `If-Match` (RFC 9110 §13.1.1): `*` or a list of entity-tags, any of which may match by the strong comparison —
+/// a weak tag never matches, and a well-formed tag that names no version is 412 like a stale one. Only a value
+/// that is not `*` or an entity-tag list is 400.
+#[actix_web::test]
+async fn if_match_is_a_list_of_strongly_compared_entity_tags() {
+    let app = TestApp::spawn().await;
+    let m = ministry();
+    let patch = |if_match: &'static str, title: &'static str| {
+        app.client
+            .patch(app.url("/api/v1/funding-lines/GK"))
+            .bearer_auth(&m)
+            .header("If-Match", if_match)
+            .json(&json!({ "title": title }))
+            .send()
+    };
+    for stale in [
+        r#"W/"1""#,
+        r#""0-stale""#,
+        r#""3", "4""#,
+        r#"W/"1", "2""#,
+        r#""", "1,""#,
+    ] {
+        let p = problem(patch(stale, "Neu").await.unwrap(), 412).await;
+        assert_eq!(
+            p["type"], "https://versorgung.hessen.de/problems/precondition-failed",
+            "{stale}"
+        );
+        assert_eq!(p["currentVersion"], 1, "{stale}");
+    }
+    for malformed in [
+        "abc",
+        "1",
+        r#""1"#,
+        r#"w/"1""#,
+        r#""1" "2""#,
+        r#""1", *"#,
+        "",
+        " , ",
+        r#""a b""#,
+    ] {
+        let p = problem(patch(malformed, "Neu").await.unwrap(), 400).await;
+        assert_eq!(pointers(&p), vec!["/header/If-Match"], "{malformed}");
+    }
+    let long = format!("\"{}\"", "1".repeat(70));
+    let res = app
+        .client
+        .patch(app.url("/api/v1/funding-lines/GK"))
+        .bearer_auth(&m)
+        .header("If-Match", long)
+        .json(&json!({"title": "Neu"}))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, 400).await;
+    assert_eq!(p["errors"][0]["code"], "too_long");
+    // Nothing above changed the line.
+    let res = app.get("/api/v1/funding-lines/GK", Some(&m)).await;
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    // A list matches when one of its strong tags is the current version, with or without spaces, in any order.
+    let res = patch(r#""0-stale", W/"1" ,"1""#, "Neu").await.unwrap();
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    let res = patch(r#""2","7""#, "Neuer").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"], "\"3\"");
+    let res = patch("*", "Am neuesten").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"], "\"4\"");
+    // A list may be split over several header lines.
+    let res = app
+        .client
+        .patch(app.url("/api/v1/funding-lines/GK"))
+        .bearer_auth(&m)
+        .header("If-Match", "\"9\"")
+        .header("If-Match", "W/\"5\", \"4\"")
+        .json(&json!({"title": "Zuletzt"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"], "\"5\"");
+    // The lifecycle actions, whose If-Match is optional, compare alike.
+    let mu = municipality();
+    let res = app
+        .post(
+            "/api/v1/applications",
+            Some(&mu),
+            &json!({"fundingLine": "GK", "title": "Entwurf"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let withdraw = |if_match: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/v1/applications/{id}/withdraw")))
+            .bearer_auth(&mu)
+            .header("If-Match", if_match)
+            .json(&json!({"reason": "Doppelt angelegt"}))
+            .send()
+    };
+    let p = problem(withdraw(r#"W/"1""#).await.unwrap(), 412).await;
+    assert_eq!(p["currentVersion"], 1);
+    problem(withdraw(r#""0-stale""#).await.unwrap(), 412).await;
+    problem(withdraw("abc").await.unwrap(), 400).await;
+    let res = withdraw(r#""5", "1""#).await.unwrap();
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+}
+
+/// The PATCH body is required on every resource (the spec says so): no body, or an empty one, is not JSON — 400
+/// `malformed-json`, as for any other operation whose body is required — and changes nothing.
+#[actix_web::test]
+async fn a_patch_without_a_body_is_refused_alike_on_every_resource() {
+    let app = TestApp::spawn().await;
+    let (m, s, mu) = (ministry(), service_unit(), municipality());
+    let res = app
+        .post(
+            "/api/v1/applications",
+            Some(&mu),
+            &json!({"fundingLine": "GK", "title": "Entwurf"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let application = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let committees: Value = app
+        .get("/api/v1/committees?limit=1", Some(&s))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let committee = committees["items"][0]["id"].as_str().unwrap().to_owned();
+    let coordinator = json!({"name": "Jana Hoffmann", "email": "jana.hoffmann@vogelsbergkreis.example", "phone": "+49 6641 977-0",
+        "district": "06535", "employer": "06535", "fteBasisPoints": 7500, "startDate": "2027-01-01"});
+    let res = app.post("/api/v1/coordinators", Some(&s), &coordinator).await;
+    assert_eq!(res.status(), 201, "{:?}", res.text().await);
+    let coordinator = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let resources = [
+        (format!("/api/v1/applications/{application}"), mu.clone()),
+        (format!("/api/v1/committees/{committee}"), s.clone()),
+        (format!("/api/v1/coordinators/{coordinator}"), s.clone()),
+        ("/api/v1/organisations/06636".to_owned(), s.clone()),
+        ("/api/v1/funding-lines/GK".to_owned(), m.clone()),
+    ];
+    for (path, token) in &resources {
+        let before = app.get(path, Some(token)).await.headers()["etag"].clone();
+        let bare = app
+            .client
+            .patch(app.url(path))
+            .bearer_auth(token)
+            .header("If-Match", "*")
+            .send()
+            .await
+            .unwrap();
+        let p = problem(bare, 400).await;
+        assert_eq!(
+            p["type"], "https://versorgung.hessen.de/problems/malformed-json",
+            "{path}"
+        );
+        for content_type in ["application/merge-patch+json", "application/json"] {
+            let empty = app
+                .client
+                .patch(app.url(path))
+                .bearer_auth(token)
+                .header("If-Match", "*")
+                .header("content-type", content_type)
+                .body("  ")
+                .send()
+                .await
+                .unwrap();
+            let p = problem(empty, 400).await;
+            assert_eq!(
+                p["type"], "https://versorgung.hessen.de/problems/malformed-json",
+                "{path}"
+            );
+        }
+        assert_eq!(app.get(path, Some(token)).await.headers()["etag"], before, "{path}");
+        // `{}` is a merge patch that changes nothing: 200, same version.
+        let res = app.patch(path, Some(token), Some("*"), &json!({})).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["etag"], before, "{path}");
+    }
+}
