@@ -10,31 +10,88 @@ use crate::error::ApiResult;
 use crate::http::auth::MaybeCaller;
 use crate::http::extract::{JsonBody, Query, ok_with_etag};
 use crate::http::openapi::{Conflict, Forbidden};
-use crate::http::pagination::Page;
+use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 
 /// List funding lines
 ///
 /// The lines of the guideline in code order. Budget figures (`budgetCents`, `committedCents`, `remainingCents`)
-/// are included only when a token is sent.
+/// are included only when a token is sent. `Accept: text/csv` exports every match (the budget columns empty
+/// without a token).
 ///
 /// **Roles:** public; budget figures for every authenticated role.
 #[utoipa::path(
     tag = "Funding lines",
     params(ListFundingLines),
     responses(
-        (status = 200, description = "One page of funding lines", body = Page<FundingLine>),
+        (status = 200, description = "One page of funding lines, or all of them as CSV",
+            content((Page<FundingLine> = "application/json"), (String = "text/csv"))),
     ),
     security((), ("bearerAuth" = []))
 )]
 #[get("/funding-lines")]
 async fn list(
     state: web::Data<AppState>,
+    req: HttpRequest,
     MaybeCaller(caller): MaybeCaller,
     Query(q): Query<ListFundingLines>,
 ) -> ApiResult<HttpResponse> {
+    let with_budget = caller.is_some();
+    if crate::http::csv::wanted(&req) {
+        // The filters are checked as for a page, so that a bad cursor or limit is the same 400 in both.
+        PageRequest::<String>::parse(q.limit, q.cursor.as_deref(), q.include_total, store::SORT)?;
+        let (pool, q) = (state.pool.clone(), std::rc::Rc::new(q));
+        let fetch = move |after: Option<String>| {
+            let (pool, q) = (pool.clone(), q.clone());
+            async move {
+                let mut conn = crate::db::conn(&pool).await?;
+                let rows = store::list(&mut conn, &q, after.as_deref(), crate::http::csv::BATCH, with_budget).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|l| {
+                        let code = l.code.clone();
+                        (l, code)
+                    })
+                    .collect())
+            }
+        };
+        return Ok(crate::http::csv::stream(
+            "funding-lines.csv",
+            "code,title,description,guidelineReference,eligibleApplicantKinds,opensOn,closesOn,open,maxAmountCents,\
+             minRateBasisPoints,maxRateBasisPoints,maxDurationMonths,yearlyCapCents,budgetCents,committedCents,\
+             remainingCents,version,createdAt,updatedAt\n",
+            fetch,
+            csv_row,
+        ));
+    }
     let mut conn = crate::db::conn(&state.pool).await?;
-    Ok(HttpResponse::Ok().json(store::page(&mut conn, &q, caller.is_some()).await?))
+    Ok(HttpResponse::Ok().json(store::page(&mut conn, &q, with_budget).await?))
+}
+
+fn csv_row(l: &FundingLine) -> String {
+    use crate::http::csv::{cell, line, opt};
+    let kinds: Vec<&str> = l.eligible_applicant_kinds.iter().map(|k| k.as_str()).collect();
+    line(&[
+        cell(&l.code),
+        cell(&l.title),
+        cell(&l.description),
+        cell(&l.guideline_reference),
+        kinds.join(" "),
+        opt(&l.opens_on),
+        opt(&l.closes_on),
+        l.open.to_string(),
+        opt(&l.max_amount_cents),
+        l.min_rate_basis_points.to_string(),
+        l.max_rate_basis_points.to_string(),
+        opt(&l.max_duration_months),
+        opt(&l.yearly_cap_cents),
+        opt(&l.budget_cents),
+        opt(&l.committed_cents),
+        opt(&l.remaining_cents),
+        l.version.to_string(),
+        l.created_at.to_rfc3339(),
+        l.updated_at.to_rfc3339(),
+    ])
 }
 
 /// Get a funding line

@@ -96,7 +96,7 @@ impl From<LineRow> for FundingLineInput {
     }
 }
 
-const SORT: &str = "funding-lines:code";
+pub(super) const SORT: &str = "funding-lines:code";
 
 /// The rules of a line, or `None` when no line has this code.
 pub async fn load_rules(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<Option<LineRules>> {
@@ -332,23 +332,32 @@ pub async fn page(
     with_budget: bool,
 ) -> ApiResult<Page<FundingLine>> {
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
-    let mut query = filtered(q)
-        .select(LineRow::as_select())
-        .order(funding_lines::code.asc());
-    if let Some(after) = &page.after {
-        query = query.filter(funding_lines::code.gt(after.clone()));
-    }
-    let rows: Vec<LineRow> = query.limit(page.limit + 1).load(conn).await?;
+    let items = list(conn, q, page.after.as_deref(), page.limit + 1, with_budget).await?;
     let total = if page.include_total {
         Some(filtered(q).count().get_result::<i64>(conn).await?)
     } else {
         None
     };
-    let items = rows
-        .into_iter()
-        .map(|r| r.into_api(with_budget))
-        .collect::<ApiResult<Vec<_>>>()?;
     Ok(page.page(items, SORT, |l| l.code.clone(), |l| l, total))
+}
+
+/// Up to `limit` lines that match the list's filters, in code order after the code `after` (the keyset of the pages
+/// and of the CSV export); budget figures only for a caller with a token.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    q: &ListFundingLines,
+    after: Option<&str>,
+    limit: i64,
+    with_budget: bool,
+) -> ApiResult<Vec<FundingLine>> {
+    let mut query = filtered(q)
+        .select(LineRow::as_select())
+        .order(funding_lines::code.asc());
+    if let Some(after) = after {
+        query = query.filter(funding_lines::code.gt(after.to_owned()));
+    }
+    let rows: Vec<LineRow> = query.limit(limit).load(conn).await?;
+    rows.into_iter().map(|r| r.into_api(with_budget)).collect()
 }
 
 /// One line, budget figures only for a caller with a token.

@@ -11,12 +11,39 @@ use crate::error::{ApiError, ApiResult};
 /// Rows fetched per query while streaming.
 pub const BATCH: i64 = 500;
 
-/// Whether the client asked for CSV.
+/// Whether the client prefers CSV (RFC 9110 §12.5.1): each representation gets the quality of the most specific
+/// media range that matches it (`text/csv` over `text/*` over `*/*`; no match is 0, "not acceptable"). CSV only when
+/// its quality is above 0 and above JSON's (`application/json`, `application/*`, `*/*`); ties and a missing or
+/// unreadable `Accept` go to JSON, the default representation.
 pub fn wanted(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
+    use actix_web::http::header::Header;
+    let Ok(accept) = header::Accept::parse(req) else {
+        return false;
+    };
+    let csv = quality(&accept, "text", "csv");
+    csv > header::Quality::ZERO && csv > quality(&accept, "application", "json")
+}
+
+/// The quality the client gives `type_/subtype`: that of the most specific matching range (the first among equally
+/// specific ones), zero when none matches.
+fn quality(accept: &header::Accept, type_: &str, subtype: &str) -> header::Quality {
+    accept
+        .iter()
+        .filter_map(|range| {
+            let (t, s) = (range.item.type_().as_str(), range.item.subtype().as_str());
+            let specificity = match (t, s) {
+                ("*", "*") => 0,
+                (t, "*") if t.eq_ignore_ascii_case(type_) => 1,
+                (t, s) if t.eq_ignore_ascii_case(type_) && s.eq_ignore_ascii_case(subtype) => 2,
+                _ => return None,
+            };
+            Some((specificity, range.quality))
+        })
+        .fold(None, |best: Option<(u8, header::Quality)>, (spec, q)| match best {
+            Some((b, _)) if b >= spec => best,
+            _ => Some((spec, q)),
+        })
+        .map_or(header::Quality::ZERO, |(_, q)| q)
 }
 
 /// One cell: RFC 4180 quoting; a value a spreadsheet would run as a formula is prefixed with `'` (CSV injection).
@@ -101,7 +128,45 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::cell;
+    use super::{cell, wanted};
+    use actix_web::test::TestRequest;
+
+    fn csv_for(accept: &str) -> bool {
+        wanted(
+            &TestRequest::default()
+                .insert_header(("accept", accept))
+                .to_http_request(),
+        )
+    }
+
+    #[test]
+    fn negotiation_honours_quality_values() {
+        for (accept, csv) in [
+            ("text/csv", true),
+            ("text/csv; charset=utf-8", true),
+            ("TEXT/CSV", true),
+            ("text/*", true),
+            ("text/csv, application/json", false),
+            ("application/json, text/csv", false),
+            ("application/json, text/csv;q=0.1", false),
+            ("text/csv;q=0", false),
+            ("text/csv;q=0, */*", false),
+            ("text/csv;q=0.9, application/json;q=0.5", true),
+            ("text/csv, */*;q=0.1", true),
+            ("text/csv;q=0.5, */*", false),
+            ("text/csv;q=0.5, application/*;q=0.4", true),
+            ("text/*;q=0.5, text/csv;q=0", false),
+            ("text/csv;q=0.8, text/*;q=0.1, application/json;q=0.5", true),
+            ("*/*", false),
+            ("application/json", false),
+            ("text/html", false),
+            ("garbage", false),
+            ("", false),
+        ] {
+            assert_eq!(csv_for(accept), csv, "Accept: {accept}");
+        }
+        assert!(!wanted(&TestRequest::default().to_http_request()));
+    }
 
     #[test]
     fn escaping() {

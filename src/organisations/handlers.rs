@@ -17,24 +17,51 @@ const SORT: &str = "organisations:id";
 
 /// List organisations
 ///
-/// Districts, Gemeinden and Träger, oldest first, filterable by district, kind and name.
+/// Districts, Gemeinden and Träger, oldest first, filterable by district, kind and name. `Accept: text/csv`
+/// exports every match.
 ///
 /// **Roles:** every authenticated role.
 #[utoipa::path(
     tag = "Organisations",
     params(ListOrganisations),
     responses(
-        (status = 200, description = "One page of organisations", body = Page<Organisation>),
+        (status = 200, description = "One page of organisations, or all of them as CSV",
+            content((Page<Organisation> = "application/json"), (String = "text/csv"))),
     ),
     security(("bearerAuth" = []))
 )]
 #[get("/organisations")]
 pub(super) async fn list(
     state: web::Data<AppState>,
+    req: HttpRequest,
     _caller: Caller,
     Query(q): Query<ListOrganisations>,
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
+    let q = std::rc::Rc::new(q);
+    if crate::http::csv::wanted(&req) {
+        let pool = state.pool.clone();
+        let fetch = move |after: Option<Uuid>| {
+            let (pool, q) = (pool.clone(), q.clone());
+            async move {
+                let mut conn = crate::db::conn(&pool).await?;
+                let rows = store::list(&mut conn, &q, after, crate::http::csv::BATCH).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|o| {
+                        let id = o.id;
+                        (o, id)
+                    })
+                    .collect())
+            }
+        };
+        return Ok(crate::http::csv::stream(
+            "organisations.csv",
+            "id,ags,name,kind,district,version,createdAt,updatedAt\n",
+            fetch,
+            csv_row,
+        ));
+    }
     let mut conn = crate::db::conn(&state.pool).await?;
     let items = store::list(&mut conn, &q, page.after, page.limit + 1).await?;
     let total = if page.include_total {
@@ -43,6 +70,20 @@ pub(super) async fn list(
         None
     };
     Ok(HttpResponse::Ok().json(page.page(items, SORT, |o| o.id, |o| o, total)))
+}
+
+fn csv_row(o: &Organisation) -> String {
+    use crate::http::csv::{cell, line, opt};
+    line(&[
+        o.id.to_string(),
+        opt(&o.ags),
+        cell(&o.name),
+        o.kind.as_str().to_owned(),
+        cell(&o.district),
+        o.version.to_string(),
+        o.created_at.to_rfc3339(),
+        o.updated_at.to_rfc3339(),
+    ])
 }
 
 /// Get an organisation

@@ -99,7 +99,8 @@ fn statuses(list: &str) -> ApiResult<Vec<Status>> {
 /// Funding statistics
 ///
 /// Counts and sums (requested, granted; in cents) of applications, grouped by any of funding line, district,
-/// Versorgungsgebiet, status and year, with the same filters. `Accept: text/csv` returns the rows as CSV.
+/// Versorgungsgebiet, status and year, with the same filters. `Accept: text/csv` returns the rows as CSV, the
+/// last line being the total (`total` in the first column; without dimensions the one line is the total).
 ///
 /// **Roles:** `service_unit`, `ministry`.
 #[utoipa::path(
@@ -140,7 +141,8 @@ pub(super) async fn funding(
     }))
 }
 
-/// A header row (the grouped dimensions, then the figures) and one line per group.
+/// A header row (the grouped dimensions, then the figures), one line per group, and the total: `total` in the
+/// first dimension's column, the other dimensions empty. Without dimensions the one row is the total already.
 fn csv(group_by: &[Dimension], rows: &[Row]) -> String {
     use crate::http::csv::{cell, line};
     let mut text = line(
@@ -156,6 +158,17 @@ fn csv(group_by: &[Dimension], rows: &[Row]) -> String {
             r.count.to_string(),
             r.requested_cents.to_string(),
             r.granted_cents.to_string(),
+        ]);
+        text.push_str(&line(&cells));
+    }
+    if !group_by.is_empty() {
+        let total = Row::total(rows);
+        let mut cells: Vec<String> = group_by.iter().map(|_| String::new()).collect();
+        cells[0] = "total".into();
+        cells.extend([
+            total.count.to_string(),
+            total.requested_cents.to_string(),
+            total.granted_cents.to_string(),
         ]);
         text.push_str(&line(&cells));
     }

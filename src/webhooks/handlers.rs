@@ -17,12 +17,14 @@ use crate::state::AppState;
 /// List webhooks
 ///
 /// The caller's subscriptions: its organisation's (municipalities), or its role's (service unit, ministry).
+/// `Accept: text/csv` exports all of them (never their secrets).
 ///
 /// **Roles:** every authenticated role.
 #[utoipa::path(
     tag = "Webhooks",
     responses(
-        (status = 200, description = "The subscriptions", body = Vec<Webhook>),
+        (status = 200, description = "The subscriptions, or all of them as CSV",
+            content((Vec<Webhook> = "application/json"), (String = "text/csv"))),
         (status = 400, response = BadRequest),
     ),
     security(("bearerAuth" = []))
@@ -30,11 +32,48 @@ use crate::state::AppState;
 #[get("/webhooks")]
 async fn list(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     _: crate::http::extract::Query<crate::http::extract::NoParams>,
 ) -> ApiResult<HttpResponse> {
+    if crate::http::csv::wanted(&req) {
+        let (pool, caller) = (state.pool.clone(), std::rc::Rc::new(caller));
+        let fetch = move |after: Option<Uuid>| {
+            let (pool, caller) = (pool.clone(), caller.clone());
+            async move {
+                let mut conn = crate::db::conn(&pool).await?;
+                let rows = store::list_after(&mut conn, &caller, after, crate::http::csv::BATCH).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|w| {
+                        let id = w.id;
+                        (w, id)
+                    })
+                    .collect())
+            }
+        };
+        return Ok(crate::http::csv::stream(
+            "webhooks.csv",
+            "id,url,eventTypes,enabled,consecutiveFailures,disabledAt,createdAt\n",
+            fetch,
+            csv_row,
+        ));
+    }
     let mut conn = crate::db::conn(&state.pool).await?;
     Ok(HttpResponse::Ok().json(store::list(&mut conn, &caller).await?))
+}
+
+fn csv_row(w: &Webhook) -> String {
+    use crate::http::csv::{cell, line};
+    line(&[
+        w.id.to_string(),
+        cell(&w.url),
+        cell(&w.event_types.join(" ")),
+        w.enabled.to_string(),
+        w.consecutive_failures.to_string(),
+        w.disabled_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        w.created_at.to_rfc3339(),
+    ])
 }
 
 /// Subscribe

@@ -65,12 +65,21 @@ pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> Ap
 
 /// The caller's subscriptions, oldest first (at most [`MAX_UNPAGED`](crate::http::pagination::MAX_UNPAGED)).
 pub async fn list(conn: &mut AsyncPgConnection, caller: &Caller) -> ApiResult<Vec<Webhook>> {
-    let rows: Vec<Row> = owned(caller)
-        .order(webhooks::id.asc())
-        .limit(crate::http::pagination::MAX_UNPAGED)
-        .select(Row::as_select())
-        .load(conn)
-        .await?;
+    list_after(conn, caller, None, crate::http::pagination::MAX_UNPAGED).await
+}
+
+/// Up to `limit` of the caller's subscriptions, oldest first, after the id `after` (the keyset of the CSV export).
+pub async fn list_after(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<Webhook>> {
+    let mut query = owned(caller).order(webhooks::id.asc());
+    if let Some(after) = after {
+        query = query.filter(webhooks::id.gt(after));
+    }
+    let rows: Vec<Row> = query.limit(limit).select(Row::as_select()).load(conn).await?;
     Ok(rows.into_iter().map(Row::api).collect())
 }
 

@@ -74,3 +74,30 @@ async fn gets_one_district_and_refuses_bad_keys() {
     let p = problem(app.get("/api/v1/districts/6636x", None).await, 400).await;
     assert_eq!(pointers(&p), vec!["/path/ags"]);
 }
+
+#[actix_web::test]
+async fn districts_export_as_csv_with_the_filters() {
+    let app = TestApp::spawn().await;
+    let csv = app.get_csv("/api/v1/districts", None).await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "ags,name,kind,regierungsbezirk,versorgungsgebiet");
+    assert_eq!(lines.len(), 27, "{csv}");
+    assert_eq!(lines[1], "06411,Darmstadt,kreisfreie_stadt,Darmstadt,Darmstadt");
+    assert!(
+        lines.contains(&"06636,Werra-Meißner-Kreis,landkreis,Kassel,Kassel"),
+        "{csv}"
+    );
+    let kassel = app.get_csv("/api/v1/districts?versorgungsgebiet=Kassel", None).await;
+    let json: Value = app
+        .get("/api/v1/districts?versorgungsgebiet=Kassel&includeTotal=true", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        kassel.lines().count() as u64,
+        1 + json["total"].as_u64().unwrap(),
+        "{kassel}"
+    );
+    assert!(kassel.lines().skip(1).all(|l| l.ends_with(",Kassel")), "{kassel}");
+}

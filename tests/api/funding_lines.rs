@@ -384,3 +384,53 @@ async fn funding_lines_have_a_history() {
     problem(app.get("/api/v1/funding-lines/GK/history", None).await, 401).await;
     problem(app.get("/api/v1/funding-lines/NOPE/history", Some(&m)).await, 404).await;
 }
+
+#[actix_web::test]
+async fn funding_lines_export_as_csv_with_budgets_only_for_a_token() {
+    let app = TestApp::spawn().await;
+    let header = "code,title,description,guidelineReference,eligibleApplicantKinds,opensOn,closesOn,open,\
+                  maxAmountCents,minRateBasisPoints,maxRateBasisPoints,maxDurationMonths,yearlyCapCents,budgetCents,\
+                  committedCents,remainingCents,version,createdAt,updatedAt";
+    let json: Value = app
+        .get("/api/v1/funding-lines?includeTotal=true", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let gk = &json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "GK")
+        .unwrap();
+    for (token, budget) in [(None, false), (Some(ministry()), true)] {
+        let csv = app.get_csv("/api/v1/funding-lines", token.as_deref()).await;
+        let records = csv_records(&csv);
+        assert_eq!(records[0].join(","), header);
+        let rows = &records[1..];
+        assert_eq!(rows.len() as u64, json["total"].as_u64().unwrap(), "{csv}");
+        assert!(rows.iter().all(|r| r.len() == records[0].len()), "{csv}");
+        let row = rows.iter().find(|r| r[0] == "GK").unwrap();
+        assert_eq!(row[1], gk["title"].as_str().unwrap());
+        assert_eq!(row[2], gk["description"].as_str().unwrap());
+        assert_eq!(row[4], "landkreis kreisfreie_stadt");
+        let expected_budget = if budget {
+            gk["budgetCents"].to_string()
+        } else {
+            String::new()
+        };
+        assert_eq!(row[13], expected_budget, "{csv}");
+    }
+    let traeger = app.get_csv("/api/v1/funding-lines?applicantKind=traeger", None).await;
+    let json: Value = app
+        .get("/api/v1/funding-lines?applicantKind=traeger&includeTotal=true", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        csv_records(&traeger).len() as u64,
+        1 + json["total"].as_u64().unwrap(),
+        "{traeger}"
+    );
+}

@@ -266,6 +266,24 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
+    /// A GET with an `Accept` header.
+    pub async fn get_accepting(&self, path: &str, token: Option<&str>, accept: &str) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path)).header("Accept", accept);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// A GET with `Accept: text/csv` that must answer 200 with CSV: its text.
+    pub async fn get_csv(&self, path: &str, token: Option<&str>) -> String {
+        let res = self.get_accepting(path, token, "text/csv").await;
+        assert_eq!(res.status(), 200, "{path}");
+        let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("text/csv"), "{path}: {kind}");
+        res.text().await.unwrap()
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
         let mut req = self.client.post(self.url(path)).json(body);
         if let Some(t) = token {
@@ -366,4 +384,32 @@ pub fn pointers(problem: &Value) -> Vec<String> {
 /// JSON Merge Patch of test bodies (the service's own implementation).
 pub fn merge(target: &mut Value, patch: &Value) {
     versorgung::http::patch::merge_patch(target, patch);
+}
+
+/// The records of an RFC 4180 text (quoted cells may hold commas, quotes and line breaks), the header first.
+pub fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                record.push(std::mem::take(&mut cell));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    if !cell.is_empty() || !record.is_empty() {
+        record.push(cell);
+        records.push(record);
+    }
+    records
 }

@@ -12,6 +12,7 @@ mod auth;
 mod cli;
 mod committees;
 mod coordinators;
+mod csv;
 mod districts;
 mod errors;
 mod events;

@@ -241,3 +241,20 @@ async fn organisations_have_a_history() {
     assert_eq!(history[1]["actor"]["role"], "service_unit");
     problem(app.get("/api/v1/organisations/06999999/history", Some(&s)).await, 404).await;
 }
+
+#[actix_web::test]
+async fn organisations_export_as_csv_with_the_filters() {
+    let app = TestApp::spawn().await;
+    let csv = app.get_csv("/api/v1/organisations", Some(&municipality())).await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,ags,name,kind,district,version,createdAt,updatedAt");
+    assert_eq!(lines.len(), 27, "every district is an organisation: {csv}");
+    let wmk = app
+        .get_csv("/api/v1/organisations?district=06636", Some(&ministry()))
+        .await;
+    let rows: Vec<&str> = wmk.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{wmk}");
+    let cells: Vec<&str> = rows[0].split(',').collect();
+    assert_eq!(cells[1..6], ["06636", cells[2], "landkreis", "06636", "1"]);
+    assert!(cells[2].contains("Werra-Meißner"), "{wmk}");
+}

@@ -103,3 +103,39 @@ async fn years_outside_the_documented_range_are_refused() {
         assert_eq!(res.status(), 200, "year={year}");
     }
 }
+
+#[actix_web::test]
+async fn the_csv_ends_with_the_total_row_of_the_json() {
+    let app = TestApp::spawn().await;
+    app.db
+        .execute(
+            "INSERT INTO applications (organisation_id, district_ags, funding_line_code, status, title, requested_cents, granted_cents, submitted_at)
+             SELECT o.id, o.district_ags, v.line, v.status, 'Vorhaben', v.requested, v.granted, v.at::timestamptz
+             FROM organisations o JOIN (VALUES
+               ('06636', 'GK', 'approved', 2000000, 1500000, '2027-03-01'),
+               ('06535', 'MV', 'rejected', 500000, NULL, '2027-05-01'),
+               ('06611', 'VA', 'in_review', 700000, NULL, '2027-06-01')
+             ) AS v(ags, line, status, requested, granted, at) ON v.ags = o.ags",
+        )
+        .await;
+    let path = "/api/v1/statistics/funding?groupBy=fundingLine,status";
+    let json: Value = app.get(path, Some(&ministry())).await.json().await.unwrap();
+    assert_eq!(json["total"]["count"], 3);
+    let csv = app.get_csv(path, Some(&ministry())).await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "header, three groups, the total: {csv}");
+    assert_eq!(lines[4], "total,,3,3200000,1500000");
+    // Without dimensions the one row is the total.
+    let csv = app
+        .get_csv("/api/v1/statistics/funding?groupBy=", Some(&ministry()))
+        .await;
+    assert_eq!(csv, "count,requestedCents,grantedCents\n3,3200000,1500000\n");
+    // With no group at all the total is still there.
+    let csv = app
+        .get_csv(
+            "/api/v1/statistics/funding?groupBy=district&year=2099",
+            Some(&ministry()),
+        )
+        .await;
+    assert_eq!(csv, "district,count,requestedCents,grantedCents\ntotal,0,0,0\n");
+}

@@ -304,3 +304,43 @@ async fn targets_are_checked() {
         201
     );
 }
+
+#[actix_web::test]
+async fn webhooks_export_as_csv_each_owner_its_own_without_secrets() {
+    let app = TestApp::spawn().await;
+    let (m, wmk) = (ministry(), token("municipality", Some("06636")));
+    for (who, url) in [
+        (&m, "https://kreis-it.example.de/hooks/a"),
+        (&m, "https://kreis-it.example.de/hooks/b"),
+        (&wmk, "https://wmk.example.de/hook"),
+    ] {
+        let res = app
+            .post(
+                "/api/v1/webhooks",
+                Some(who),
+                &json!({"url": url, "eventTypes": ["application.submitted", "referral.forwarded"]}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+    }
+    let csv = app.get_csv("/api/v1/webhooks", Some(&m)).await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,url,eventTypes,enabled,consecutiveFailures,disabledAt,createdAt"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1].contains(",https://kreis-it.example.de/hooks/a,application.submitted referral.forwarded,true,0,,"),
+        "{csv}"
+    );
+    assert!(lines[2].contains("/hooks/b,"), "{csv}");
+    assert!(!csv.contains("whsec_"), "no secrets: {csv}");
+    let own = app.get_csv("/api/v1/webhooks", Some(&wmk)).await;
+    assert_eq!(own.lines().count(), 2, "{own}");
+    assert!(own.contains("https://wmk.example.de/hook"), "{own}");
+    let other = app
+        .get_csv("/api/v1/webhooks", Some(&token("municipality", Some("06535"))))
+        .await;
+    assert_eq!(other.lines().count(), 1, "only the header: {other}");
+}
