@@ -7,6 +7,7 @@
 mod comments;
 mod handlers;
 pub mod model;
+pub mod rules;
 mod store;
 
 pub use store::{add_comment, insert, transition};

@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::*;
+use super::rules::submission_errors;
 use crate::audit::{self, Audience, Change, history};
 use crate::core::identity::{Caller, Role};
 use crate::db::schema::{application_comments, applications, organisations};
