@@ -67,6 +67,6 @@ pub(super) async fn feed(
         outbox::sequence(&mut conn, true).await?;
     }
     let items = store::read(&mut conn, &caller, after, &types, limit).await?;
-    let next_cursor = items.last().map_or(after, |e| e.position).to_string();
+    let next_cursor = items.last().map_or(after, |e| e.position);
     Ok(HttpResponse::Ok().json(EventPage { items, next_cursor }))
 }

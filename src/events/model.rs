@@ -39,8 +39,8 @@ pub struct EventPage {
     #[schema(max_items = 1000)]
     pub items: Vec<Event>,
     /// Pass as `after` for the next call (the last position returned, or `after` itself when nothing new).
-    #[schema(max_length = 20)]
-    pub next_cursor: String,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
+    pub next_cursor: i64,
 }
 
 /// The representation a municipality may see, as the resource endpoints give it: coordinators' contact data only

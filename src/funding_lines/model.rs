@@ -183,21 +183,22 @@ impl Checked for FundingLineInput {
     }
 }
 
-/// Changes to a funding line as JSON Merge Patch (RFC 7396): absent fields stay, `null` clears an optional field.
-/// The code cannot change. Only documents the body: the patch is applied to [`FundingLineInput`] by the one
+/// Changes to a funding line as JSON Merge Patch (RFC 7396): absent fields stay, `null` clears an optional field;
+/// the fields that cannot be cleared are not nullable (`null` for them is 422 `not_null`). The code cannot change.
+/// Only documents the body: the patch is applied to [`FundingLineInput`] by the one
 /// PATCH flow ([`crate::http::patch::merged`]). The result must satisfy every rule of a new line; the budget cannot drop below what is
 /// committed (409 `budget_below_committed`).
 #[derive(Debug, Default, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({"budgetCents": 600000000, "closesOn": "2027-12-31"}))]
 pub struct PatchFundingLine {
-    #[schema(value_type = Option<String>, min_length = 3, max_length = 200)]
+    #[schema(value_type = String, required = false, min_length = 3, max_length = 200)]
     pub title: Option<String>,
-    #[schema(value_type = Option<String>, max_length = 20000)]
+    #[schema(value_type = String, required = false, max_length = 20000)]
     pub description: Option<String>,
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200)]
     pub guideline_reference: Option<String>,
-    #[schema(value_type = Option<Vec<OrgKind>>, min_items = 1, max_items = 4)]
+    #[schema(value_type = Vec<OrgKind>, required = false, min_items = 1, max_items = 4)]
     pub eligible_applicant_kinds: Option<Vec<OrgKind>>,
     #[schema(value_type = Option<NaiveDate>)]
     pub opens_on: Option<NaiveDate>,
@@ -205,15 +206,15 @@ pub struct PatchFundingLine {
     pub closes_on: Option<NaiveDate>,
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
     pub max_amount_cents: Option<i64>,
-    #[schema(value_type = Option<i32>, minimum = 0, maximum = 10000)]
+    #[schema(value_type = i32, required = false, minimum = 0, maximum = 10000)]
     pub min_rate_basis_points: Option<i32>,
-    #[schema(value_type = Option<i32>, minimum = 0, maximum = 10000)]
+    #[schema(value_type = i32, required = false, minimum = 0, maximum = 10000)]
     pub max_rate_basis_points: Option<i32>,
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 240)]
     pub max_duration_months: Option<i32>,
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
     pub yearly_cap_cents: Option<i64>,
-    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
+    #[schema(value_type = i64, required = false, minimum = 0, maximum = 1000000000000i64)]
     pub budget_cents: Option<i64>,
 }
 

@@ -409,14 +409,50 @@ fn optional_bodies(op: &mut Operation) {
     }
 }
 
+/// Patterns of the values whose format the service checks, each saying exactly what the check accepts (tested
+/// against the checks in tests/api/openapi.rs).
+pub mod patterns {
+    /// A five-digit district AGS of Hessen ([`crate::core::types::is_district_ags`]).
+    pub const DISTRICT_AGS: &str = "^06[0-9]{3}$";
+    /// A funding line code ([`crate::core::types::is_funding_line_code`]).
+    pub const FUNDING_LINE_CODE: &str = "^[A-Z][A-Z0-9]{1,9}$";
+    /// Comma-separated event types ([`crate::core::types::is_event_type`]; each also at most 64 characters, which
+    /// the pattern does not state).
+    pub const EVENT_TYPES: &str = r"^[a-z_]+\.[a-z_]+(,[a-z_]+\.[a-z_]+)*$";
+    /// An organisation's key: a UUID (hyphenated or 32 hex digits, as [`uuid::Uuid::parse_str`] reads it within
+    /// 36 characters) or a district or Gemeinde AGS.
+    pub const ORGANISATION_KEY: &str = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32}|06[0-9]{3}|06[0-9]{6})$";
+    /// `Idempotency-Key`: 1–255 visible ASCII characters ([`crate::http::idempotency::key_of`]).
+    pub const IDEMPOTENCY_KEY: &str = r"^[\x21-\x7E]{1,255}$";
+    /// `If-Match`: `*` alone, or a list of one or more entity-tags separated by commas and optional whitespace
+    /// (empty elements allowed), as [`crate::http::extract::if_match`] reads it.
+    pub const IF_MATCH: &str = r#"^([ \t]*\*[ \t]*|[ \t,]*(W/)?"[\x21\x23-\x7E\x80-\xFF]*"[ \t]*(,[ \t,]*(W/)?"[\x21\x23-\x7E\x80-\xFF]*"[ \t]*)*(,[ \t,]*)?)$"#;
+}
+
 /// Limits of parameters: query strings as [`crate::http::extract::query_max_chars`] enforces them (or their format, when
-/// tighter), headers and path keys as the service reads them.
+/// tighter), headers and path keys as the service reads them; and the patterns of those whose format is checked.
 fn bound_parameters(op: &mut Operation) {
     for param in op.parameters.iter_mut().flatten() {
         let Some(RefOr::T(Schema::Object(schema))) = param.schema.as_mut() else {
             continue;
         };
-        if !has_type(&schema.schema_type, Type::String) || schema.max_length.is_some() || schema.enum_values.is_some() {
+        if !has_type(&schema.schema_type, Type::String) || schema.enum_values.is_some() {
+            continue;
+        }
+        let pattern = match (&param.parameter_in, param.name.as_str()) {
+            (ParameterIn::Query, "district" | "covers") | (ParameterIn::Path, "ags") => Some(patterns::DISTRICT_AGS),
+            (ParameterIn::Query, "fundingLine") => Some(patterns::FUNDING_LINE_CODE),
+            (ParameterIn::Query, "types") => Some(patterns::EVENT_TYPES),
+            (ParameterIn::Header, "Idempotency-Key") => Some(patterns::IDEMPOTENCY_KEY),
+            (ParameterIn::Header, "If-Match") => Some(patterns::IF_MATCH),
+            // The one path key that is not a plain UUID: an organisation, by UUID or AGS.
+            (ParameterIn::Path, "id") if schema.format.is_none() => Some(patterns::ORGANISATION_KEY),
+            _ => None,
+        };
+        if schema.pattern.is_none() {
+            schema.pattern = pattern.map(str::to_owned);
+        }
+        if schema.max_length.is_some() {
             continue;
         }
         let by_format = format_max_length(schema.format.as_ref());

@@ -25,13 +25,13 @@ pub const KIND: &str = "organisation";
 pub struct Organisation {
     pub id: Uuid,
     /// AGS: five digits for districts, eight for Gemeinden; none for Träger.
-    #[schema(max_length = 8)]
+    #[schema(max_length = 8, pattern = "^06[0-9]{3}([0-9]{3})?$")]
     pub ags: Option<String>,
     #[schema(max_length = 200)]
     pub name: String,
     pub kind: OrgKind,
     /// AGS of the district the organisation belongs to.
-    #[schema(max_length = 5)]
+    #[schema(max_length = 5, pattern = "^06[0-9]{3}$")]
     pub district: String,
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
@@ -51,14 +51,14 @@ pub struct CreateOrganisation {
     #[schema(value_type = OrgKind, required = true)]
     pub kind: Option<OrgKind>,
     /// Required for a Gemeinde: eight digits beginning with its district's AGS. Not allowed for a Träger.
-    #[schema(max_length = 8)]
+    #[schema(max_length = 8, pattern = "^06[0-9]{6}$")]
     #[validate(length(max = 8))]
     pub ags: Option<String>,
     #[validate(required, length(min = 2, max = 200))]
     #[schema(value_type = String, required = true, min_length = 2, max_length = 200)]
     pub name: Option<String>,
     /// District AGS; required for a Träger, derived from the AGS for a Gemeinde (must agree when given).
-    #[schema(max_length = 5)]
+    #[schema(max_length = 5, pattern = "^06[0-9]{3}$")]
     pub district: Option<String>,
 }
 

@@ -29,7 +29,7 @@ pub const DEFAULT_DENY: &[&str] = &["169.254.0.0/16", "fe80::/10", "100.100.100.
     "disabledAt": null, "createdAt": "2026-11-22T09:00:00Z", "secret": null}))]
 pub struct Webhook {
     pub id: Uuid,
-    #[schema(max_length = 2000)]
+    #[schema(format = "uri", max_length = 2000)]
     pub url: String,
     /// Event types delivered; `*` for all.
     #[schema(max_items = 50, max_length = 100)]
@@ -50,7 +50,7 @@ pub struct Webhook {
 pub struct NewWebhook {
     /// `https://` URL (plain `http://` only to loopback, and only when configured for development).
     #[validate(required, length(min = 8, max = 2000))]
-    #[schema(value_type = String, required = true, min_length = 8, max_length = 2000)]
+    #[schema(value_type = String, format = "uri", required = true, min_length = 8, max_length = 2000)]
     pub url: Option<String>,
     /// Event types to deliver, or `["*"]` for all.
     #[validate(required, length(min = 1, max = 50))]

@@ -231,3 +231,360 @@ fn response_headers_are_documented() {
         }
     }
 }
+
+/// Every parameter and field whose format the service checks states it: a `pattern` (or `format`) in the document.
+#[test]
+fn checked_formats_are_stated() {
+    use versorgung::http::openapi::patterns;
+    let doc: Value = serde_json::to_value(versorgung::routes::openapi_document()).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                let schema = &param["schema"];
+                let expected = match (param["in"].as_str().unwrap(), name) {
+                    ("query", "district" | "covers") | ("path", "ags") => patterns::DISTRICT_AGS,
+                    ("query", "fundingLine") => patterns::FUNDING_LINE_CODE,
+                    ("query", "types") => patterns::EVENT_TYPES,
+                    ("header", "Idempotency-Key") => patterns::IDEMPOTENCY_KEY,
+                    ("header", "If-Match") => patterns::IF_MATCH,
+                    ("path", "id") if path.starts_with("/api/v1/organisations/") => patterns::ORGANISATION_KEY,
+                    _ => continue,
+                };
+                assert_eq!(schema["pattern"], expected, "{method} {path}: {name}");
+                seen.insert(name.to_owned());
+            }
+        }
+    }
+    let all = [
+        "district",
+        "covers",
+        "fundingLine",
+        "types",
+        "ags",
+        "id",
+        "Idempotency-Key",
+        "If-Match",
+    ];
+    assert_eq!(
+        seen,
+        all.iter().map(|s| s.to_string()).collect(),
+        "parameters with a pattern"
+    );
+    let schemas = &doc["components"]["schemas"];
+    for schema in ["Organisation", "CreateOrganisation"] {
+        assert_eq!(
+            schemas[schema]["properties"]["district"]["pattern"],
+            patterns::DISTRICT_AGS,
+            "{schema}"
+        );
+    }
+    for schema in ["Webhook", "NewWebhook"] {
+        assert_eq!(schemas[schema]["properties"]["url"]["format"], "uri", "{schema}");
+    }
+    // A merge patch may clear only what is optional: `null` for the rest is 422 `not_null`.
+    let patch = &schemas["PatchFundingLine"]["properties"];
+    for (field, nullable) in [
+        ("title", false),
+        ("description", false),
+        ("guidelineReference", false),
+        ("eligibleApplicantKinds", false),
+        ("minRateBasisPoints", false),
+        ("maxRateBasisPoints", false),
+        ("budgetCents", false),
+        ("opensOn", true),
+        ("closesOn", true),
+        ("maxAmountCents", true),
+        ("maxDurationMonths", true),
+        ("yearlyCapCents", true),
+    ] {
+        let types = patch[field]["type"].to_string();
+        assert_eq!(types.contains("null"), nullable, "PatchFundingLine.{field}: {types}");
+    }
+    assert!(schemas["PatchFundingLine"].get("required").is_none());
+    // The feed's cursor is the integer that `after` takes.
+    let next = &schemas["EventPage"]["properties"]["nextCursor"];
+    assert_eq!(
+        (&next["type"], &next["format"], &next["minimum"]),
+        (&"integer".into(), &"int64".into(), &0.into())
+    );
+}
+
+/// Each stated pattern accepts exactly what the service's check accepts, for listed samples and for many generated
+/// ones (a small backtracking matcher for the ECMA-262 subset the patterns use; the `regex` crate is no dependency).
+/// Known gap: `types` does not state that each event type is at most 64 characters. Header values are what a client
+/// can send: without leading or trailing whitespace (HTTP drops it) and without control characters.
+#[test]
+fn stated_patterns_agree_with_the_checks() {
+    use actix_web::http::header::HeaderValue;
+    use versorgung::core::types::{is_district_ags, is_event_type, is_funding_line_code, is_gemeinde_ags};
+    use versorgung::http::openapi::patterns;
+
+    fn header(name: &str, value: &str) -> Option<actix_web::HttpRequest> {
+        let bytes: Option<Vec<u8>> = value.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+        let value = HeaderValue::from_bytes(&bytes?).ok()?;
+        Some(
+            actix_web::test::TestRequest::default()
+                .insert_header((name, value))
+                .to_http_request(),
+        )
+    }
+    let district = |s: &str| Some(is_district_ags(s));
+    let funding_line = |s: &str| Some(is_funding_line_code(s));
+    // Event types longer than 64 characters are the known gap; the generated samples are shorter.
+    let types = |s: &str| Some(s.split(',').all(is_event_type));
+    let organisation =
+        |s: &str| Some(s.len() <= 36 && (uuid::Uuid::parse_str(s).is_ok() || is_district_ags(s) || is_gemeinde_ags(s)));
+    let idempotency_key = |s: &str| {
+        if s.trim() != s {
+            return None;
+        }
+        let req = header("Idempotency-Key", s)?;
+        Some(versorgung::http::idempotency::key_of(&req).is_ok())
+    };
+    let if_match = |s: &str| {
+        if s.trim() != s || s.len() > versorgung::http::extract::IF_MATCH_MAX_CHARS {
+            return None;
+        }
+        let req = header("If-Match", s)?;
+        Some(versorgung::http::extract::if_match(&req).is_ok())
+    };
+    type Check<'a> = &'a dyn Fn(&str) -> Option<bool>;
+    let cases: [(&str, Check, &str, &[&str]); 6] = [
+        (
+            patterns::DISTRICT_AGS,
+            &district,
+            "069a 1",
+            &["06636", "06000", "0663", "066361", "07636", "06a36", ""],
+        ),
+        (
+            patterns::FUNDING_LINE_CODE,
+            &funding_line,
+            "AZ09a_",
+            &["HK", "HKV2026", "H", "2HK", "HKv", "ABCDEFGHIJK"],
+        ),
+        (
+            patterns::EVENT_TYPES,
+            &types,
+            "ab_.,Z",
+            &["application.submitted", "a.b,c_d.e_", "a.b.c", ".a", "a.b,", ""],
+        ),
+        (
+            patterns::ORGANISATION_KEY,
+            &organisation,
+            "06abcdefAF0123456789-xg",
+            &[
+                "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a7",
+                "0193A6A48D2E7C419A5752F3E2D0B8A7",
+                "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a",
+                "06636",
+                "06636001",
+                "0663600",
+                "g193a6a4-8d2e-7c41-9a57-52f3e2d0b8a7",
+            ],
+        ),
+        (
+            patterns::IDEMPOTENCY_KEY,
+            &idempotency_key,
+            "a !~Z\t",
+            &["k-1", "a b", "~", &"x".repeat(256), ""],
+        ),
+        (
+            patterns::IF_MATCH,
+            &if_match,
+            "W/\"*, \ta!\u{80}#",
+            &[
+                "*",
+                "\"7\"",
+                "W/\"7\", \"8\"",
+                ",\"7\",,",
+                "*, \"7\"",
+                "7",
+                "w/\"7\"",
+                "\"a\"b\"",
+                "\"\u{e9}\"",
+                "",
+            ],
+        ),
+    ];
+    let mut seed: u64 = 12;
+    let mut next = move |bound: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % bound
+    };
+    for (pattern, check, alphabet, samples) in cases {
+        let regex = matcher::parse(pattern);
+        let alphabet: Vec<char> = alphabet.chars().collect();
+        let generated: Vec<String> = (0..20_000)
+            .map(|_| {
+                let len = next(15);
+                (0..len).map(|_| alphabet[next(alphabet.len())]).collect()
+            })
+            .collect();
+        let mut accepted = 0;
+        for sample in samples.iter().copied().chain(generated.iter().map(String::as_str)) {
+            let Some(expected) = check(sample) else { continue };
+            accepted += usize::from(expected);
+            assert_eq!(matcher::is_match(&regex, sample), expected, "{pattern} on {sample:?}");
+        }
+        assert!(accepted > 0, "{pattern}: no accepted sample");
+    }
+}
+
+/// A backtracking matcher for the regular expressions of the document: anchors, literals, `\xHH`/`\t`/`\.` escapes,
+/// classes with ranges, groups with alternatives, and the quantifiers `*`, `+`, `?`, `{m,n}`.
+mod matcher {
+    pub enum Node {
+        Start,
+        End,
+        Class(Vec<(char, char)>),
+        Group(Vec<Vec<Node>>),
+        Repeat(Box<Node>, usize, usize),
+    }
+
+    pub fn parse(pattern: &str) -> Vec<Vec<Node>> {
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut pos = 0;
+        let alternatives = alternatives(&chars, &mut pos);
+        assert_eq!(pos, chars.len(), "{pattern}: unparsed rest");
+        alternatives
+    }
+
+    fn alternatives(c: &[char], pos: &mut usize) -> Vec<Vec<Node>> {
+        let mut out = vec![sequence(c, pos)];
+        while c.get(*pos) == Some(&'|') {
+            *pos += 1;
+            out.push(sequence(c, pos));
+        }
+        out
+    }
+
+    fn escaped(c: &[char], pos: &mut usize) -> char {
+        let e = c[*pos];
+        *pos += 1;
+        match e {
+            'x' => {
+                let hex: String = c[*pos..*pos + 2].iter().collect();
+                *pos += 2;
+                char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap()
+            }
+            't' => '\t',
+            other => {
+                assert!(!other.is_ascii_alphanumeric(), "unsupported escape \\{other}");
+                other
+            }
+        }
+    }
+
+    fn sequence(c: &[char], pos: &mut usize) -> Vec<Node> {
+        let mut out = Vec::new();
+        while let Some(&ch) = c.get(*pos) {
+            if ch == '|' || ch == ')' {
+                break;
+            }
+            *pos += 1;
+            let atom = match ch {
+                '^' => Node::Start,
+                '$' => Node::End,
+                '(' => {
+                    let group = alternatives(c, pos);
+                    assert_eq!(c[*pos], ')');
+                    *pos += 1;
+                    Node::Group(group)
+                }
+                '[' => {
+                    assert_ne!(c[*pos], '^', "negated classes unsupported");
+                    let mut ranges = Vec::new();
+                    while c[*pos] != ']' {
+                        let read = |pos: &mut usize| {
+                            let ch = c[*pos];
+                            *pos += 1;
+                            if ch == '\\' { escaped(c, pos) } else { ch }
+                        };
+                        let low = read(pos);
+                        let high = if c[*pos] == '-' && c[*pos + 1] != ']' {
+                            *pos += 1;
+                            read(pos)
+                        } else {
+                            low
+                        };
+                        ranges.push((low, high));
+                    }
+                    *pos += 1;
+                    Node::Class(ranges)
+                }
+                '\\' => {
+                    let ch = escaped(c, pos);
+                    Node::Class(vec![(ch, ch)])
+                }
+                '.' | '*' | '+' | '?' | '{' => panic!("unsupported {ch}"),
+                ch => Node::Class(vec![(ch, ch)]),
+            };
+            let (min, max) = match c.get(*pos) {
+                Some('*') => (0, usize::MAX),
+                Some('+') => (1, usize::MAX),
+                Some('?') => (0, 1),
+                Some('{') => {
+                    let end = *pos + c[*pos..].iter().position(|&x| x == '}').unwrap();
+                    let inner: String = c[*pos + 1..end].iter().collect();
+                    let (m, n) = inner.split_once(',').unwrap_or((&inner, &inner));
+                    let bounds = (m.parse().unwrap(), n.parse().unwrap());
+                    *pos = end;
+                    bounds
+                }
+                _ => {
+                    out.push(atom);
+                    continue;
+                }
+            };
+            *pos += 1;
+            out.push(Node::Repeat(Box::new(atom), min, max));
+        }
+        out
+    }
+
+    pub fn is_match(alternatives: &[Vec<Node>], s: &str) -> bool {
+        let input: Vec<char> = s.chars().collect();
+        // The patterns are anchored; unanchored ones would need a start at every position.
+        alternatives.iter().any(|seq| sequence_at(seq, &input, 0, &|_| true))
+    }
+
+    fn sequence_at(seq: &[Node], input: &[char], i: usize, k: &dyn Fn(usize) -> bool) -> bool {
+        match seq.split_first() {
+            None => k(i),
+            Some((node, rest)) => node_at(node, input, i, &|j| sequence_at(rest, input, j, k)),
+        }
+    }
+
+    fn node_at(node: &Node, input: &[char], i: usize, k: &dyn Fn(usize) -> bool) -> bool {
+        match node {
+            Node::Start => i == 0 && k(i),
+            Node::End => i == input.len() && k(i),
+            Node::Class(ranges) => {
+                input
+                    .get(i)
+                    .is_some_and(|ch| ranges.iter().any(|(lo, hi)| (lo..=hi).contains(&ch)))
+                    && k(i + 1)
+            }
+            Node::Group(alternatives) => alternatives.iter().any(|seq| sequence_at(seq, input, i, k)),
+            Node::Repeat(inner, min, max) => repeat_at(inner, *min, *max, 0, input, i, k),
+        }
+    }
+
+    fn repeat_at(
+        node: &Node,
+        min: usize,
+        max: usize,
+        count: usize,
+        input: &[char],
+        i: usize,
+        k: &dyn Fn(usize) -> bool,
+    ) -> bool {
+        (count < max
+            && node_at(node, input, i, &|j| {
+                j > i && repeat_at(node, min, max, count + 1, input, j, k)
+            }))
+            || (count >= min && k(i))
+    }
+}

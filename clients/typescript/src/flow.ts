@@ -125,9 +125,9 @@ async function readFeed(
       position = event.position;
       events.push(event);
     }
-    // `nextCursor` is documented as a string and `after` as an integer: the cursor is the last position.
+    // `nextCursor` is an integer like `after`: the last position returned.
     check(
-      feed.nextCursor === String(position),
+      feed.nextCursor === position,
       `${who}: nextCursor ${feed.nextCursor} is not the last position ${position}`,
     );
   }
