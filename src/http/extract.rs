@@ -474,16 +474,6 @@ pub fn ok_with_etag<T: Serialize>(version: i64, body: &T) -> HttpResponse {
         .json(body)
 }
 
-/// Deserialises a field that may be absent (outer `None`), `null` (`Some(None)`) or a value, as JSON Merge Patch
-/// (RFC 7396) needs for nullable fields.
-pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: serde::Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    serde::Deserialize::deserialize(de).map(Some)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
