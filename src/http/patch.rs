@@ -89,8 +89,14 @@ where
     let null_given = |pointer: &str| nulls.iter().any(|k| format!("/{}", escape_pointer(k)) == pointer);
     // A null that deserialisation fills with a default (an empty text, a default rate) would not clear the field
     // but silently change it: refused, like a null for a required field.
-    let mut errors: Vec<FieldError> = match serde_json::from_value::<I>(next.clone()) {
-        Ok(lenient) => {
+    // Only a patch with nulls needs the second, lenient reading.
+    let lenient = if nulls.is_empty() {
+        None
+    } else {
+        serde_json::from_value::<I>(next.clone()).ok()
+    };
+    let mut errors: Vec<FieldError> = match lenient {
+        Some(lenient) => {
             let lenient = serde_json::to_value(&lenient).map_err(ApiError::internal)?;
             nulls
                 .iter()
@@ -98,7 +104,7 @@ where
                 .map(|k| FieldError::new(format!("/{}", escape_pointer(k)), "not_null", MessageParams::default()))
                 .collect()
         }
-        Err(_) => Vec::new(),
+        None => Vec::new(),
     };
     let input: Option<I> = match parse_value(next) {
         Ok(input) => Some(input),
