@@ -159,6 +159,17 @@ async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
     );
     let _ = writeln!(out, "# TYPE versorgung_db_pool_waiting gauge");
     let _ = writeln!(out, "versorgung_db_pool_waiting {}", status.waiting);
+    let _ = writeln!(
+        out,
+        "# HELP versorgung_db_transaction_retries_total Transactions run again after a serialization failure or \
+         deadlock (SQLSTATE 40001, 40P01)."
+    );
+    let _ = writeln!(out, "# TYPE versorgung_db_transaction_retries_total counter");
+    let _ = writeln!(
+        out,
+        "versorgung_db_transaction_retries_total {}",
+        crate::db::TRANSACTION_RETRIES.load(std::sync::atomic::Ordering::Relaxed)
+    );
     let depth = crate::webhooks::queue_depth(&state.pool).await.unwrap_or(-1);
     let _ = writeln!(
         out,

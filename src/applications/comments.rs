@@ -69,7 +69,7 @@ pub(super) async fn add_comment(
     }
     let mut conn = crate::db::conn(&state.pool).await?;
     idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
-        let text = comment.body.unwrap_or_default();
+        let text = comment.body.clone().unwrap_or_default();
         let created = store::add_comment(conn, &caller, *id, text, comment.internal).await?;
         Stored::json(StatusCode::CREATED, &created)
     })

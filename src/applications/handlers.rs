@@ -55,7 +55,7 @@ pub(super) async fn create(
     let input = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
     idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
-        let app = store::insert(conn, &caller, input).await?;
+        let app = store::insert(conn, &caller, input.clone()).await?;
         Ok(etagged(&app, StatusCode::CREATED)?.header("location", format!("/api/v1/applications/{}", app.id)))
     })
     .await
@@ -206,7 +206,7 @@ async fn with_reason(
         granted_cents: None,
     };
     crate::http::transition::respond(state, req, caller, &bytes, async |conn, expected| {
-        store::transition(conn, caller, id, action, expected, input).await
+        store::transition(conn, caller, id, action, expected, input.clone()).await
     })
     .await
 }
@@ -318,7 +318,7 @@ pub(super) async fn approve(
         granted_cents: approval.granted_cents,
     };
     crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
-        store::transition(conn, &caller, *id, Action::Approve, expected, input).await
+        store::transition(conn, &caller, *id, Action::Approve, expected, input.clone()).await
     })
     .await
 }

@@ -118,7 +118,7 @@ pub const LIFECYCLE: Lifecycle<Status, Action> = Lifecycle::new(&[
 ]);
 
 /// What a transition carries besides the action.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct TransitionInput {
     pub reason: Option<String>,
     pub granted_cents: Option<i64>,

@@ -148,7 +148,7 @@ pub(super) async fn create(
     let input = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
     idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
-        let c = store::insert(conn, &caller, input).await?;
+        let c = store::insert(conn, &caller, input.clone()).await?;
         Ok(Stored::json(StatusCode::CREATED, &c)?
             .header("etag", crate::http::extract::etag(c.version))
             .header("location", format!("/api/v1/coordinators/{}", c.id)))

@@ -148,10 +148,10 @@ pub fn problem_detail(lang: Lang, err: &ApiError) -> String {
         (ApiError::TooManyRequests { retry_after }, De) => {
             format!("Zu viele Anfragen von diesem Client. Wiederholen Sie die Anfrage nach {retry_after} Sekunde(n).")
         }
-        (ApiError::Unavailable(_), En) => {
+        (ApiError::Unavailable(_) | ApiError::Contended(_), En) => {
             "The service is temporarily unavailable. Retry after the time given in Retry-After.".into()
         }
-        (ApiError::Unavailable(_), De) => {
+        (ApiError::Unavailable(_) | ApiError::Contended(_), De) => {
             "Der Dienst ist vorübergehend nicht verfügbar. Wiederholen Sie die Anfrage nach der in Retry-After genannten Zeit."
                 .into()
         }

@@ -5,11 +5,11 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;
 
+pub mod database;
 pub mod i18n;
 pub mod validation;
 
@@ -266,6 +266,10 @@ pub enum ApiError {
     TooManyRequests { retry_after: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A serialization failure or deadlock (SQLSTATE 40001, 40P01): [`crate::db::transaction`] runs the transaction
+    /// again; when its attempts are spent the client sees the same 503 as [`ApiError::Unavailable`].
+    #[error("transaction lost a race: {0}")]
+    Contended(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -319,7 +323,7 @@ impl ApiError {
             Self::BadRequest(_) => "bad-request",
             Self::Validation(_) => "validation",
             Self::TooManyRequests { .. } => "too-many-requests",
-            Self::Unavailable(_) => "service-unavailable",
+            Self::Unavailable(_) | Self::Contended(_) => "service-unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -409,7 +413,7 @@ impl ApiError {
             }
             Self::MethodNotAllowed { allow } => vec![(header::ALLOW, allow.join(", "))],
             Self::TooManyRequests { retry_after } => vec![(header::RETRY_AFTER, retry_after.to_string())],
-            Self::Unavailable(_) => vec![(header::RETRY_AFTER, "2".to_owned())],
+            Self::Unavailable(_) | Self::Contended(_) => vec![(header::RETRY_AFTER, "2".to_owned())],
             _ => vec![],
         }
     }
@@ -444,7 +448,7 @@ impl ResponseError for ApiError {
             Self::MalformedJson { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Contended(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -455,37 +459,8 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Database errors: the only place where SQL failures become statuses.
-impl From<DieselError> for ApiError {
-    fn from(err: DieselError) -> Self {
-        match &err {
-            DieselError::NotFound => Self::NotFound,
-            DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation => Self::conflict("already_exists", MessageParams::default()),
-                // Only deletes can violate a foreign key here: writes check their references first.
-                DatabaseErrorKind::ForeignKeyViolation => Self::conflict("in_use", MessageParams::default()),
-                DatabaseErrorKind::CheckViolation => match info.constraint_name() {
-                    Some("funding_lines_committed_within_budget") => {
-                        Self::conflict("budget_below_committed", MessageParams::default())
-                    }
-                    _ => Self::Internal(format!("check violation: {err}")),
-                },
-                DatabaseErrorKind::SerializationFailure => {
-                    Self::conflict("concurrent_update", MessageParams::default())
-                }
-                DatabaseErrorKind::ClosedConnection => Self::Unavailable(err.to_string()),
-                DatabaseErrorKind::Unknown if info.message().contains("statement timeout") => {
-                    Self::Unavailable(err.to_string())
-                }
-                _ => Self::Internal(err.to_string()),
-            },
-            _ => Self::Internal(err.to_string()),
-        }
-    }
-}
-
-impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
-    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+impl From<deadpool::managed::PoolError<diesel::ConnectionError>> for ApiError {
+    fn from(err: deadpool::managed::PoolError<diesel::ConnectionError>) -> Self {
         // Pool timeouts and unreachable databases are transient: 503 with Retry-After, never a pile-up.
         Self::Unavailable(err.to_string())
     }
@@ -539,20 +514,12 @@ mod tests {
             (ApiError::Validation(vec![]), 422),
             (ApiError::TooManyRequests { retry_after: 1 }, 429),
             (ApiError::Unavailable(String::new()), 503),
+            (ApiError::Contended(String::new()), 503),
             (ApiError::Internal(String::new()), 500),
         ];
         for (err, status) in cases {
             assert_eq!(err.status_code().as_u16(), status, "{err:?}");
         }
-    }
-
-    #[test]
-    fn diesel_errors_map_to_statuses() {
-        assert!(matches!(ApiError::from(DieselError::NotFound), ApiError::NotFound));
-        assert!(matches!(
-            ApiError::from(DieselError::RollbackTransaction),
-            ApiError::Internal(_)
-        ));
     }
 
     #[test]

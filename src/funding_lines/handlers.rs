@@ -147,7 +147,7 @@ async fn create(
     let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
     crate::http::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
-        let line = store::create(conn, &caller, body).await?;
+        let line = store::create(conn, &caller, body.clone()).await?;
         crate::http::idempotency::Stored::created(&format!("/api/v1/funding-lines/{}", line.code), line.version, &line)
     })
     .await

@@ -130,7 +130,7 @@ pub async fn run(
     req: &HttpRequest,
     caller: &Caller,
     body: &[u8],
-    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> ApiResult<Stored>,
+    work: impl AsyncFn(&mut AsyncPgConnection) -> ApiResult<Stored>,
 ) -> ApiResult<HttpResponse> {
     let Some(key) = key_of(req)? else {
         return Ok(crate::db::transaction(conn, work).await?.into_response(false));

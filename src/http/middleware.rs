@@ -132,7 +132,7 @@ pub async fn problems(
 fn log_failure(err: &ApiError, request_id: &str, path: &str) {
     match err {
         ApiError::Internal(cause) => log::error!("request {request_id} {path}: {cause}"),
-        ApiError::Unavailable(cause) => log::warn!("request {request_id} {path}: {cause}"),
+        ApiError::Unavailable(cause) | ApiError::Contended(cause) => log::warn!("request {request_id} {path}: {cause}"),
         _ => {}
     }
 }
@@ -195,6 +195,7 @@ fn clone_api_error(err: &ApiError) -> ApiError {
             retry_after: *retry_after,
         },
         ApiError::Unavailable(c) => ApiError::Unavailable(c.clone()),
+        ApiError::Contended(c) => ApiError::Contended(c.clone()),
         ApiError::Internal(c) => ApiError::Internal(c.clone()),
     }
 }

@@ -136,7 +136,7 @@ pub async fn respond<B, T>(
     state: &AppState,
     req: &HttpRequest,
     body: &JsonBody<B>,
-    step: impl AsyncFnOnce(&mut AsyncPgConnection, Expected, Value) -> ApiResult<T>,
+    step: impl AsyncFn(&mut AsyncPgConnection, Expected, Value) -> ApiResult<T>,
 ) -> ApiResult<HttpResponse>
 where
     T: Serialize + Versioned,
@@ -144,6 +144,9 @@ where
     let expected = required_if_match(req)?;
     let patch = body.object()?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    let changed = crate::db::transaction(&mut conn, async |conn| step(conn, expected, patch).await).await?;
+    let changed = crate::db::transaction(&mut conn, async |conn| {
+        step(conn, expected.clone(), patch.clone()).await
+    })
+    .await?;
     Ok(ok_with_etag(changed.version(), &changed))
 }

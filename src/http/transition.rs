@@ -20,12 +20,12 @@ pub async fn respond<T: Serialize + Versioned>(
     req: &HttpRequest,
     caller: &Caller,
     bytes: &[u8],
-    step: impl AsyncFnOnce(&mut AsyncPgConnection, Option<Expected>) -> ApiResult<T>,
+    step: impl AsyncFn(&mut AsyncPgConnection, Option<Expected>) -> ApiResult<T>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(req)?;
     let mut conn = crate::db::conn(&state.pool).await?;
     idempotency::run(&mut conn, req, caller, bytes, async |conn| {
-        let resource = step(conn, expected).await?;
+        let resource = step(conn, expected.clone()).await?;
         Ok(Stored::json(StatusCode::OK, &resource)?.header("etag", etag(resource.version())))
     })
     .await

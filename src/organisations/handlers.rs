@@ -141,7 +141,7 @@ pub(super) async fn create(
     let body = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
     crate::http::idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
-        let org = store::create(conn, &caller, body).await?;
+        let org = store::create(conn, &caller, body.clone()).await?;
         crate::http::idempotency::Stored::created(&format!("/api/v1/organisations/{}", org.id), org.version, &org)
     })
     .await

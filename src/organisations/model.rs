@@ -42,7 +42,7 @@ pub struct Organisation {
 crate::versioned!(Organisation);
 
 /// A new Gemeinde or Träger.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"kind": "gemeinde", "ags": "06636001", "name": "Stadt Bad Sooden-Allendorf"}))]
 pub struct CreateOrganisation {

@@ -132,7 +132,7 @@ pub(super) async fn create(
     let input = body.parse()?;
     let mut conn = crate::db::conn(&state.pool).await?;
     idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
-        let r = store::insert(conn, &caller, input).await?;
+        let r = store::insert(conn, &caller, input.clone()).await?;
         Ok(Stored::json(StatusCode::CREATED, &r)?
             .header("etag", crate::http::extract::etag(r.version))
             .header("location", format!("/api/v1/referrals/{}", r.id)))
@@ -221,7 +221,7 @@ pub(super) async fn triage(
             *id,
             ReferralAction::Triage,
             expected,
-            ActionInput::Note(note),
+            ActionInput::Note(note.clone()),
         )
         .await
     })
@@ -265,7 +265,7 @@ pub(super) async fn forward(
             *id,
             ReferralAction::Forward,
             expected,
-            ActionInput::Forward(f),
+            ActionInput::Forward(f.clone()),
         )
         .await
     })
@@ -308,7 +308,7 @@ pub(super) async fn decline(
             *id,
             ReferralAction::Decline,
             expected,
-            ActionInput::Decline(reason),
+            ActionInput::Decline(reason.clone()),
         )
         .await
     })
@@ -348,7 +348,7 @@ pub(super) async fn respond(
     let r = body.parse()?;
     let input = ActionInput::Respond(r.target_id.unwrap_or_default(), r.answer.unwrap_or_default());
     crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
-        store::act(conn, &caller, *id, ReferralAction::Respond, expected, input).await
+        store::act(conn, &caller, *id, ReferralAction::Respond, expected, input.clone()).await
     })
     .await
 }
@@ -389,7 +389,7 @@ pub(super) async fn close(
             *id,
             ReferralAction::Close,
             expected,
-            ActionInput::Close(outcome),
+            ActionInput::Close(outcome.clone()),
         )
         .await
     })

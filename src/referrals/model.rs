@@ -183,7 +183,7 @@ crate::versioned!(Referral);
 
 // ---- requests ----
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"direction": "region_to_committee", "subject": "Telemedizinische Fallkonferenzen",
     "description": "Idee aus dem Vogelsbergkreis: regelmäßige Fallkonferenzen zwischen Hausarztpraxen und Klinik.",
@@ -234,7 +234,7 @@ pub struct NewTarget {
     pub district: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"targets": [{"committeeId": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a4"}, {"district": "06631"}],
     "note": "Bitte um Stellungnahme bis Ende März."}))]
@@ -301,7 +301,7 @@ pub struct DeclineBody {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"outcome": "Die Idee wird als Modellvorhaben (MV) beantragt."}))]
 pub struct Closing {
@@ -316,6 +316,7 @@ impl Checked for DeclineBody {}
 impl Checked for Closing {}
 
 /// What an action carries.
+#[derive(Clone)]
 pub(super) enum ActionInput {
     Note(Option<String>),
     Forward(Forwarding),

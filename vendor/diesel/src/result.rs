@@ -197,6 +197,14 @@ pub trait DatabaseErrorInformation {
     /// An optional integer indicating an error cursor position as an index into
     /// the original statement string.
     fn statement_position(&self) -> Option<i32>;
+
+    /// The SQLSTATE code of the error (five characters, e.g. `57P01`), if the backend reports one.
+    ///
+    /// Versorgung's patch (vendor/README.md): upstream diesel has no accessor yet (diesel-rs/diesel#5232 proposes
+    /// one). The default keeps every other implementation unchanged.
+    fn sql_state(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl fmt::Debug for dyn DatabaseErrorInformation + Send + Sync {

@@ -81,6 +81,11 @@ impl diesel::result::DatabaseErrorInformation for PostgresDbErrorWrapper {
         self.0.constraint()
     }
 
+    // Versorgung's patch (vendor/README.md): the SQLSTATE, so that callers classify errors by code, not text.
+    fn sql_state(&self) -> Option<&str> {
+        Some(self.0.code().code())
+    }
+
     fn statement_position(&self) -> Option<i32> {
         use tokio_postgres::error::ErrorPosition;
         self.0.position().and_then(|e| match *e {
