@@ -66,6 +66,14 @@ pub struct LocalPostgres {
     adopted: bool,
 }
 
+/// How `pg_ctl stop` ends the server: `Fast` rolls back open transactions and checkpoints; `Immediate` aborts every
+/// process at once, like a crash, and the next start replays the WAL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    Fast,
+    Immediate,
+}
+
 impl LocalPostgres {
     /// Initialises `<dir>/postgres` on first use, starts it (or adopts an instance already running: a service on the
     /// same data directory, or one left by a crashed process) and returns the running cluster. Only a cluster this
@@ -224,15 +232,24 @@ impl LocalPostgres {
 
     /// Stops the cluster (fast mode: open sessions are ended, committed data is kept).
     pub fn stop(&mut self) {
+        self.stop_in(StopMode::Fast);
+    }
+
+    /// Stops the cluster in the given mode (fault tests use `Immediate`, a crash without a checkpoint).
+    pub fn stop_in(&mut self, mode: StopMode) {
         if self.stopped {
             return;
         }
         self.stopped = true;
+        let mode = match mode {
+            StopMode::Fast => "fast",
+            StopMode::Immediate => "immediate",
+        };
         let result = self
             .command("pg_ctl")
             .arg("-D")
             .arg(&self.pgdata)
-            .args(["-m", "fast", "-w", "stop"])
+            .args(["-m", mode, "-w", "stop"])
             .stdin(Stdio::null())
             .output();
         match check_output("pg_ctl stop", result) {
@@ -244,6 +261,14 @@ impl LocalPostgres {
     /// Starts a stopped cluster again on the same port, so that clients holding its URL reconnect (fault tests).
     pub fn restart(&mut self, options: &LocalPgOptions) -> Result<(), LocalPgError> {
         self.stop();
+        self.start_again(options)
+    }
+
+    /// Starts the cluster after [`LocalPostgres::stop_in`] (after an immediate stop PostgreSQL recovers from its WAL).
+    pub fn start_again(&mut self, options: &LocalPgOptions) -> Result<(), LocalPgError> {
+        if !self.stopped {
+            return Ok(());
+        }
         self.pg_ctl_start(options)?;
         self.stopped = false;
         Ok(())

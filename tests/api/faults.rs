@@ -231,3 +231,120 @@ async fn a_postgresql_restart_is_a_prompt_503_and_the_service_recovers_by_itself
     drop(instance);
     pg.stop();
 }
+
+/// Two transactions that lock two rows in opposite orders deadlock; PostgreSQL aborts one of them (SQLSTATE 40P01),
+/// `db::transaction` runs it again after a short random pause, and both commit: no request would have seen an error.
+#[actix_web::test]
+async fn a_deadlock_is_retried_and_both_transactions_commit() {
+    use diesel_async::RunQueryDsl;
+    use std::sync::atomic::AtomicU32;
+    use versorgung::db::{PoolSettings, TRANSACTION_RETRIES, build_pool, transaction};
+    let db = TestDb::new().await;
+    TestDb::execute(&db, "CREATE TABLE pair (id int PRIMARY KEY, n int NOT NULL)").await;
+    TestDb::execute(&db, "INSERT INTO pair VALUES (1, 0), (2, 0)").await;
+    let settings = PoolSettings {
+        max_size: 2,
+        wait_timeout: Duration::from_secs(10),
+        statement_timeout: Duration::from_secs(30),
+    };
+    let pool = build_pool(&db.url, &settings).unwrap();
+    let retries_before = std::sync::atomic::AtomicU64::load(&TRANSACTION_RETRIES, Ordering::Relaxed);
+    let both_hold_one = Arc::new(tokio::sync::Barrier::new(2));
+    let run = |first: i32, second: i32| {
+        let (pool, both_hold_one) = (pool.clone(), both_hold_one.clone());
+        async move {
+            let attempts = AtomicU32::new(0);
+            let mut conn = pool.get().await.unwrap();
+            let outcome = transaction(&mut conn, async |conn| {
+                let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
+                let bump = "UPDATE pair SET n = n + 1 WHERE id = $1";
+                diesel::sql_query(bump)
+                    .bind::<diesel::sql_types::Integer, _>(first)
+                    .execute(conn)
+                    .await?;
+                if attempt == 1 {
+                    // Each holds its first row before asking for the other's: a deadlock, on the first attempt only.
+                    both_hold_one.wait().await;
+                }
+                diesel::sql_query(bump)
+                    .bind::<diesel::sql_types::Integer, _>(second)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+            .await;
+            (outcome, attempts.into_inner())
+        }
+    };
+    let ((a, a_attempts), (b, b_attempts)) = futures_util::join!(run(1, 2), run(2, 1));
+    assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    assert_eq!(a_attempts + b_attempts, 3, "exactly one of the two ran again");
+    assert!(std::sync::atomic::AtomicU64::load(&TRANSACTION_RETRIES, Ordering::Relaxed) > retries_before);
+    let mut conn = db.conn().await;
+    #[derive(diesel::QueryableByName)]
+    struct Total {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        total: i64,
+    }
+    let total: Total = diesel::sql_query("SELECT sum(n)::bigint AS total FROM pair")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(total.total, 4, "both transactions committed, each once");
+}
+
+/// A statement whose session the server ends (pg_terminate_backend: SQLSTATE 57P01) is a 503, and its connection is
+/// dropped from the pool: the next checkout gets a new session, never the dead one.
+#[actix_web::test]
+async fn a_connection_whose_session_was_ended_is_never_handed_out_again() {
+    use actix_web::ResponseError;
+    use diesel_async::RunQueryDsl;
+    use versorgung::db::{PoolSettings, build_pool};
+    use versorgung::error::ApiError;
+    use versorgung::error::database::{Failure, classify};
+    #[derive(diesel::QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let pid_query = "SELECT pg_backend_pid() AS pid";
+    let db = TestDb::new().await;
+    let settings = PoolSettings {
+        max_size: 1,
+        wait_timeout: Duration::from_secs(10),
+        statement_timeout: Duration::from_secs(30),
+    };
+    let pool = build_pool(&db.url, &settings).unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let pid = diesel::sql_query(pid_query)
+        .get_result::<Pid>(&mut conn)
+        .await
+        .unwrap()
+        .pid;
+    let admin_url = db.url.clone();
+    let killer = actix_web::rt::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut admin = <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&admin_url)
+            .await
+            .unwrap();
+        diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    });
+    let err = diesel::sql_query("SELECT pg_sleep(20)")
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    killer.await.unwrap();
+    assert_eq!(classify(&err), Failure::Unavailable { discard: true }, "{err:?}");
+    assert_eq!(ApiError::from(err).status_code().as_u16(), 503);
+    drop(conn);
+    let mut conn = pool.get().await.unwrap();
+    let fresh = diesel::sql_query(pid_query)
+        .get_result::<Pid>(&mut conn)
+        .await
+        .unwrap()
+        .pid;
+    assert_ne!(fresh, pid, "the dead session's connection came back from the pool");
+}

@@ -9,6 +9,7 @@ mod applications;
 mod architecture;
 mod audit;
 mod auth;
+mod chaos;
 mod cli;
 mod committees;
 mod coordinators;
