@@ -603,11 +603,3 @@ async fn two_services_under_load_survive_kills_and_database_restarts_without_los
     drop(instances);
     pg.lock().unwrap().stop();
 }
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}

@@ -10,14 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use versorgung::db::local_pg::{LocalPgOptions, LocalPostgres};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn draft(title: &str) -> Value {
     json!({"fundingLine": "GK", "title": title})
 }

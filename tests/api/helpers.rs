@@ -413,3 +413,12 @@ pub fn csv_records(text: &str) -> Vec<Vec<String>> {
     }
     records
 }
+
+/// A loopback port that was free a moment ago (for service processes started on a fixed port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -21,12 +21,7 @@ impl Drop for Instance {
 }
 
 async fn start(db_url: &str) -> Instance {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    start_at(db_url, port).await
+    start_at(db_url, free_port()).await
 }
 
 /// A service process from the real binary on `port`, ready when this returns.
