@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::applications::model::{Action, ApplicationInput, Contact, FinancingPlan, TransitionInput};
+use crate::applications::model::{Action, ApplicationInput, Contact, FinancingPlan, PlanYear, TransitionInput};
 use crate::core::identity::{Caller, OrgScope, Role};
 use crate::db::schema::{applications, organisations};
 use crate::error::{ApiError, ApiResult};
@@ -267,7 +267,12 @@ pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
                     own_funds_cents: Some(demo.own),
                     third_party_funds_cents: Some(demo.total - demo.own - demo.requested),
                     requested_cents: Some(demo.requested),
-                    years: None,
+                    years: Some(
+                        crate::applications::rules::split_by_months(start, end, demo.requested)
+                            .into_iter()
+                            .map(|(year, requested_cents)| PlanYear { year, requested_cents })
+                            .collect(),
+                    ),
                 },
                 contact: Contact {
                     name: Some("Dr. Maria Becker".into()),
@@ -285,6 +290,7 @@ pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
                 let input = TransitionInput {
                     reason: reason(*step),
                     granted_cents: (*step == Action::Approve).then_some(demo.requested),
+                    years: None,
                 };
                 crate::applications::transition(conn, actor, app.id, *step, None, input).await?;
             }

@@ -203,7 +203,7 @@ async fn with_reason(
     let reason = body.parse()?.reason;
     let input = TransitionInput {
         reason,
-        granted_cents: None,
+        ..TransitionInput::default()
     };
     crate::http::transition::respond(state, req, caller, &bytes, async |conn, expected| {
         store::transition(conn, caller, id, action, expected, input.clone()).await
@@ -285,8 +285,11 @@ pub(super) async fn request_changes(
 /// Approve
 ///
 /// Approves an application `in_review` with `grantedCents` (at most the requested amount) and commits it against
-/// the funding line's budget in the same transaction. When the remaining budget does not cover it: 409
-/// `budget_exceeded` with `remainingCents`. Concurrent approvals never commit more than the budget.
+/// the funding line's budget and, per fiscal year, against each year's budget, in the same transaction. The shares
+/// per year come from `years`, else from the application's yearly breakdown scaled to the grant; a multi-year
+/// project without either is 422 `years_required`. When the remaining budget does not cover the grant: 409
+/// `budget_exceeded` with `remainingCents`; when a year's does not cover its share: 409 `year_budget_exceeded` with
+/// `year` and `remainingCents`. Concurrent approvals never commit more than a budget.
 ///
 /// **Roles:** `ministry`.
 #[utoipa::path(
@@ -316,6 +319,9 @@ pub(super) async fn approve(
     let input = TransitionInput {
         reason: approval.note,
         granted_cents: approval.granted_cents,
+        years: approval
+            .years
+            .map(|ys| ys.iter().map(|y| (y.year, y.granted_cents)).collect()),
     };
     crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
         store::transition(conn, &caller, *id, Action::Approve, expected, input.clone()).await

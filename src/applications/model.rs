@@ -122,6 +122,8 @@ pub const LIFECYCLE: Lifecycle<Status, Action> = Lifecycle::new(&[
 pub struct TransitionInput {
     pub reason: Option<String>,
     pub granted_cents: Option<i64>,
+    /// The approval's grant per fiscal year, when it gives one.
+    pub years: Option<Vec<(i32, i64)>>,
 }
 
 /// Finanzierungsplan: total eligible costs = own funds + third-party funds + requested grant, in cents.
@@ -370,9 +372,26 @@ pub struct Approval {
     #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub note: Option<String>,
+    /// The grant per fiscal year, summing to `grantedCents`, each year within the project period. Without it the
+    /// application's yearly breakdown is scaled to the grant; a project within one calendar year needs neither.
+    #[validate(length(min = 1, max = 11), nested)]
+    #[schema(min_items = 1, max_items = 11)]
+    pub years: Option<Vec<GrantYear>>,
 }
 
 impl Checked for Approval {}
+
+/// One fiscal year's share of a grant.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GrantYear {
+    #[validate(range(min = 2000, max = 2100))]
+    #[schema(minimum = 2000, maximum = 2100)]
+    pub year: i32,
+    #[validate(range(min = 0, max = MAX_CENTS))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub granted_cents: i64,
+}
 
 /// Body of `submit` and `start-review`: empty, or an empty object.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]

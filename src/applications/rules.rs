@@ -320,3 +320,147 @@ mod tests {
         assert!(!closed(true));
     }
 }
+
+/// Splits `amount` over the calendar years of a period in proportion to the project months in each (whole cents
+/// rounded down, the cents left over to the earliest years): the yearly breakdown a frontend may propose, and the
+/// demo data's.
+pub fn split_by_months(start: NaiveDate, end: NaiveDate, amount: i64) -> Vec<(i32, i64)> {
+    let total = duration_months(start, end);
+    if total <= 0 || end < start {
+        return vec![(start.year(), amount)];
+    }
+    let mut shares: Vec<(i32, i64)> = (start.year()..=end.year())
+        .map(|y| {
+            (
+                y,
+                (i128::from(amount) * i128::from(months_in_year(start, end, y)) / i128::from(total)) as i64,
+            )
+        })
+        .collect();
+    let mut left = amount - shares.iter().map(|(_, c)| c).sum::<i64>();
+    for share in shares.iter_mut() {
+        if left == 0 {
+            break;
+        }
+        share.1 += 1;
+        left -= 1;
+    }
+    shares
+}
+
+/// A share of the grant in one fiscal year, as the ministry fixes it with an approval.
+pub type YearShare = (i32, i64);
+
+/// The grant per fiscal year (*Haushaltsjahr*) that an approval commits: as the approval gives it; else the
+/// application's yearly breakdown scaled to the grant (each year's requested share × grant ÷ requested, in whole
+/// cents rounded down, the cents left over going to the earliest years so that the shares sum to the grant); else,
+/// for a project within one calendar year, all in that year. A multi-year project needs one of the first two:
+/// `years_required`.
+pub fn grant_by_year(
+    given: Option<&[YearShare]>,
+    plan: Option<&[(i32, i64)]>,
+    period: (Option<NaiveDate>, Option<NaiveDate>),
+    granted: i64,
+) -> Result<Vec<YearShare>, Vec<FieldError>> {
+    let (first, last) = (period.0.map(|d| d.year()), period.1.map(|d| d.year()));
+    if let Some(given) = given {
+        let mut errors = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, (year, _)) in given.iter().enumerate() {
+            if !seen.insert(year) {
+                errors.push(FieldError::new(
+                    format!("/years/{i}/year"),
+                    "duplicate",
+                    MessageParams::default(),
+                ));
+            } else if first.is_some_and(|f| *year < f) || last.is_some_and(|l| *year > l) {
+                errors.push(FieldError::new(
+                    format!("/years/{i}/year"),
+                    "year_outside_period",
+                    MessageParams::range(first.unwrap_or(*year), last.unwrap_or(*year)),
+                ));
+            }
+        }
+        let sum: i128 = given.iter().map(|(_, c)| i128::from(*c)).sum();
+        if sum != i128::from(granted) {
+            errors.push(FieldError::new(
+                "/years",
+                "years_sum_mismatch",
+                MessageParams::detail(granted),
+            ));
+        }
+        return if errors.is_empty() {
+            Ok(given.iter().copied().filter(|(_, c)| *c > 0).collect())
+        } else {
+            Err(errors)
+        };
+    }
+    let requested: i128 = plan.unwrap_or_default().iter().map(|(_, c)| i128::from(*c)).sum();
+    if let Some(plan) = plan.filter(|_| requested > 0) {
+        let mut shares: Vec<YearShare> = plan
+            .iter()
+            .map(|&(year, c)| (year, (i128::from(c) * i128::from(granted) / requested) as i64))
+            .collect();
+        shares.sort_unstable();
+        let mut left = granted - shares.iter().map(|(_, c)| c).sum::<i64>();
+        for share in shares.iter_mut() {
+            if left == 0 {
+                break;
+            }
+            share.1 += 1;
+            left -= 1;
+        }
+        return Ok(shares.into_iter().filter(|(_, c)| *c > 0).collect());
+    }
+    match (first, last) {
+        (Some(f), Some(l)) if f == l => Ok(vec![(f, granted)]),
+        _ => Err(vec![FieldError::new(
+            "/years",
+            "years_required",
+            MessageParams::default(),
+        )]),
+    }
+}
+
+#[cfg(test)]
+mod grant_years {
+    use super::*;
+
+    fn period(a: &str, b: &str) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        (a.parse().ok(), b.parse().ok())
+    }
+
+    #[test]
+    fn the_breakdown_is_scaled_to_the_grant_and_sums_exactly() {
+        let plan = [(2027, 100), (2028, 100), (2029, 100)];
+        let shares = grant_by_year(None, Some(&plan), period("2027-01-01", "2029-12-31"), 200).unwrap_or_default();
+        assert_eq!(shares, vec![(2027, 67), (2028, 67), (2029, 66)]);
+        let whole = grant_by_year(None, Some(&plan), period("2027-01-01", "2029-12-31"), 300).unwrap_or_default();
+        assert_eq!(whole, plan.to_vec());
+    }
+
+    #[test]
+    fn an_amount_splits_by_months_per_calendar_year() {
+        let (a, b) = period("2027-07-01", "2029-06-30");
+        let shares = split_by_months(a.unwrap_or_default(), b.unwrap_or_default(), 2_400_001);
+        assert_eq!(shares, vec![(2027, 600_001), (2028, 1_200_000), (2029, 600_000)]);
+    }
+
+    #[test]
+    fn a_single_calendar_year_needs_no_breakdown_and_several_do() {
+        let one = grant_by_year(None, None, period("2027-02-01", "2027-11-30"), 500).unwrap_or_default();
+        assert_eq!(one, vec![(2027, 500)]);
+        let several = grant_by_year(None, None, period("2027-02-01", "2028-11-30"), 500).unwrap_err();
+        assert_eq!(several[0].code, "years_required");
+    }
+
+    #[test]
+    fn given_years_must_sum_to_the_grant_lie_in_the_period_and_not_repeat() {
+        let p = period("2027-01-01", "2028-12-31");
+        let ok = grant_by_year(Some(&[(2027, 300), (2028, 200)]), None, p, 500).unwrap_or_default();
+        assert_eq!(ok, vec![(2027, 300), (2028, 200)]);
+        let errors = grant_by_year(Some(&[(2027, 300), (2027, 100), (2030, 50)]), None, p, 500).unwrap_err();
+        let codes: Vec<&str> = errors.iter().map(|e| e.code.as_ref()).collect();
+        assert_eq!(codes, vec!["duplicate", "year_outside_period", "years_sum_mismatch"]);
+    }
+}

@@ -331,7 +331,20 @@ async fn approve(
             MessageParams::max(requested),
         )]));
     }
+    let plan: Option<Vec<(i32, i64)>> = current
+        .financing_plan
+        .years
+        .as_ref()
+        .map(|ys| ys.iter().map(|y| (y.year, y.requested_cents)).collect());
+    let shares = super::rules::grant_by_year(
+        input.years.as_deref(),
+        plan.as_deref(),
+        (current.start_date, current.end_date),
+        granted,
+    )
+    .map_err(ApiError::Validation)?;
     crate::funding_lines::commit_budget(conn, &current.funding_line, granted).await?;
+    crate::funding_lines::commit_years(conn, &current.funding_line, current.id, &shares).await?;
     Ok(Effect {
         granted_cents: Some(granted),
         decided_at: Some(now),

@@ -293,3 +293,29 @@ diesel::table! {
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_deliveries -> events (event_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhooks, events);
+
+diesel::table! {
+    funding_line_years (funding_line_code, year) {
+        funding_line_code -> Text,
+        year -> Int4,
+        budget_cents -> Int8,
+        committed_cents -> Int8,
+        paid_cents -> Int8,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    grant_years (application_id, year) {
+        application_id -> Uuid,
+        year -> Int4,
+        funding_line_code -> Text,
+        committed_cents -> Int8,
+        paid_cents -> Int8,
+    }
+}
+
+diesel::joinable!(funding_line_years -> funding_lines (funding_line_code));
+diesel::joinable!(grant_years -> applications (application_id));

@@ -90,7 +90,10 @@ impl From<DieselError> for ApiError {
             Failure::NotFound => Self::NotFound,
             Failure::Duplicate => Self::conflict("already_exists", MessageParams::default()),
             Failure::InUse => Self::conflict("in_use", MessageParams::default()),
-            Failure::Check(Some(c)) if c == "funding_lines_committed_within_budget" => {
+            Failure::Check(Some(c))
+                if c == "funding_lines_committed_within_budget"
+                    || c == "funding_line_years_committed_within_budget" =>
+            {
                 Self::conflict("budget_below_committed", MessageParams::default())
             }
             Failure::Check(_) | Failure::Internal => Self::Internal(err.to_string()),

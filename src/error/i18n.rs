@@ -175,6 +175,15 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("budget_below_committed", Lang::De) => {
             "Das Budget kann nicht unter den bereits gebundenen Betrag gesenkt werden.".into()
         }
+        ("year_budget_exceeded", Lang::En) => format!(
+            "The remaining budget of fiscal year {detail} ({} cents) does not cover this year's share of the grant.",
+            p.max.clone().unwrap_or_default()
+        ),
+        ("year_budget_exceeded", Lang::De) => format!(
+            "Das verbleibende Budget des Haushaltsjahres {detail} ({} Cent) deckt den Anteil der Zuwendung in diesem \
+             Jahr nicht.",
+            p.max.clone().unwrap_or_default()
+        ),
         ("budget_exceeded", Lang::En) => {
             format!("The funding line's remaining budget ({detail} cents) does not cover this grant.")
         }
@@ -201,10 +210,6 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("in_use", Lang::De) => "Andere Datensätze verweisen noch auf diese Ressource.".into(),
         ("erased", Lang::En) => "This record was erased; it cannot be changed.".into(),
         ("erased", Lang::De) => "Dieser Datensatz wurde gelöscht (anonymisiert) und kann nicht geändert werden.".into(),
-        ("concurrent_update", Lang::En) => "A concurrent change interfered; retry the request.".into(),
-        ("concurrent_update", Lang::De) => {
-            "Eine gleichzeitige Änderung kam dazwischen; wiederholen Sie die Anfrage.".into()
-        }
         (_, Lang::En) => format!("The request conflicts with the current state. {detail}")
             .trim()
             .to_owned(),

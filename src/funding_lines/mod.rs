@@ -5,9 +5,12 @@
 //! constraint, so it holds for every writer and every instance.
 
 mod handlers;
+mod ledger;
 mod model;
 mod store;
+mod years;
 
+pub use ledger::commit_years;
 pub use model::{FULL_RATE_BP, FundingLine, FundingLineInput, LineRules, PatchFundingLine, event_id};
 pub use store::{commit_budget, load_rules, record_commitment, snapshot_missing};
 
@@ -20,4 +23,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::create)
         .service(handlers::update)
         .service(handlers::history);
+    years::routes(cfg);
 }

@@ -251,6 +251,52 @@ pub struct LineRules {
 
 // ---- queries ----
 
+/// A funding line's fiscal year (*Haushaltsjahr*): its budget, what approved grants commit in it, what is paid.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"fundingLine": "GK", "year": 2027, "budgetCents": 150000000, "committedCents": 45000000,
+    "paidCents": 9000000, "remainingCents": 105000000, "unpaidCents": 36000000, "version": 3,
+    "updatedAt": "2026-11-27T10:00:00Z"}))]
+pub struct FiscalYear {
+    #[schema(max_length = 10)]
+    pub funding_line: String,
+    #[schema(minimum = 2000, maximum = 2100)]
+    pub year: i32,
+    /// The year's appropriation for the line, in cents.
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub budget_cents: i64,
+    /// Σ of what approved grants commit in this year, in cents; never above the budget.
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub committed_cents: i64,
+    /// Σ paid out in this year, in cents; never above what is committed.
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub paid_cents: i64,
+    /// Budget minus committed.
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub remaining_cents: i64,
+    /// Committed minus paid.
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub unpaid_cents: i64,
+    #[schema(minimum = 1, maximum = 9223372036854775807i64)]
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+crate::versioned!(FiscalYear);
+
+/// Body of `PUT /funding-lines/{code}/years/{year}`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"budgetCents": 150000000}))]
+pub struct SetYearBudget {
+    /// The year's budget for the line, in cents; not below what is committed in it.
+    #[validate(required, range(min = 0, max = MAX_CENTS))]
+    #[schema(value_type = i64, required = true, minimum = 0, maximum = 1000000000000i64)]
+    pub budget_cents: Option<i64>,
+}
+
+impl Checked for SetYearBudget {}
+
 /// Funding lines are keyed by code; events name them by a UUID derived from it, the same on every instance.
 pub fn event_id(code: &str) -> uuid::Uuid {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("funding-line:{code}").as_bytes())

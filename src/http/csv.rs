@@ -126,6 +126,18 @@ where
         .streaming(body)
 }
 
+/// A CSV answer computed whole (a small, bounded list), with the same headers as a streamed one.
+pub fn whole(filename: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{cell, wanted};

@@ -128,10 +128,7 @@ pub(super) async fn funding(
         return Err(bad("groupBy", "out_of_range", MessageParams::max(MAX_ROWS)));
     }
     if crate::http::csv::wanted(&req) {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header(("cache-control", "no-store"))
-            .body(csv(&request.group_by, &rows)));
+        return Ok(crate::http::csv::whole("statistics.csv", csv(&request.group_by, &rows)));
     }
     let total = Row::total(&rows);
     Ok(HttpResponse::Ok().json(Statistics {

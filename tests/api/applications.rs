@@ -126,7 +126,7 @@ async fn the_whole_lifecycle_is_recorded_and_invisible_to_others() {
         &r,
         &id,
         "approve",
-        json!({"grantedCents": 20_000_000, "note": "Bewilligt."}),
+        json!({"grantedCents": 20_000_000, "note": "Bewilligt.", "years": [{"year": 2027, "grantedCents": 20_000_000}]}),
     )
     .await)
     .await;
@@ -262,7 +262,7 @@ async fn authorization_matrix() {
         (
             "POST",
             "/approve".into(),
-            json!({"grantedCents": 1}),
+            json!({"grantedCents": 1, "years": [{"year": 2027, "grantedCents": 1}]}),
             [403, 403, 403, 200],
         ),
         ("POST", "/withdraw".into(), reason.clone(), [409, 404, 403, 403]),
@@ -672,7 +672,11 @@ async fn transitions_allowed_and_refused() {
         ("withdraw", json!({"reason": "Nicht mehr nötig"}), municipality()),
         ("start-review", json!({}), ministry()),
         ("request-changes", json!({"reason": "Bitte ergänzen"}), ministry()),
-        ("approve", json!({"grantedCents": 1_000_000}), ministry()),
+        (
+            "approve",
+            json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]}),
+            ministry(),
+        ),
         ("reject", json!({"reason": "Nicht förderfähig"}), ministry()),
     ];
     let allowed = |state: &str, action: &str| -> bool {
@@ -777,7 +781,7 @@ async fn parallel_approvals_never_overcommit_the_budget() {
         .collect();
     assert_eq!(ids.len(), 50);
     let r = ministry();
-    let body = json!({"grantedCents": 1_000_000});
+    let body = json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]});
     let responses =
         futures_util::future::join_all(ids.iter().map(|id| act(&app, &r, id, "approve", body.clone()))).await;
     let mut approved = 0;
@@ -910,7 +914,7 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
             .post(app.url(&format!("/api/v1/applications/{id}/approve")))
             .bearer_auth(ministry())
             .header("Idempotency-Key", key)
-            .json(&json!({"grantedCents": 1_000_000}))
+            .json(&json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]}))
             .send()
     };
     assert_eq!(approve("approve-1").await.unwrap().status(), 200);

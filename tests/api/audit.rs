@@ -455,7 +455,7 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
         }
         "POST /api/v1/applications/{id}/approve" => {
             let a = application(app, "in_review").await;
-            let body = json!({"grantedCents": 20_000_000, "note": "Bewilligt."});
+            let body = json!({"grantedCents": 20_000_000, "note": "Bewilligt.", "years": [{"year": 2027, "grantedCents": 20_000_000}]});
             // The grant changes the line's committed and remaining budget.
             let line = versorgung::funding_lines::event_id(a["fundingLine"].as_str().unwrap_or_default());
             Call::post(format!("/api/v1/applications/{}/approve", id(&a)), r, body, 200)
@@ -478,6 +478,11 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
         "PATCH /api/v1/funding-lines/{code}" => {
             let line = get(app, "/api/v1/funding-lines/GK").await;
             Call::patch("/api/v1/funding-lines/GK", r, json!({"budgetCents": 600_000_000}), line)
+        }
+        "PUT /api/v1/funding-lines/{code}/years/{year}" => {
+            let line = get(app, "/api/v1/funding-lines/GK").await;
+            let body = Some(json!({"budgetCents": 50_000_000}));
+            Call::new(Method::PUT, "/api/v1/funding-lines/GK/years/2033", r, body, 201).on(line)
         }
         // Organisations.
         "POST /api/v1/organisations" => Call::post("/api/v1/organisations", s, new_organisation(), 201),

@@ -229,7 +229,7 @@ async fn reviewer(
                 &path,
                 &r,
                 Some(&format!("approve-{id}")),
-                Some(&json!({"grantedCents": GRANT})),
+                Some(&json!({"grantedCents": GRANT, "years": [{"year": 2027, "grantedCents": GRANT}]})),
             )
             .await;
         match got.0 {

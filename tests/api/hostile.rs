@@ -304,6 +304,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("webhooks", "id") => f.webhook.clone(),
                 ("organisations", "id") => f.organisation.clone(),
                 ("funding-lines", "code") => "GK".into(),
+                ("funding-lines", "year") => "2033".into(),
                 (_, "deliveryId") => uuid::Uuid::new_v4().to_string(),
                 other => panic!("no fixture for {other:?} in {template}"),
             },

@@ -148,7 +148,7 @@ async fn two_instances_behave_as_one() {
             base,
             &format!("/api/v1/applications/{}/approve", item["id"].as_str().unwrap()),
             &r,
-            &json!({"grantedCents": 1_000_000}),
+            &json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]}),
             None,
         )
     });

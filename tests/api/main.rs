@@ -18,6 +18,7 @@ mod districts;
 mod errors;
 mod events;
 mod faults;
+mod fiscal_years;
 mod funding_lines;
 mod hostile;
 mod matrix;

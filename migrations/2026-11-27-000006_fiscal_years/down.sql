@@ -1,0 +1,2 @@
+DROP TABLE grant_years;
+DROP TABLE funding_line_years;

@@ -1,0 +1,197 @@
+//! The fiscal-year ledger of the funding lines (Haushaltsjahre): budget, committed and paid per line and year, and
+//! what each approved grant commits in each year. Every rule is a conditional UPDATE in the caller's transaction (the
+//! row lock makes concurrent approvals and payments on any instance take turns, and PostgreSQL re-checks the
+//! condition on the newest row); the CHECK constraints of migration 000006 are the backstop.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::KIND;
+use super::model::{FiscalYear, event_id};
+use crate::audit::{self, Audience, Change};
+use crate::core::identity::Caller;
+use crate::db::schema::{funding_line_years, funding_lines, grant_years};
+use crate::error::{ApiError, ApiResult, ConflictInfo, MessageParams};
+use crate::http::extract::Expected;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = funding_line_years)]
+struct YearRow {
+    funding_line_code: String,
+    year: i32,
+    budget_cents: i64,
+    committed_cents: i64,
+    paid_cents: i64,
+    version: i64,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<YearRow> for FiscalYear {
+    fn from(r: YearRow) -> Self {
+        FiscalYear {
+            funding_line: r.funding_line_code,
+            year: r.year,
+            budget_cents: r.budget_cents,
+            committed_cents: r.committed_cents,
+            paid_cents: r.paid_cents,
+            remaining_cents: r.budget_cents - r.committed_cents,
+            unpaid_cents: r.committed_cents - r.paid_cents,
+            version: r.version,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+async fn line_exists(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<()> {
+    let found: bool = diesel::select(diesel::dsl::exists(funding_lines::table.find(code)))
+        .get_result(conn)
+        .await?;
+    if found { Ok(()) } else { Err(ApiError::NotFound) }
+}
+
+/// The line's fiscal years, oldest first (404 for an unknown line).
+pub async fn years(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<Vec<FiscalYear>> {
+    line_exists(conn, code).await?;
+    Ok(funding_line_years::table
+        .filter(funding_line_years::funding_line_code.eq(code))
+        .order(funding_line_years::year)
+        .select(YearRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(FiscalYear::from)
+        .collect())
+}
+
+/// Sets a year's budget (creating the year), never below what is committed in it: 409 `budget_below_committed`.
+/// Returns the year and whether it was created.
+pub async fn set_budget(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    code: &str,
+    year: i32,
+    budget: i64,
+    expected: Option<Expected>,
+) -> ApiResult<(FiscalYear, bool)> {
+    line_exists(conn, code).await?;
+    let current: Option<YearRow> = funding_line_years::table
+        .find((code, year))
+        .select(YearRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    let row = match &current {
+        Some(cur) => {
+            if let Some(e) = expected {
+                e.check(cur.version)?;
+            }
+            if budget < cur.committed_cents {
+                return Err(ApiError::conflict(
+                    "budget_below_committed",
+                    MessageParams::detail(cur.committed_cents),
+                ));
+            }
+            diesel::update(funding_line_years::table.find((code, year)))
+                .set((
+                    funding_line_years::budget_cents.eq(budget),
+                    funding_line_years::version.eq(cur.version + 1),
+                    funding_line_years::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(YearRow::as_returning())
+                .get_result(conn)
+                .await?
+        }
+        None => {
+            if expected.is_some() {
+                // If-Match names a version of something that does not exist yet.
+                return Err(ApiError::PreconditionFailed { current_version: 0 });
+            }
+            diesel::insert_into(funding_line_years::table)
+                .values((
+                    funding_line_years::funding_line_code.eq(code),
+                    funding_line_years::year.eq(year),
+                    funding_line_years::budget_cents.eq(budget),
+                ))
+                .returning(YearRow::as_returning())
+                .get_result(conn)
+                .await?
+        }
+    };
+    let fiscal = FiscalYear::from(row);
+    let change = Change::new(
+        KIND,
+        event_id(code),
+        "set_year_budget",
+        "funding_line.year_budget_set",
+        Audience::everyone(),
+    )
+    .changed(vec![format!("/years/{year}/budgetCents")]);
+    audit::record(conn, caller, change, &fiscal).await?;
+    Ok((fiscal, current.is_none()))
+}
+
+/// Commits an approved grant per fiscal year: each year's commitment must fit that year's remaining budget, or 409
+/// `year_budget_exceeded` naming the year (`year`) and what remains in it (`remainingCents`). Years are taken in ascending order, so that two
+/// approvals touching the same years lock them in the same order and cannot deadlock.
+pub async fn commit_years(
+    conn: &mut AsyncPgConnection,
+    code: &str,
+    application: Uuid,
+    breakdown: &[(i32, i64)],
+) -> ApiResult<()> {
+    let mut years = breakdown.to_vec();
+    years.sort_unstable();
+    for &(year, cents) in &years {
+        let updated = diesel::update(funding_line_years::table.find((code, year)))
+            .filter((funding_line_years::committed_cents + cents).le(funding_line_years::budget_cents))
+            .set((
+                funding_line_years::committed_cents.eq(funding_line_years::committed_cents + cents),
+                funding_line_years::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        if updated == 0 {
+            let remaining: Option<i64> = funding_line_years::table
+                .find((code, year))
+                .select(funding_line_years::budget_cents - funding_line_years::committed_cents)
+                .first(conn)
+                .await
+                .optional()?;
+            return Err(year_exceeded(year, remaining.unwrap_or(0), cents));
+        }
+    }
+    diesel::insert_into(grant_years::table)
+        .values(
+            years
+                .iter()
+                .map(|&(year, cents)| {
+                    (
+                        grant_years::application_id.eq(application),
+                        grant_years::year.eq(year),
+                        grant_years::funding_line_code.eq(code),
+                        grant_years::committed_cents.eq(cents),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        )
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn year_exceeded(year: i32, remaining: i64, requested: i64) -> ApiError {
+    let mut extra = serde_json::Map::new();
+    extra.insert("year".into(), year.into());
+    extra.insert("remainingCents".into(), remaining.into());
+    extra.insert("requestedCents".into(), requested.into());
+    let mut params = MessageParams::detail(year);
+    params.max = Some(remaining.to_string());
+    ApiError::Conflict(Box::new(ConflictInfo {
+        code: "year_budget_exceeded",
+        params,
+        extra: Some(extra),
+    }))
+}
