@@ -35,9 +35,32 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .openapi(openapi::base())
         .configure(routes)
         .split_for_parts();
-    let mut doc = openapi::finish(doc);
+    let mut doc = openapi::finish(doc, &list_parameters());
     describe_lifecycles(&mut doc);
     doc
+}
+
+/// The query parameters that take a comma-separated list of fixed values, for the document's patterns.
+fn list_parameters() -> Vec<openapi::ListParameter> {
+    use crate::applications::model::Status;
+    use crate::referrals::model::ReferralStatus;
+    use crate::statistics::model::Dimension;
+    let statuses = || Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+    let list = |path, name, values| openapi::ListParameter { path, name, values };
+    vec![
+        list("/api/v1/applications", "status", statuses()),
+        list("/api/v1/statistics/funding", "status", statuses()),
+        list(
+            "/api/v1/referrals",
+            "status",
+            ReferralStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        ),
+        list(
+            "/api/v1/statistics/funding",
+            "groupBy",
+            Dimension::ALL.iter().map(|d| d.as_str()).collect(),
+        ),
+    ]
 }
 
 /// The lifecycle tables in the tags' descriptions, generated from the transition tables.

@@ -11,8 +11,8 @@ use validator::Validate;
 
 use super::store;
 use crate::core::identity::{Caller, Role};
-use crate::error::ApiResult;
 use crate::error::validation::Checked;
+use crate::error::{ApiResult, FieldError, Format, MessageParams};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, Stored};
 use crate::http::openapi::Forbidden;
@@ -70,7 +70,19 @@ pub struct NewMeeting {
     pub agenda: Vec<AgendaItem>,
 }
 
-impl Checked for NewMeeting {}
+impl Checked for NewMeeting {
+    /// A link is for a browser: `http` or `https` (no `javascript:` or `data:` links to show to others).
+    fn cross_field_errors(&self) -> Vec<FieldError> {
+        match self.link.as_deref().map(reqwest::Url::parse) {
+            Some(Ok(url)) if !matches!(url.scheme(), "http" | "https") => vec![FieldError::new(
+                "/link",
+                "invalid_format",
+                MessageParams::format(Format::Url),
+            )],
+            _ => Vec::new(),
+        }
+    }
+}
 
 /// Meetings of a committee
 ///

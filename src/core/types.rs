@@ -94,10 +94,12 @@ pub fn is_funding_line_code(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
-/// Whether `s` is an event type: `<resource>.<what>` in lower case with underscores.
+/// Whether `s` is an event type: `<resource>.<what>` in lower case with underscores, at most 32 and 31 characters
+/// (64 in all; limits that a pattern can state, see `http::openapi::patterns::EVENT_TYPES`).
 pub fn is_event_type(s: &str) -> bool {
-    let part = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    s.len() <= 64 && s.split_once('.').is_some_and(|(a, b)| part(a) && part(b))
+    let part =
+        |p: &str, max: usize| (1..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    s.split_once('.').is_some_and(|(a, b)| part(a, 32) && part(b, 31))
 }
 
 /// `s` cut to at most `max` characters (on a character boundary), with `…` as the last one when it was cut.

@@ -189,7 +189,7 @@ impl Checked for FundingLineInput {
 /// PATCH flow ([`crate::http::patch::merged`]). The result must satisfy every rule of a new line; the budget cannot drop below what is
 /// committed (409 `budget_below_committed`).
 #[derive(Debug, Default, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(example = json!({"budgetCents": 600000000, "closesOn": "2027-12-31"}))]
 pub struct PatchFundingLine {
     #[schema(value_type = String, required = false, min_length = 3, max_length = 200)]

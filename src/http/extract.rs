@@ -145,12 +145,35 @@ fn syntax(body: &[u8]) -> ApiResult<serde_json::Value> {
         column: e.column(),
         reason: e.to_string(),
     })?;
+    let mut value = value;
+    integral_numbers(&mut value);
     let mut errors = Vec::new();
     control_characters(&value, "", &mut errors);
     if errors.is_empty() {
         Ok(value)
     } else {
         Err(ApiError::Validation(errors))
+    }
+}
+
+/// Reads a number with an integral value written as a fraction or exponent (`1110.0`, `1e3`) as the integer it is,
+/// as JSON Schema does (an `integer` field accepts it), so that serde's integer fields take it too. Numbers outside
+/// the range of `i64` stay as they are (and are refused by the field's range).
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f >= i64::MIN as f64
+                && f < i64::MAX as f64
+            {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 

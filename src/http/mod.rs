@@ -7,6 +7,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
+pub mod openapi_fields;
 pub mod pagination;
 pub mod patch;
 pub mod ratelimit;

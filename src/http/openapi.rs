@@ -13,6 +13,11 @@ use utoipa::openapi::{ContactBuilder, OpenApi as OpenApiDoc, RefOr, Required, Re
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use crate::error::Problem;
+pub use crate::http::openapi_fields::{ListParameter, REQUIRED_INPUT_FIELDS, patterns};
+use crate::http::openapi_fields::{
+    body_formats, list_pattern, request_schemas, required_fields_not_null, required_on_create, text_in_json_content,
+    text_strings,
+};
 
 /// Declares reusable problem responses (`application/problem+json`) with an example each.
 macro_rules! problem_responses {
@@ -272,7 +277,7 @@ fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = 
 
 /// Adds the generic failure responses to every operation (after the handlers' paths are merged in), and the limits
 /// and headers that every operation shares (see docs/decisions.md, "OpenAPI limits and headers").
-pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
+pub fn finish(mut doc: OpenApiDoc, lists: &[ListParameter]) -> OpenApiDoc {
     let internal = RefOr::Ref(utoipa::openapi::Ref::from_response_name("Internal"));
     let unavailable = RefOr::Ref(utoipa::openapi::Ref::from_response_name("Unavailable"));
     let too_many = RefOr::Ref(utoipa::openapi::Ref::from_response_name("TooManyRequests"));
@@ -296,7 +301,7 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
                 responses.entry("429".into()).or_insert_with(|| too_many.clone());
             }
             optional_bodies(op);
-            bound_parameters(op);
+            bound_parameters(path, op, lists);
             for (status, response) in op.responses.responses.iter_mut() {
                 let RefOr::T(response) = response else { continue };
                 if limited && (status.starts_with('2') || status.starts_with('4')) {
@@ -312,13 +317,20 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
             }
             if let Some(body) = op.request_body.as_mut() {
                 bound_json_content(&mut body.content);
+                text_in_json_content(&mut body.content);
             }
         }
     }
     if let Some(components) = doc.components.as_mut() {
         page_items_by_reference(components);
-        for schema in components.schemas.values_mut() {
+        body_formats(components);
+        required_fields_not_null(components);
+        let requests = request_schemas(&doc.paths, components);
+        for (name, schema) in components.schemas.iter_mut() {
             bound_strings(schema);
+            if requests.contains(name) {
+                text_strings(schema);
+            }
         }
         for response in components.responses.values_mut() {
             if let RefOr::T(response) = response {
@@ -327,6 +339,7 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
         }
     }
     required_headers(&mut doc);
+    required_on_create(&mut doc);
     doc
 }
 
@@ -409,29 +422,9 @@ fn optional_bodies(op: &mut Operation) {
     }
 }
 
-/// Patterns of the values whose format the service checks, each saying exactly what the check accepts (tested
-/// against the checks in tests/api/openapi.rs).
-pub mod patterns {
-    /// A five-digit district AGS of Hessen ([`crate::core::types::is_district_ags`]).
-    pub const DISTRICT_AGS: &str = "^06[0-9]{3}$";
-    /// A funding line code ([`crate::core::types::is_funding_line_code`]).
-    pub const FUNDING_LINE_CODE: &str = "^[A-Z][A-Z0-9]{1,9}$";
-    /// Comma-separated event types ([`crate::core::types::is_event_type`]; each also at most 64 characters, which
-    /// the pattern does not state).
-    pub const EVENT_TYPES: &str = r"^[a-z_]+\.[a-z_]+(,[a-z_]+\.[a-z_]+)*$";
-    /// An organisation's key: a UUID (hyphenated or 32 hex digits, as [`uuid::Uuid::parse_str`] reads it within
-    /// 36 characters) or a district or Gemeinde AGS.
-    pub const ORGANISATION_KEY: &str = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32}|06[0-9]{3}|06[0-9]{6})$";
-    /// `Idempotency-Key`: 1–255 visible ASCII characters ([`crate::http::idempotency::key_of`]).
-    pub const IDEMPOTENCY_KEY: &str = r"^[\x21-\x7E]{1,255}$";
-    /// `If-Match`: `*` alone, or a list of one or more entity-tags separated by commas and optional whitespace
-    /// (empty elements allowed), as [`crate::http::extract::if_match`] reads it.
-    pub const IF_MATCH: &str = r#"^([ \t]*\*[ \t]*|[ \t,]*(W/)?"[\x21\x23-\x7E\x80-\xFF]*"[ \t]*(,[ \t,]*(W/)?"[\x21\x23-\x7E\x80-\xFF]*"[ \t]*)*(,[ \t,]*)?)$"#;
-}
-
 /// Limits of parameters: query strings as [`crate::http::extract::query_max_chars`] enforces them (or their format, when
 /// tighter), headers and path keys as the service reads them; and the patterns of those whose format is checked.
-fn bound_parameters(op: &mut Operation) {
+fn bound_parameters(path: &str, op: &mut Operation, lists: &[ListParameter]) {
     for param in op.parameters.iter_mut().flatten() {
         let Some(RefOr::T(Schema::Object(schema))) = param.schema.as_mut() else {
             continue;
@@ -439,18 +432,28 @@ fn bound_parameters(op: &mut Operation) {
         if !has_type(&schema.schema_type, Type::String) || schema.enum_values.is_some() {
             continue;
         }
+        // A header is absent or a string, never `null` (an `Option<String>` parameter is documented as nullable).
+        if param.parameter_in == ParameterIn::Header && has_type(&schema.schema_type, Type::Null) {
+            schema.schema_type = SchemaType::Type(Type::String);
+        }
         let pattern = match (&param.parameter_in, param.name.as_str()) {
-            (ParameterIn::Query, "district" | "covers") | (ParameterIn::Path, "ags") => Some(patterns::DISTRICT_AGS),
-            (ParameterIn::Query, "fundingLine") => Some(patterns::FUNDING_LINE_CODE),
-            (ParameterIn::Query, "types") => Some(patterns::EVENT_TYPES),
-            (ParameterIn::Header, "Idempotency-Key") => Some(patterns::IDEMPOTENCY_KEY),
-            (ParameterIn::Header, "If-Match") => Some(patterns::IF_MATCH),
+            (ParameterIn::Query, "district" | "covers") | (ParameterIn::Path, "ags") => {
+                Some(patterns::DISTRICT_AGS.to_owned())
+            }
+            (ParameterIn::Query, "fundingLine") => Some(patterns::FUNDING_LINE_CODE.to_owned()),
+            (ParameterIn::Query, "types") => Some(patterns::EVENT_TYPES.to_owned()),
+            (ParameterIn::Query, "cursor") => Some(patterns::CURSOR.to_owned()),
+            (ParameterIn::Query, name) if schema.format.is_none() => {
+                Some(list_pattern(path, name, lists).unwrap_or_else(|| patterns::QUERY_TEXT.to_owned()))
+            }
+            (ParameterIn::Header, "Idempotency-Key") => Some(patterns::IDEMPOTENCY_KEY.to_owned()),
+            (ParameterIn::Header, "If-Match") => Some(patterns::IF_MATCH.to_owned()),
             // The one path key that is not a plain UUID: an organisation, by UUID or AGS.
-            (ParameterIn::Path, "id") if schema.format.is_none() => Some(patterns::ORGANISATION_KEY),
+            (ParameterIn::Path, "id") if schema.format.is_none() => Some(patterns::ORGANISATION_KEY.to_owned()),
             _ => None,
         };
         if schema.pattern.is_none() {
-            schema.pattern = pattern.map(str::to_owned);
+            schema.pattern = pattern;
         }
         if schema.max_length.is_some() {
             continue;
@@ -489,7 +492,7 @@ fn bound_header(name: &str, header: &mut Header) {
     }
 }
 
-fn has_type(schema_type: &SchemaType, wanted: Type) -> bool {
+pub(crate) fn has_type(schema_type: &SchemaType, wanted: Type) -> bool {
     match schema_type {
         SchemaType::Type(t) => *t == wanted,
         SchemaType::Array(types) => types.contains(&wanted),

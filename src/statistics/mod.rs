@@ -2,7 +2,7 @@
 //! status and year, for the service unit and the ministry.
 
 mod handlers;
-mod model;
+pub mod model;
 mod store;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -14,7 +14,7 @@ mod model;
 mod store;
 
 pub use dispatcher::{dispatch_once, spawn};
-pub use model::{DEFAULT_DENY, Delivery, NewWebhook, Webhook};
+pub use model::{DEFAULT_DENY, Delivery, NewWebhook, Webhook, event_type_errors};
 pub use store::queue_depth;
 
 /// The resource kind of subscriptions in the history.

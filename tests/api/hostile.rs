@@ -87,7 +87,8 @@ impl Leaf {
         let s = &self.schema;
         s.get("format").is_some()
             || s.get("enum").is_some()
-            || s.get("pattern").is_some()
+            // A pattern says a format; the one of all body text (no control characters) does not.
+            || s.get("pattern").is_some_and(|p| p != versorgung::http::openapi::patterns::TEXT)
             || example
                 .and_then(Value::as_str)
                 .is_some_and(|e| e.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))

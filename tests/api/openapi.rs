@@ -5,6 +5,75 @@ use serde_json::Value;
 
 const REFRESH: &str = "cargo run -- openapi > openapi/openapi.json";
 
+/// Every meeting link the pattern allows is one the service accepts (the pattern states a part of them: host names
+/// and visible ASCII paths, no ports, user names or IP literals).
+#[test]
+fn stated_web_links_are_accepted() {
+    use versorgung::http::openapi::patterns;
+    let regex = regex::Regex::new(patterns::WEB_LINK).unwrap();
+    let accepted = |s: &str| reqwest::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    for sample in [
+        "https://meet.example.de/r/1?x=1#y",
+        "HTTP://a",
+        "http://a-b.c9/\\\"<>{}",
+        "http://xn--bcher-kva.de/",
+    ] {
+        assert!(regex.is_match(sample) && accepted(sample), "{sample}");
+    }
+    for sample in [
+        "javascript:alert(1)",
+        "ftp://a.de",
+        "https://1.2.3.4/",
+        "https://a.de:8080/",
+        "https://a.de/ä",
+    ] {
+        assert!(!regex.is_match(sample), "{sample}");
+    }
+    let alphabet: Vec<char> = "ab9-./?#%\\\"<>{}|^~".chars().collect();
+    let mut seed: u64 = 7;
+    let mut next = move |bound: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % bound
+    };
+    for _ in 0..20_000 {
+        let len = next(15);
+        let tail: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+        let sample = format!("https://{tail}");
+        if regex.is_match(&sample) {
+            assert!(accepted(&sample), "{sample}");
+        }
+    }
+}
+
+/// The fields the document states as required for a creation whose body type a merge patch shares
+/// (`openapi::REQUIRED_INPUT_FIELDS`) are those the service requires: `{}` is 422 `required` on exactly them.
+#[actix_web::test]
+async fn stated_required_fields_are_the_required_ones() {
+    let app = TestApp::spawn().await;
+    for (path, token, schema) in [
+        ("/api/v1/applications", municipality(), "ApplicationInput"),
+        ("/api/v1/committees", service_unit(), "CommitteeInput"),
+        ("/api/v1/coordinators", service_unit(), "CoordinatorInput"),
+    ] {
+        let body = problem(app.post(path, Some(&token), &serde_json::json!({})).await, 422).await;
+        let mut required: Vec<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["code"] == "required")
+            .map(|e| e["pointer"].as_str().unwrap())
+            .collect();
+        required.sort_unstable();
+        let (_, fields) = versorgung::http::openapi::REQUIRED_INPUT_FIELDS
+            .iter()
+            .find(|(name, _)| *name == schema)
+            .unwrap();
+        let mut stated: Vec<String> = fields.iter().map(|f| format!("/{f}")).collect();
+        stated.sort_unstable();
+        assert_eq!(required, stated, "{path}");
+    }
+}
+
 #[actix_web::test]
 async fn served_document_equals_the_committed_golden_file() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
@@ -272,6 +341,31 @@ fn checked_formats_are_stated() {
         all.iter().map(|s| s.to_string()).collect(),
         "parameters with a pattern"
     );
+    // Every other string query parameter states what the service checks of any query value (no control
+    // characters), or the list it reads; cursors are unpadded URL-safe base64; headers are never `null`.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let (name, schema) = (param["name"].as_str().unwrap(), &param["schema"]);
+                match param["in"].as_str().unwrap() {
+                    "header" => assert_eq!(schema["type"], "string", "{method} {path}: {name}"),
+                    "query" if schema["type"] == "string" && schema.get("format").is_none() => {
+                        let pattern = schema["pattern"]
+                            .as_str()
+                            .unwrap_or_else(|| panic!("{method} {path}: {name}"));
+                        match name {
+                            "cursor" => assert_eq!(pattern, patterns::CURSOR, "{method} {path}"),
+                            "q" | "topic" | "versorgungsgebiet" | "regierungsbezirk" | "state" => {
+                                assert_eq!(pattern, patterns::QUERY_TEXT, "{method} {path}: {name}")
+                            }
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
     let schemas = &doc["components"]["schemas"];
     for schema in ["Organisation", "CreateOrganisation"] {
         assert_eq!(
@@ -313,8 +407,7 @@ fn checked_formats_are_stated() {
 
 /// Each stated pattern accepts exactly what the service's check accepts, for listed samples and for many generated
 /// ones (with the `regex` crate, whose syntax covers the ECMA-262 subset the patterns use).
-/// Known gap: `types` does not state that each event type is at most 64 characters. Header values are what a client
-/// can send: without leading or trailing whitespace (HTTP drops it) and without control characters.
+/// Header values are what a client can send: without leading or trailing whitespace (HTTP drops it) and without control characters.
 #[test]
 fn stated_patterns_agree_with_the_checks() {
     use actix_web::http::header::HeaderValue;
@@ -332,7 +425,6 @@ fn stated_patterns_agree_with_the_checks() {
     }
     let district = |s: &str| Some(is_district_ags(s));
     let funding_line = |s: &str| Some(is_funding_line_code(s));
-    // Event types longer than 64 characters are the known gap; the generated samples are shorter.
     let types = |s: &str| Some(s.split(',').all(is_event_type));
     let organisation =
         |s: &str| Some(s.len() <= 36 && (uuid::Uuid::parse_str(s).is_ok() || is_district_ags(s) || is_gemeinde_ags(s)));
@@ -350,8 +442,97 @@ fn stated_patterns_agree_with_the_checks() {
         let req = header("If-Match", s)?;
         Some(versorgung::http::extract::if_match(&req).is_ok())
     };
+    // The list filters: items trimmed, empty items ignored, the rest one of the values (control characters are
+    // refused before, by every query parameter).
+    let list_of = |values: Vec<&'static str>| {
+        move |s: &str| {
+            if s.chars().any(char::is_control) {
+                return None;
+            }
+            Some(
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .all(|p| values.contains(&p)),
+            )
+        }
+    };
+    let statuses: Vec<&str> = versorgung::applications::model::Status::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let referral_statuses: Vec<&str> = versorgung::referrals::model::ReferralStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let dimensions: Vec<&str> = versorgung::statistics::model::Dimension::ALL
+        .iter()
+        .map(|d| d.as_str())
+        .collect();
+    let (status_list, referral_status_list, dimension_list) = (
+        patterns::comma_list(&statuses),
+        patterns::comma_list(&referral_statuses),
+        patterns::comma_list(&dimensions),
+    );
+    let (status_check, referral_status_check, dimension_check) =
+        (list_of(statuses), list_of(referral_statuses), list_of(dimensions));
+    let sort = |s: &str| Some(versorgung::applications::SortField::parse(s).is_some());
+    let query_text = |s: &str| Some(!s.chars().any(|c| c.is_control() || c == '\u{fffd}'));
+    let body_text = |s: &str| Some(!s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')));
+    let subscribed =
+        |s: &str| Some(s.len() <= 100 && versorgung::webhooks::event_type_errors(&[s.to_owned()]).is_empty());
     type Check<'a> = &'a dyn Fn(&str) -> Option<bool>;
-    let cases: [(&str, Check, &str, &[&str]); 6] = [
+    let cases: [(&str, Check, &str, &[&str]); 13] = [
+        (
+            &status_list,
+            &status_check,
+            "draftsubmitedin_,  \u{a0}\u{3000}x",
+            &[
+                "draft",
+                " draft , submitted ,",
+                ",,",
+                "",
+                "in_review,withdrawn",
+                "draf",
+                "draft submitted",
+            ],
+        ),
+        (
+            &referral_status_list,
+            &referral_status_check,
+            "receivdlos_ ,x",
+            &["received", "closed, declined", "", "open"],
+        ),
+        (
+            &dimension_list,
+            &dimension_check,
+            "fundingLyearstu ,x",
+            &["fundingLine,status", "year", "", "years", "district,district"],
+        ),
+        (
+            patterns::APPLICATION_SORT,
+            &sort,
+            "-createdAttil",
+            &["createdAt", "-title", "--title", "title-", "", "Title"],
+        ),
+        (
+            patterns::QUERY_TEXT,
+            &query_text,
+            "a \t\n\u{7f}\u{85}\u{9f}\u{a0}\u{fffd}\u{1f600}",
+            &["Kassel", "", "a\u{0}b", "\u{fffd}", "\u{9f}"],
+        ),
+        (
+            patterns::TEXT,
+            &body_text,
+            "a \t\n\r\u{0}\u{b}\u{7f}\u{85}\u{9f}\u{a0}\u{1f600}",
+            &["Zeile 1\nZeile 2\r\n\tEnde", "", "a\u{1b}b", "\u{85}"],
+        ),
+        (
+            patterns::SUBSCRIBED_EVENT_TYPE,
+            &subscribed,
+            "ab_.*X",
+            &["*", "application.submitted", "a.b.c", ".", "**", "ab", "A.b", ""],
+        ),
         (
             patterns::DISTRICT_AGS,
             &district,
