@@ -17,6 +17,7 @@ pub mod districts;
 pub mod error;
 pub mod events;
 pub mod funding_lines;
+pub mod grant_notices;
 pub mod health;
 pub mod http;
 pub mod metrics;

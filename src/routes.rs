@@ -5,8 +5,8 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::http::openapi;
 use crate::{
-    applications, committees, coordinators, districts, events, funding_lines, health, metrics, organisations,
-    referrals, statistics, webhooks,
+    applications, committees, coordinators, districts, events, funding_lines, grant_notices, health, metrics,
+    organisations, referrals, statistics, webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -17,6 +17,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(organisations::routes)
             .configure(funding_lines::routes)
             .configure(applications::routes)
+            .configure(grant_notices::routes)
             .configure(coordinators::routes)
             .configure(committees::routes)
             .configure(referrals::routes)
@@ -74,6 +75,17 @@ fn describe_lifecycles(doc: &mut utoipa::openapi::OpenApi) {
         tag.description = Some(format!(
             "Förderanträge from draft to decision. Lifecycle (`POST /applications/{{id}}/{{action}}`):\n\n{}",
             applications::model::LIFECYCLE.markdown()
+        ));
+    }
+    if let Some(tag) = doc
+        .tags
+        .as_mut()
+        .and_then(|tags| tags.iter_mut().find(|t| t.name == "Grant notices"))
+    {
+        tag.description = Some(format!(
+            "Zuwendungsbescheide: drafted by an approval, completed and issued by the ministry under four eyes, final \
+             one month after delivery or on a waiver. Lifecycle (`POST /grant-notices/{{id}}/{{action}}`):\n\n{}",
+            grant_notices::LIFECYCLE.markdown()
         ));
     }
     if let Some(tag) = doc

@@ -397,8 +397,34 @@ pub async fn transition(
     if action == Action::Approve {
         // The grant changed the line's committed and remaining budget.
         crate::funding_lines::record_commitment(conn, caller, &app.funding_line).await?;
+        draft_notice(conn, caller, &app).await?;
     }
     Ok(app)
+}
+
+/// Drafts the grant notice of an approved application, in the approval's transaction.
+async fn draft_notice(conn: &mut AsyncPgConnection, caller: &Caller, app: &Application) -> ApiResult<()> {
+    let kind: String = organisations::table
+        .find(app.organisation.id)
+        .select(organisations::kind)
+        .first(conn)
+        .await?;
+    let (Some(start), Some(end)) = (app.start_date, app.end_date) else {
+        return Err(ApiError::internal("approved application without a period"));
+    };
+    let draft = crate::grant_notices::Draft {
+        application_id: app.id,
+        organisation_id: app.organisation.id,
+        organisation_kind: kind.parse().map_err(ApiError::internal)?,
+        district: app.district.clone(),
+        funding_line: app.funding_line.clone(),
+        amount_cents: app.granted_cents.unwrap_or(0),
+        eligible_costs_cents: app.financing_plan.total_costs_cents.unwrap_or(0),
+        purpose: format!("{}\n\n{}", app.title, app.description).trim().to_owned(),
+        period: (start, end),
+    };
+    crate::grant_notices::draft(conn, caller, draft).await?;
+    Ok(())
 }
 
 pub async fn history(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<HistoryEntry>> {

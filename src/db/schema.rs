@@ -319,3 +319,38 @@ diesel::table! {
 
 diesel::joinable!(funding_line_years -> funding_lines (funding_line_code));
 diesel::joinable!(grant_years -> applications (application_id));
+
+diesel::table! {
+    grant_notices (id) {
+        id -> Uuid,
+        application_id -> Uuid,
+        number -> Int4,
+        status -> Text,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        funding_line_code -> Text,
+        amount_cents -> Int8,
+        financing_type -> Text,
+        rate_bp -> Int4,
+        eligible_costs_cents -> Int8,
+        purpose -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        lock_in_until -> Nullable<Date>,
+        clause_set -> Text,
+        excluded_clauses -> Array<Text>,
+        conditions -> Array<Text>,
+        legal_remedy -> Text,
+        approved_by -> Text,
+        issued_by -> Nullable<Text>,
+        delivered_on -> Nullable<Date>,
+        objection_waived_on -> Nullable<Date>,
+        final_on -> Nullable<Date>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(grant_notices -> organisations (organisation_id));
+diesel::allow_tables_to_appear_in_same_query!(grant_notices, organisations);

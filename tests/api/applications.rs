@@ -759,8 +759,9 @@ async fn parallel_approvals_never_overcommit_the_budget() {
     app.db
         .execute(
             "INSERT INTO applications (organisation_id, district_ags, funding_line_code, status, title, requested_cents,
-                                       total_costs_cents, own_funds_cents, third_party_funds_cents)
-             SELECT o.id, o.district_ags, 'GK', 'in_review', 'Vorhaben ' || g, 1000000, 1200000, 200000, 0
+                                       total_costs_cents, own_funds_cents, third_party_funds_cents, start_date, end_date)
+             SELECT o.id, o.district_ags, 'GK', 'in_review', 'Vorhaben ' || g, 1000000, 1200000, 200000, 0,
+                    '2027-01-01', '2027-12-31'
              FROM organisations o, generate_series(1, 50) g WHERE o.ags = '06636'",
         )
         .await;

@@ -20,6 +20,9 @@ const HEADER: [&str; 3] = ["operation", "history (resource kind: action)", "even
 const NOTHING: &str = "—";
 /// Event types that no request writes: the dispatcher disables a failing subscription.
 const NOT_FROM_REQUESTS: &[&str] = &["webhook.disabled"];
+/// Event types written only alongside another operation's own event (the table names that one): `approve` drafts the
+/// grant notice (docs/integration.md says so below the table).
+const ALONGSIDE: &[&str] = &["grant_notice.created"];
 
 /// One row of the table.
 #[derive(Debug, Clone)]
@@ -175,7 +178,7 @@ fn the_table_lists_every_write_operation_once() {
 
     // The feed's list of event types is the table's, plus those no request writes.
     let mut expected: BTreeSet<String> = rows.iter().filter_map(|r| r.event.clone()).collect();
-    expected.extend(NOT_FROM_REQUESTS.iter().map(|t| (*t).to_owned()));
+    expected.extend(NOT_FROM_REQUESTS.iter().chain(ALONGSIDE).map(|t| (*t).to_owned()));
     let listed = listed_event_types();
     assert_eq!(
         listed,
@@ -378,6 +381,26 @@ async fn application(app: &TestApp, status: &str) -> Value {
     a
 }
 
+/// The grant notice of a freshly approved application, as a draft or issued (by a second ministry person).
+async fn notice(app: &TestApp, issued: bool) -> Value {
+    let a = application(app, "in_review").await;
+    let body = json!({"grantedCents": 20_000_000, "years": [{"year": 2027, "grantedCents": 20_000_000}]});
+    post(
+        app,
+        &format!("/api/v1/applications/{}/approve", id(&a)),
+        &ministry(),
+        body,
+        200,
+    )
+    .await;
+    let n = get(app, &format!("/api/v1/applications/{}/grant-notice", id(&a))).await;
+    if !issued {
+        return n;
+    }
+    let path = format!("/api/v1/grant-notices/{}/issue", id(&n));
+    post(app, &path, &second_reviewer(), json!({"deliveredOn": today()}), 200).await
+}
+
 async fn committee(app: &TestApp) -> Value {
     post(app, "/api/v1/committees", &service_unit(), new_committee(), 201).await
 }
@@ -458,10 +481,13 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             let body = json!({"grantedCents": 20_000_000, "note": "Bewilligt.", "years": [{"year": 2027, "grantedCents": 20_000_000}]});
             // The grant changes the line's committed and remaining budget.
             let line = versorgung::funding_lines::event_id(a["fundingLine"].as_str().unwrap_or_default());
+            let notice = versorgung::grant_notices::notice_id(id(&a).parse().unwrap(), 1);
             Call::post(format!("/api/v1/applications/{}/approve", id(&a)), r, body, 200)
                 .on(a)
                 .also("funding_line.changed", line)
                 .also_history("funding_line", "commit", line)
+                .also("grant_notice.created", notice)
+                .also_history("grant_notice", "create", notice)
         }
         "POST /api/v1/applications/{id}/reject" => {
             let a = application(app, "in_review").await;
@@ -483,6 +509,32 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             let line = get(app, "/api/v1/funding-lines/GK").await;
             let body = Some(json!({"budgetCents": 50_000_000}));
             Call::new(Method::PUT, "/api/v1/funding-lines/GK/years/2033", r, body, 201).on(line)
+        }
+        // Grant notices.
+        "PATCH /api/v1/grant-notices/{id}" => {
+            let n = notice(app, false).await;
+            Call::patch(
+                format!("/api/v1/grant-notices/{}", id(&n)),
+                r,
+                json!({"lockInUntil": "2036-12-31"}),
+                n,
+            )
+        }
+        "POST /api/v1/grant-notices/{id}/issue" => {
+            let n = notice(app, false).await;
+            let body = json!({"deliveredOn": "2026-11-02"});
+            Call::post(
+                format!("/api/v1/grant-notices/{}/issue", id(&n)),
+                second_reviewer(),
+                body,
+                200,
+            )
+            .on(n)
+        }
+        "POST /api/v1/grant-notices/{id}/waive-objection" => {
+            let n = notice(app, true).await;
+            let path = format!("/api/v1/grant-notices/{}/waive-objection", id(&n));
+            Call::post(path, m.clone(), json!({}), 200).on(n)
         }
         // Organisations.
         "POST /api/v1/organisations" => Call::post("/api/v1/organisations", s, new_organisation(), 201),
@@ -619,6 +671,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "coordinator" => Some(format!("/api/v1/coordinators/{id}/history")),
         "referral" => Some(format!("/api/v1/referrals/{id}/timeline")),
         "committee" => Some(format!("/api/v1/committees/{id}/history")),
+        "grant_notice" => Some(format!("/api/v1/grant-notices/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,
         other => return Err(format!("unknown resource kind {other:?} in the table")),

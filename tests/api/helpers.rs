@@ -182,6 +182,11 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
+/// Today's date in Hessen, as the service computes it (`YYYY-MM-DD`).
+pub fn today() -> String {
+    versorgung::core::time::today_in_hessen().to_string()
+}
+
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
 }
@@ -331,6 +336,11 @@ pub fn token(role: &str, org: Option<&str>) -> String {
 
 pub fn ministry() -> String {
     token("ministry", None)
+}
+
+/// A second ministry person (another `sub`), for the four-eyes rules.
+pub fn second_reviewer() -> String {
+    sign(&json!({"sub": "test-ministry-2", "role": "ministry", "exp": now() + 3600, "iat": now()}))
 }
 
 pub fn service_unit() -> String {

@@ -194,6 +194,7 @@ struct Fixture {
     referral: String,
     webhook: String,
     organisation: String,
+    notice: String,
 }
 
 async fn created(res: reqwest::Response) -> String {
@@ -274,7 +275,20 @@ async fn fixture(app: &TestApp) -> Fixture {
         .json()
         .await
         .unwrap();
+    // A draft grant notice of the fixture application (a notice comes from an approval; its row is enough here).
+    let notice = uuid::Uuid::new_v4().to_string();
+    app.db
+        .execute(&format!(
+            "INSERT INTO grant_notices (id, application_id, status, organisation_id, district_ags, funding_line_code,
+                 amount_cents, financing_type, rate_bp, eligible_costs_cents, purpose, period_start, period_end,
+                 clause_set, legal_remedy, approved_by)
+             SELECT '{notice}', '{application}', 'draft', o.id, o.district_ags, 'GK', 1000000, 'anteilsfinanzierung',
+                 8000, 1250000, 'Zweck', '2027-01-01', '2027-12-31', 'anbest_gk', 'Rechtsbehelfsbelehrung', 'x'
+             FROM organisations o WHERE o.ags = '06636'"
+        ))
+        .await;
     Fixture {
+        notice,
         application,
         committee,
         member,
@@ -306,6 +320,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("organisations", "id") => f.organisation.clone(),
                 ("funding-lines", "code") => "GK".into(),
                 ("funding-lines", "year") => "2033".into(),
+                ("grant-notices", "id") => f.notice.clone(),
                 (_, "deliveryId") => uuid::Uuid::new_v4().to_string(),
                 other => panic!("no fixture for {other:?} in {template}"),
             },

@@ -126,7 +126,8 @@ async fn two_instances_behave_as_one() {
     app.db
         .execute(
             "UPDATE applications SET status = 'in_review', total_costs_cents = 1000000, own_funds_cents = 0,
-                    third_party_funds_cents = 0, requested_cents = 1000000",
+                    third_party_funds_cents = 0, requested_cents = 1000000, start_date = '2027-01-01',
+                    end_date = '2027-12-31'",
         )
         .await;
     app.db

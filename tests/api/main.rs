@@ -20,6 +20,7 @@ mod events;
 mod faults;
 mod fiscal_years;
 mod funding_lines;
+mod grant_notices;
 mod hostile;
 mod matrix;
 mod migrations;

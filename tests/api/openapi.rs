@@ -152,7 +152,7 @@ async fn every_operation_is_documented() {
             let v = value.as_str().unwrap();
             assert!(
                 v.chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.' || c == '*'),
+                    .all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '.' | '*' | '-')),
                 "{name}: enum value {v} is not a wire value"
             );
         }
@@ -180,6 +180,13 @@ fn the_documented_lifecycle_is_the_one_in_the_code() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/applications.md")).unwrap();
     let table = versorgung::applications::model::LIFECYCLE.markdown();
     assert!(doc.contains(&table), "docs/applications.md must contain:\n{table}");
+}
+
+#[test]
+fn the_documented_grant_notice_lifecycle_is_the_one_in_the_code() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grants.md")).unwrap();
+    let table = versorgung::grant_notices::LIFECYCLE.markdown();
+    assert!(doc.contains(&table), "docs/grants.md must contain:\n{table}");
 }
 
 #[test]

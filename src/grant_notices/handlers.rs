@@ -1,0 +1,295 @@
+//! The grant-notice handlers: role gate, parse, call the store, respond.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use uuid::Uuid;
+
+use super::model::{GrantNotice, Issue, LIFECYCLE, ListGrantNotices, NoticeAction, NoticeTerms, Waiver};
+use super::store::{self, TransitionInput};
+use crate::audit::history::HistoryEntry;
+use crate::core::identity::{Caller, Role};
+use crate::error::ApiResult;
+use crate::http::extract::{JsonBody, Query, ok_with_etag};
+use crate::http::openapi::{Conflict, Forbidden};
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
+
+const SORT: &str = "grant-notices:id";
+
+/// List grant notices
+///
+/// Filterable by state (`final`: issued notices whose `finalOn` has come), application and funding line. A
+/// municipality sees its own organisation's notices once they are issued. `Accept: text/csv` exports every match.
+///
+/// **Roles:** every authenticated role.
+#[utoipa::path(
+    tag = "Grant notices",
+    params(ListGrantNotices),
+    responses(
+        (status = 200, description = "One page of notices, or all of them as CSV",
+            content((Page<GrantNotice> = "application/json"), (String = "text/csv"))),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/grant-notices")]
+pub(super) async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    Query(q): Query<ListGrantNotices>,
+) -> ApiResult<HttpResponse> {
+    let paging = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
+    if crate::http::csv::wanted(&req) {
+        let pool = state.pool.clone();
+        let q = std::rc::Rc::new(q);
+        let fetch = move |after: Option<Uuid>| {
+            let (pool, caller, q) = (pool.clone(), caller.clone(), q.clone());
+            async move {
+                let mut conn = crate::db::conn(&pool).await?;
+                store::page(&mut conn, &caller, &q, after, crate::http::csv::BATCH).await
+            }
+        };
+        return Ok(crate::http::csv::stream(
+            "grant-notices.csv",
+            CSV_HEADER,
+            fetch,
+            csv_row,
+        ));
+    }
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let rows = store::page(&mut conn, &caller, &q, paging.after, paging.limit + 1).await?;
+    let total = if paging.include_total {
+        Some(store::count(&mut conn, &caller, &q).await?)
+    } else {
+        None
+    };
+    let result: Page<GrantNotice> = paging.page(rows, SORT, |(_, id)| *id, |(n, _)| n, total);
+    Ok(HttpResponse::Ok().json(result))
+}
+
+const CSV_HEADER: &str = "id,applicationId,number,status,recipientId,recipientName,district,fundingLine,amountCents,\
+                          financingType,rateBasisPoints,eligibleCostsCents,periodStart,periodEnd,clauseSet,approvedBy,\
+                          issuedBy,deliveredOn,objectionWaivedOn,finalOn,version,updatedAt\n";
+
+fn csv_row(n: &GrantNotice) -> String {
+    use crate::http::csv::{cell, line, opt};
+    line(&[
+        n.id.to_string(),
+        n.application_id.to_string(),
+        n.number.to_string(),
+        n.status.as_str().to_owned(),
+        n.recipient.id.to_string(),
+        cell(&n.recipient.name),
+        n.district.clone(),
+        cell(&n.funding_line),
+        n.amount_cents.to_string(),
+        n.financing_type.as_str().to_owned(),
+        n.rate_basis_points.to_string(),
+        n.eligible_costs_cents.to_string(),
+        n.period_start.to_string(),
+        n.period_end.to_string(),
+        n.clause_set.as_str().to_owned(),
+        cell(&n.approved_by),
+        opt(&n.issued_by),
+        opt(&n.delivered_on),
+        opt(&n.objection_waived_on),
+        opt(&n.final_on),
+        n.version.to_string(),
+        n.updated_at.to_rfc3339(),
+    ])
+}
+
+/// Get a grant notice
+///
+/// **Roles:** every authenticated role (a municipality: its own organisation's, once issued).
+#[utoipa::path(
+    tag = "Grant notices",
+    params(("id" = Uuid, Path, description = "Grant notice id")),
+    responses(
+        (status = 200, description = "The notice", body = GrantNotice, headers(("ETag" = String))),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/grant-notices/{id}")]
+pub(super) async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let n = store::find(&mut conn, &caller, *id, false).await?;
+    Ok(ok_with_etag(n.version, &n))
+}
+
+/// The grant notice of an application
+///
+/// The application's newest notice (the highest `number`); 404 before the approval, and for a municipality while
+/// the notice is a draft.
+///
+/// **Roles:** every authenticated role (a municipality: its own organisation's, once issued).
+#[utoipa::path(
+    tag = "Grant notices",
+    params(("id" = Uuid, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The notice", body = GrantNotice, headers(("ETag" = String))),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/applications/{id}/grant-notice")]
+pub(super) async fn of_application(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let n = store::of_application(&mut conn, &caller, *id).await?;
+    Ok(ok_with_etag(n.version, &n))
+}
+
+/// Complete a draft notice
+///
+/// JSON Merge Patch of the notice's terms while it is a `draft` (409 `not_editable` otherwise): financing type,
+/// rate, eligible costs, purpose, lock-in period (not before the period's end: 422 `before_period_end`), excluded
+/// clauses, conditions (Nebenbestimmungen), legal-remedy notice. Requires `If-Match` (428 without, 412 when stale).
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Grant notices",
+    params(
+        ("id" = Uuid, Path, description = "Grant notice id"),
+        ("If-Match" = String, Header, description = "ETag of the version the change is based on", example = "\"1\""),
+    ),
+    request_body(content = NoticeTerms, content_type = "application/merge-patch+json",
+        example = json!({"lockInUntil": "2036-12-31", "conditions": ["Die Stelle ist bis 31.03.2027 zu besetzen."]})),
+    responses(
+        (status = 200, description = "The changed notice", body = GrantNotice, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[patch("/grant-notices/{id}")]
+pub(super) async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<NoticeTerms>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Ministry])?;
+    crate::http::patch::respond(&state, &req, &body, async |conn, expected, patch| {
+        store::update(conn, &caller, *id, expected, patch).await
+    })
+    .await
+}
+
+/// Issue a notice
+///
+/// Records that the notice was delivered (`deliveredOn`, not in the future: 422 `in_future`). It becomes final one
+/// month after delivery (the last day to object moved past a weekend), shown in `finalOn`. Four eyes: the person
+/// who approved the application cannot issue its notice (409 `four_eyes`).
+///
+/// **Roles:** `ministry` (not the approver).
+#[utoipa::path(
+    tag = "Grant notices",
+    params(("id" = Uuid, Path, description = "Grant notice id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the notice changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = Issue,
+    responses(
+        (status = 200, description = "The issued notice", body = GrantNotice, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/grant-notices/{id}/issue")]
+pub(super) async fn issue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Issue>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(NoticeAction::Issue))?;
+    let bytes = body.bytes().to_vec();
+    let input = TransitionInput {
+        delivered_on: body.parse()?.delivered_on,
+        ..TransitionInput::default()
+    };
+    crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
+        store::transition(conn, &caller, *id, NoticeAction::Issue, expected, input.clone()).await
+    })
+    .await
+}
+
+/// Waive the objection
+///
+/// The recipient waives its right to object (Rechtsbehelfsverzicht): the notice is final from the waiver's day
+/// (`waivedOn`, default today; between delivery and today, 422 `out_of_range` otherwise). The ministry may record a
+/// waiver it received.
+///
+/// **Roles:** `municipality` (own organisation only), `ministry`.
+#[utoipa::path(
+    tag = "Grant notices",
+    params(("id" = Uuid, Path, description = "Grant notice id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the notice changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body(content = Option<Waiver>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The notice, now final", body = GrantNotice, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/grant-notices/{id}/waive-objection")]
+pub(super) async fn waive_objection(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Waiver>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(NoticeAction::WaiveObjection))?;
+    let bytes = body.bytes().to_vec();
+    let input = TransitionInput {
+        waived_on: body.parse_or_empty()?.waived_on,
+        ..TransitionInput::default()
+    };
+    crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
+        store::transition(
+            conn,
+            &caller,
+            *id,
+            NoticeAction::WaiveObjection,
+            expected,
+            input.clone(),
+        )
+        .await
+    })
+    .await
+}
+
+/// History of a grant notice
+///
+/// Every change of the notice, oldest first: drafted, completed (with the fields a change touched), issued, the
+/// waiver.
+///
+/// **Roles:** every authenticated role (a municipality: its own organisation's, once issued).
+#[utoipa::path(
+    tag = "Grant notices",
+    params(("id" = Uuid, Path, description = "Grant notice id")),
+    responses(
+        (status = 200, description = "The history", body = Vec<HistoryEntry>),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/grant-notices/{id}/history")]
+pub(super) async fn history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    Ok(HttpResponse::Ok().json(store::history(&mut conn, &caller, *id).await?))
+}

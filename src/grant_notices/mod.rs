@@ -1,0 +1,20 @@
+//! `/api/v1/grant-notices`: Zuwendungsbescheide. `approve` drafts the notice in its transaction; the ministry
+//! completes the terms and issues it (another person than the approver); it becomes final one month after delivery
+//! or on a waiver of objection. docs/grants.md has the rules and their sources.
+
+mod handlers;
+pub mod model;
+mod store;
+
+pub use model::{KIND, LIFECYCLE};
+pub use store::{Draft, draft, final_on, notice_id};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list)
+        .service(handlers::get_one)
+        .service(handlers::of_application)
+        .service(handlers::update)
+        .service(handlers::issue)
+        .service(handlers::waive_objection)
+        .service(handlers::history);
+}

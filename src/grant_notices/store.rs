@@ -1,0 +1,517 @@
+//! Every SQL statement on grant notices. Visibility is applied here, in [`visible`], for every read and write: a
+//! municipality sees only its own organisation's notices, and only once they are issued (a draft is the ministry's
+//! working copy).
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use super::model::*;
+use crate::audit::{self, Audience, Change, history};
+use crate::core::identity::{Caller, OrgKind, Role};
+use crate::db::schema::{grant_notices, grant_years, organisations};
+use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
+use crate::http::extract::Expected;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = grant_notices)]
+struct Row {
+    id: Uuid,
+    application_id: Uuid,
+    number: i32,
+    status: String,
+    organisation_id: Uuid,
+    district_ags: String,
+    funding_line_code: String,
+    amount_cents: i64,
+    financing_type: String,
+    rate_bp: i32,
+    eligible_costs_cents: i64,
+    purpose: String,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    lock_in_until: Option<NaiveDate>,
+    clause_set: String,
+    excluded_clauses: Vec<String>,
+    conditions: Vec<String>,
+    legal_remedy: String,
+    approved_by: String,
+    issued_by: Option<String>,
+    delivered_on: Option<NaiveDate>,
+    objection_waived_on: Option<NaiveDate>,
+    final_on: Option<NaiveDate>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+type Joined = (Row, String);
+
+/// The id of an application's notice number `number`: derived, so that the approval that drafts it and anyone
+/// following the feed can name it without a lookup.
+pub fn notice_id(application: Uuid, number: i32) -> Uuid {
+    Uuid::new_v5(&application, format!("grant-notice/{number}").as_bytes())
+}
+
+/// What `approve` knows when it drafts the notice.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub application_id: Uuid,
+    pub organisation_id: Uuid,
+    pub organisation_kind: OrgKind,
+    pub district: String,
+    pub funding_line: String,
+    pub amount_cents: i64,
+    pub eligible_costs_cents: i64,
+    pub purpose: String,
+    pub period: (NaiveDate, NaiveDate),
+}
+
+/// The status a reader sees: an issued notice is `final` from its `finalOn` day (Europe/Berlin).
+fn shown(stored: &str, final_on: Option<NaiveDate>) -> ApiResult<NoticeStatus> {
+    let status: NoticeStatus = stored.parse().map_err(ApiError::internal)?;
+    Ok(match (status, final_on) {
+        (NoticeStatus::Issued, Some(day)) if day <= crate::core::time::today_in_hessen() => NoticeStatus::Final,
+        (s, _) => s,
+    })
+}
+
+fn to_api(caller: &Caller, (r, name): Joined, years: Vec<NoticeYear>) -> ApiResult<GrantNotice> {
+    let status = shown(&r.status, r.final_on)?;
+    let allowed_actions = LIFECYCLE
+        .allowed_actions(status)
+        .into_iter()
+        .filter(|a| LIFECYCLE.roles(*a).contains(&caller.role))
+        .collect();
+    Ok(GrantNotice {
+        id: r.id,
+        application_id: r.application_id,
+        number: r.number,
+        status,
+        recipient: Recipient {
+            id: r.organisation_id,
+            name,
+        },
+        district: r.district_ags,
+        funding_line: r.funding_line_code,
+        amount_cents: r.amount_cents,
+        years,
+        financing_type: r.financing_type.parse().map_err(ApiError::internal)?,
+        rate_basis_points: r.rate_bp,
+        eligible_costs_cents: r.eligible_costs_cents,
+        purpose: r.purpose,
+        period_start: r.period_start,
+        period_end: r.period_end,
+        lock_in_until: r.lock_in_until,
+        clause_set: r.clause_set.parse().map_err(ApiError::internal)?,
+        excluded_clauses: r.excluded_clauses,
+        conditions: r.conditions,
+        legal_remedy: r.legal_remedy,
+        approved_by: r.approved_by,
+        issued_by: r.issued_by,
+        delivered_on: r.delivered_on,
+        objection_waived_on: r.objection_waived_on,
+        final_on: r.final_on,
+        allowed_actions,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
+}
+
+type Boxed = diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<grant_notices::table, organisations::table>, Pg>;
+
+/// Every notice the caller may see.
+fn visible(caller: &Caller) -> ApiResult<Boxed> {
+    let query = grant_notices::table.inner_join(organisations::table).into_boxed();
+    match caller.role {
+        Role::Municipality => {
+            let org = caller
+                .org
+                .as_ref()
+                .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
+            Ok(query
+                .filter(grant_notices::organisation_id.eq(org.id))
+                .filter(grant_notices::status.ne(NoticeStatus::Draft.as_str())))
+        }
+        Role::ServiceUnit | Role::Ministry => Ok(query),
+    }
+}
+
+/// The amounts by fiscal year of the given applications' grants.
+async fn years_of(conn: &mut AsyncPgConnection, applications: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<NoticeYear>>> {
+    let rows: Vec<(Uuid, i32, i64)> = grant_years::table
+        .filter(grant_years::application_id.eq_any(applications))
+        .order((grant_years::application_id, grant_years::year))
+        .select((
+            grant_years::application_id,
+            grant_years::year,
+            grant_years::committed_cents,
+        ))
+        .load(conn)
+        .await?;
+    let mut by_app: HashMap<Uuid, Vec<NoticeYear>> = HashMap::new();
+    for (app, year, amount_cents) in rows {
+        by_app.entry(app).or_default().push(NoticeYear { year, amount_cents });
+    }
+    Ok(by_app)
+}
+
+async fn one(conn: &mut AsyncPgConnection, caller: &Caller, row: Joined) -> ApiResult<GrantNotice> {
+    let years = years_of(conn, &[row.0.application_id])
+        .await?
+        .remove(&row.0.application_id);
+    to_api(caller, row, years.unwrap_or_default())
+}
+
+/// One visible notice (404 otherwise), optionally locked for the rest of the transaction.
+pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock: bool) -> ApiResult<GrantNotice> {
+    if lock {
+        grant_notices::table
+            .find(id)
+            .select(grant_notices::id)
+            .for_update()
+            .first::<Uuid>(conn)
+            .await
+            .optional()?;
+    }
+    let row: Joined = visible(caller)?
+        .filter(grant_notices::id.eq(id))
+        .select((Row::as_select(), organisations::name))
+        .first(conn)
+        .await?;
+    one(conn, caller, row).await
+}
+
+/// The newest visible notice of an application.
+pub async fn of_application(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    application: Uuid,
+) -> ApiResult<GrantNotice> {
+    let row: Joined = visible(caller)?
+        .filter(grant_notices::application_id.eq(application))
+        .order(grant_notices::number.desc())
+        .select((Row::as_select(), organisations::name))
+        .first(conn)
+        .await?;
+    one(conn, caller, row).await
+}
+
+/// Who sees a notice's events besides staff: the recipient, once the notice is issued.
+fn audience(notice: &GrantNotice) -> Audience {
+    if notice.status == NoticeStatus::Draft {
+        Audience::staff()
+    } else {
+        Audience::organisation(notice.recipient.id)
+    }
+}
+
+/// Drafts the notice of an approved application, in the approval's transaction: the grant, its fiscal years, the
+/// application's costs and period, the share of the costs, the clause set by the recipient's kind, the standard
+/// legal-remedy notice.
+pub async fn draft(conn: &mut AsyncPgConnection, caller: &Caller, d: Draft) -> ApiResult<GrantNotice> {
+    let id = notice_id(d.application_id, 1);
+    let rate = if d.eligible_costs_cents > 0 {
+        (i128::from(d.amount_cents) * 10_000 / i128::from(d.eligible_costs_cents)).min(10_000) as i32
+    } else {
+        0
+    };
+    let clause_set = match d.organisation_kind {
+        OrgKind::Landkreis | OrgKind::KreisfreieStadt | OrgKind::Gemeinde => ClauseSet::AnbestGk,
+        OrgKind::Traeger => ClauseSet::AnbestP,
+    };
+    diesel::insert_into(grant_notices::table)
+        .values((
+            grant_notices::id.eq(id),
+            grant_notices::application_id.eq(d.application_id),
+            grant_notices::status.eq(NoticeStatus::Draft.as_str()),
+            grant_notices::organisation_id.eq(d.organisation_id),
+            grant_notices::district_ags.eq(&d.district),
+            grant_notices::funding_line_code.eq(&d.funding_line),
+            grant_notices::amount_cents.eq(d.amount_cents),
+            grant_notices::financing_type.eq(FinancingType::Anteilsfinanzierung.as_str()),
+            grant_notices::rate_bp.eq(rate),
+            grant_notices::eligible_costs_cents.eq(d.eligible_costs_cents),
+            grant_notices::purpose.eq(&d.purpose),
+            grant_notices::period_start.eq(d.period.0),
+            grant_notices::period_end.eq(d.period.1),
+            grant_notices::clause_set.eq(clause_set.as_str()),
+            grant_notices::legal_remedy.eq(LEGAL_REMEDY),
+            grant_notices::approved_by.eq(&caller.sub),
+        ))
+        .execute(conn)
+        .await?;
+    let notice = find(conn, caller, id, false).await?;
+    let change = Change::new(KIND, id, "create", "grant_notice.created", audience(&notice));
+    audit::record(conn, caller, change, &notice).await?;
+    Ok(notice)
+}
+
+/// The one PATCH flow's step: drafts only (409 `not_editable`), the merged terms, the write and the audit.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    expected: Expected,
+    patch: serde_json::Value,
+) -> ApiResult<GrantNotice> {
+    let current = find(conn, caller, id, true).await?;
+    expected.check(current.version)?;
+    if current.status != NoticeStatus::Draft {
+        return Err(ApiError::conflict(
+            "not_editable",
+            MessageParams::detail(current.status),
+        ));
+    }
+    let terms = NoticeTerms {
+        financing_type: Some(current.financing_type),
+        rate_basis_points: Some(current.rate_basis_points),
+        eligible_costs_cents: Some(current.eligible_costs_cents),
+        purpose: Some(current.purpose.clone()),
+        lock_in_until: current.lock_in_until,
+        excluded_clauses: Some(current.excluded_clauses.clone()),
+        conditions: Some(current.conditions.clone()),
+        legal_remedy: Some(current.legal_remedy.clone()),
+    };
+    let Some((next, changed)) = crate::http::patch::merged(&terms, &patch, &[])? else {
+        return Ok(current);
+    };
+    let mut errors = Vec::new();
+    if next.lock_in_until.is_some_and(|d| d < current.period_end) {
+        errors.push(FieldError::new(
+            "/lockInUntil",
+            "before_period_end",
+            MessageParams::detail(current.period_end),
+        ));
+    }
+    for (field, items, max) in [
+        ("excludedClauses", &next.excluded_clauses, 200),
+        ("conditions", &next.conditions, 2000),
+    ] {
+        for (i, item) in items.iter().flatten().enumerate() {
+            if item.trim().is_empty() || item.chars().count() > max {
+                errors.push(FieldError::new(
+                    format!("/{field}/{i}"),
+                    "length",
+                    MessageParams::range(1, max),
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let (Some(financing), Some(rate), Some(costs), Some(purpose), Some(remedy)) = (
+        next.financing_type,
+        next.rate_basis_points,
+        next.eligible_costs_cents,
+        next.purpose,
+        next.legal_remedy,
+    ) else {
+        return Err(ApiError::Validation(
+            changed
+                .iter()
+                .map(|p| FieldError::new(p.clone(), "not_null", MessageParams::default()))
+                .collect(),
+        ));
+    };
+    diesel::update(grant_notices::table.find(id))
+        .set((
+            grant_notices::financing_type.eq(financing.as_str()),
+            grant_notices::rate_bp.eq(rate),
+            grant_notices::eligible_costs_cents.eq(costs),
+            grant_notices::purpose.eq(purpose),
+            grant_notices::lock_in_until.eq(next.lock_in_until),
+            grant_notices::excluded_clauses.eq(next.excluded_clauses.unwrap_or_default()),
+            grant_notices::conditions.eq(next.conditions.unwrap_or_default()),
+            grant_notices::legal_remedy.eq(remedy),
+            grant_notices::version.eq(current.version + 1),
+            grant_notices::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    let notice = find(conn, caller, id, false).await?;
+    let change = Change::new(KIND, id, "update", "grant_notice.changed", audience(&notice)).changed(changed);
+    audit::record(conn, caller, change, &notice).await?;
+    Ok(notice)
+}
+
+/// The last day to object: one month after delivery (§ 70 VwGO; §§ 187, 188 BGB: the day of the next month with
+/// the delivery's number, the month's last day if it has none), moved to the next working day when it falls on a
+/// weekend (§ 193 BGB; public holidays are not modelled). The notice is final from the day after.
+pub fn final_on(delivered: NaiveDate) -> Option<NaiveDate> {
+    let mut last = delivered.checked_add_months(chrono::Months::new(1))?;
+    while matches!(last.weekday(), Weekday::Sat | Weekday::Sun) {
+        last = last.succ_opt()?;
+    }
+    last.succ_opt()
+}
+
+/// What a transition carries.
+#[derive(Debug, Clone, Default)]
+pub struct TransitionInput {
+    pub delivered_on: Option<NaiveDate>,
+    pub waived_on: Option<NaiveDate>,
+}
+
+/// Moves a notice through its lifecycle: row lock, state, four eyes, effect, audit, in the caller's transaction.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    action: NoticeAction,
+    expected: Option<Expected>,
+    input: TransitionInput,
+) -> ApiResult<GrantNotice> {
+    let current = find(conn, caller, id, true).await?;
+    if let Some(e) = expected {
+        e.check(current.version)?;
+    }
+    let rule = LIFECYCLE.check(current.status, action)?;
+    let today = crate::core::time::today_in_hessen();
+    let stored = match action {
+        NoticeAction::Issue => {
+            if caller.sub == current.approved_by {
+                return Err(ApiError::conflict(
+                    "four_eyes",
+                    MessageParams::detail(&current.approved_by),
+                ));
+            }
+            let delivered = input
+                .delivered_on
+                .ok_or_else(|| ApiError::internal("issue without delivery day"))?;
+            if delivered > today {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "/deliveredOn",
+                    "in_future",
+                    MessageParams::max(today),
+                )]));
+            }
+            let final_day = final_on(delivered).ok_or_else(|| ApiError::internal("date out of range"))?;
+            diesel::update(grant_notices::table.find(id))
+                .set((
+                    grant_notices::status.eq(NoticeStatus::Issued.as_str()),
+                    grant_notices::issued_by.eq(&caller.sub),
+                    grant_notices::delivered_on.eq(delivered),
+                    grant_notices::final_on.eq(final_day),
+                    grant_notices::version.eq(current.version + 1),
+                    grant_notices::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            NoticeStatus::Issued
+        }
+        NoticeAction::WaiveObjection => {
+            let waived = input.waived_on.unwrap_or(today);
+            let delivered = current.delivered_on.unwrap_or(today);
+            if waived < delivered || waived > today {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "/waivedOn",
+                    "out_of_range",
+                    MessageParams::range(delivered, today),
+                )]));
+            }
+            let final_day = current.final_on.map_or(waived, |f| f.min(waived));
+            diesel::update(grant_notices::table.find(id))
+                .set((
+                    grant_notices::objection_waived_on.eq(waived),
+                    grant_notices::final_on.eq(final_day),
+                    grant_notices::version.eq(current.version + 1),
+                    grant_notices::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            NoticeStatus::Issued
+        }
+    };
+    let notice = find(conn, caller, id, false).await?;
+    let to = rule.target(stored);
+    let change = Change::transition(KIND, id, rule, current.status, to, audience(&notice));
+    audit::record(conn, caller, change, &notice).await?;
+    Ok(notice)
+}
+
+pub async fn history(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<history::HistoryEntry>> {
+    find(conn, caller, id, false).await?;
+    history::list(conn, KIND, id).await
+}
+
+fn filtered(caller: &Caller, q: &ListGrantNotices) -> ApiResult<Boxed> {
+    let mut query = visible(caller)?;
+    let today = crate::core::time::today_in_hessen();
+    match q.status {
+        Some(NoticeStatus::Final) => {
+            query = query
+                .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
+                .filter(grant_notices::final_on.le(today));
+        }
+        Some(NoticeStatus::Issued) => {
+            query = query
+                .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
+                .filter(grant_notices::final_on.gt(today));
+        }
+        Some(s) => query = query.filter(grant_notices::status.eq(s.as_str())),
+        None => {}
+    }
+    if let Some(app) = q.application_id {
+        query = query.filter(grant_notices::application_id.eq(app));
+    }
+    if let Some(line) = &q.funding_line {
+        query = query.filter(grant_notices::funding_line_code.eq(line.clone()));
+    }
+    Ok(query)
+}
+
+/// A page of visible notices in id order (ids are time-ordered UUIDs or derived from one), with each one's key.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    q: &ListGrantNotices,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<(GrantNotice, Uuid)>> {
+    let mut query = filtered(caller, q)?
+        .select((Row::as_select(), organisations::name))
+        .order(grant_notices::id.asc());
+    if let Some(after) = after {
+        query = query.filter(grant_notices::id.gt(after));
+    }
+    let rows: Vec<Joined> = query.limit(limit).load(conn).await?;
+    let apps: Vec<Uuid> = rows.iter().map(|(r, _)| r.application_id).collect();
+    let mut years = years_of(conn, &apps).await?;
+    rows.into_iter()
+        .map(|row| {
+            let id = row.0.id;
+            let y = years.remove(&row.0.application_id).unwrap_or_default();
+            Ok((to_api(caller, row, y)?, id))
+        })
+        .collect()
+}
+
+pub async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListGrantNotices) -> ApiResult<i64> {
+    Ok(filtered(caller, q)?.count().get_result(conn).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::final_on;
+    use chrono::NaiveDate;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_notice_is_final_the_day_after_the_month_to_object() {
+        // Delivered Tuesday 2026-12-01: objection until Friday 2027-01-01, final from Saturday 2027-01-02.
+        assert_eq!(final_on(day("2026-12-01")), Some(day("2027-01-02")));
+        // The last day to object falls on Sunday 2026-02-15: it moves to Monday, final from Tuesday.
+        assert_eq!(final_on(day("2026-01-15")), Some(day("2026-02-17")));
+        // 31 January: the month after has no 31st; the last day is its last day (Saturday 2026-02-28 → Monday).
+        assert_eq!(final_on(day("2026-01-31")), Some(day("2026-03-03")));
+    }
+}
