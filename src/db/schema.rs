@@ -20,6 +20,10 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        iban -> Nullable<Text>,
+        account_holder -> Nullable<Text>,
+        bank_account_version -> Int8,
+        bank_account_updated_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -320,12 +320,45 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("invalid_funding_application", Lang::De) => {
             format!("muss ein bewilligter GK-Antrag des Kreises {detail} sein")
         }
+        ("invalid_iban", _) => {
+            let expected = p.format.map_or("", |f| match lang {
+                Lang::En => format_en(f),
+                Lang::De => format_de(f),
+            });
+            match lang {
+                Lang::En => format!("is not a valid IBAN: {}; expected {expected}", iban_reason_en(detail)),
+                Lang::De => format!(
+                    "ist keine gültige IBAN: {}; erwartet {expected}",
+                    iban_reason_de(detail)
+                ),
+            }
+        }
         ("empty", Lang::En) => "must not be empty".into(),
         ("empty", Lang::De) => "darf nicht leer sein".into(),
         ("duplicate", Lang::En) => "must not contain duplicates".into(),
         ("duplicate", Lang::De) => "darf keine Duplikate enthalten".into(),
         (_, Lang::En) => format!("is invalid ({code})"),
         (_, Lang::De) => format!("ist ungültig ({code})"),
+    }
+}
+
+/// Why an IBAN was refused ([`crate::core::iban::IbanError::key`]), in English.
+fn iban_reason_en(key: &str) -> &'static str {
+    match key {
+        "checksum" => "its check digits do not match",
+        "country" => "its country code is not one that uses IBANs",
+        "country_format" => "its length or format is not the one of its country",
+        _ => "it is not two letters, two digits and up to 30 letters or digits",
+    }
+}
+
+/// Why an IBAN was refused, in German.
+fn iban_reason_de(key: &str) -> &'static str {
+    match key {
+        "checksum" => "die Prüfziffern stimmen nicht",
+        "country" => "der Ländercode gehört zu keinem Land mit IBAN",
+        "country_format" => "Länge oder Aufbau passen nicht zu ihrem Land",
+        _ => "sie besteht nicht aus zwei Buchstaben, zwei Ziffern und bis zu 30 Buchstaben oder Ziffern",
     }
 }
 
@@ -342,6 +375,7 @@ fn format_en(f: Format) -> &'static str {
         Format::ETag => "an entity tag such as \"3\", a list of them, or *",
         Format::IdempotencyKey => "1–255 visible ASCII characters, such as a UUID",
         Format::OrganisationKey => "an organisation id (UUID) or an AGS",
+        Format::Iban => "an IBAN such as DE89 3704 0044 0532 0130 00 (spaces and lower case allowed)",
     }
 }
 
@@ -360,6 +394,7 @@ fn format_de(f: Format) -> &'static str {
         Format::ETag => "ein Entity-Tag wie \"3\", eine Liste davon, oder *",
         Format::IdempotencyKey => "1–255 sichtbare ASCII-Zeichen, etwa eine UUID",
         Format::OrganisationKey => "eine Organisations-ID (UUID) oder einen AGS",
+        Format::Iban => "eine IBAN wie DE89 3704 0044 0532 0130 00 (Leerzeichen und Kleinbuchstaben erlaubt)",
     }
 }
 

@@ -54,6 +54,7 @@ pub enum Format {
     ETag,
     IdempotencyKey,
     OrganisationKey,
+    Iban,
 }
 
 impl Format {
@@ -70,6 +71,7 @@ impl Format {
             Format::ETag => "etag",
             Format::IdempotencyKey => "idempotency_key",
             Format::OrganisationKey => "organisation_key",
+            Format::Iban => "iban",
         }
     }
 
@@ -85,6 +87,7 @@ impl Format {
             Format::ETag,
             Format::IdempotencyKey,
             Format::OrganisationKey,
+            Format::Iban,
         ]
         .into_iter()
         .find(|f| f.key() == key)

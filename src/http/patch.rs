@@ -131,7 +131,8 @@ where
 
 /// The one PATCH flow's HTTP part: `If-Match` is required (428 without), the body is a JSON object (the merge
 /// patch), and `step` — the resource's store: row lock, version check, [`merged`], write, audit — runs in one
-/// transaction. The answer carries the resource and its ETag.
+/// transaction. The answer carries the resource and its ETag. A `PUT` that replaces a sub-resource's state as a
+/// whole (an organisation's bank details) takes the same path, its step reading the object as the complete state.
 pub async fn respond<B, T>(
     state: &AppState,
     req: &HttpRequest,

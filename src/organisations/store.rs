@@ -1,15 +1,16 @@
-//! Every SQL statement on the `organisations` table: reads by id or AGS, the list, create, the PATCH step, and
-//! the audit record of each write in its transaction.
+//! Every SQL statement on the `organisations` table: reads by id or AGS, the list, create, the PATCH step, the bank
+//! details (their visibility, read, change and history), and the audit record of each write in its transaction.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::bank_account::{self, BankAccount, BankAccountChanged, BankAccountInput};
 use super::model::{CreateOrganisation, KIND, ListOrganisations, Organisation, PatchOrganisation};
 use crate::audit::history::{self, HistoryEntry};
 use crate::audit::{self, Audience, Change, record};
-use crate::core::identity::Caller;
+use crate::core::identity::{Caller, Role};
 use crate::core::types::{is_district_ags, is_gemeinde_ags};
 use crate::db::schema::{districts, organisations};
 use crate::error::Format;
@@ -199,4 +200,119 @@ pub async fn get(conn: &mut AsyncPgConnection, key: &str) -> ApiResult<Organisat
 pub async fn history(conn: &mut AsyncPgConnection, key: &str) -> ApiResult<Vec<HistoryEntry>> {
     let org = find(conn, key).await?;
     history::list(conn, KIND, org.id).await
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = organisations)]
+struct BankRow {
+    id: Uuid,
+    iban: Option<String>,
+    account_holder: Option<String>,
+    bank_account_version: i64,
+    bank_account_updated_at: Option<DateTime<Utc>>,
+}
+
+impl From<BankRow> for BankAccount {
+    fn from(r: BankRow) -> Self {
+        Self {
+            organisation_id: r.id,
+            iban: r.iban,
+            account_holder: r.account_holder,
+            version: r.bank_account_version,
+            updated_at: r.bank_account_updated_at,
+        }
+    }
+}
+
+/// Who sees an organisation's bank details: the ministry, and a municipality acting for that organisation. For
+/// anyone else they do not exist (404, as another tenant's record); the handlers refuse the service unit's role
+/// before (403), and this refuses it again.
+fn bank_account_visible(caller: &Caller, organisation: Uuid) -> ApiResult<()> {
+    let visible = match caller.role {
+        Role::Ministry => true,
+        Role::Municipality => caller.org.as_ref().is_some_and(|o| o.id == organisation),
+        Role::ServiceUnit => false,
+    };
+    if visible { Ok(()) } else { Err(ApiError::NotFound) }
+}
+
+/// An organisation's bank details, if the caller may see them.
+pub async fn bank_account(conn: &mut AsyncPgConnection, caller: &Caller, key: &str) -> ApiResult<BankAccount> {
+    let org = find(conn, key).await?;
+    bank_account_visible(caller, org.id)?;
+    let row: BankRow = organisations::table
+        .find(org.id)
+        .select(BankRow::as_select())
+        .first(conn)
+        .await?;
+    Ok(row.into())
+}
+
+/// The step of `PUT …/bank-account` (in the request's transaction): visibility, the row under a lock, the expected
+/// version, the body checked as a whole, then — if anything differs — the write and its audit record. The event
+/// names no bank field ([`BankAccountChanged`]).
+pub async fn set_bank_account(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    key: &str,
+    expected: Expected,
+    body: serde_json::Value,
+) -> ApiResult<BankAccount> {
+    let org = find(conn, key).await?;
+    bank_account_visible(caller, org.id)?;
+    let current: BankRow = organisations::table
+        .find(org.id)
+        .select(BankRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    expected.check(current.bank_account_version)?;
+    let details = crate::http::extract::parse_value::<BankAccountInput>(body)?.details()?;
+    let mut changed = Vec::new();
+    if current.account_holder.as_deref() != Some(details.account_holder.as_str()) {
+        changed.push("/accountHolder".to_owned());
+    }
+    if current.iban.as_deref() != Some(details.iban.as_str()) {
+        changed.push("/iban".to_owned());
+    }
+    if changed.is_empty() {
+        return Ok(current.into());
+    }
+    let row: BankRow = diesel::update(organisations::table.find(org.id))
+        .set((
+            organisations::iban.eq(details.iban.as_str()),
+            organisations::account_holder.eq(&details.account_holder),
+            organisations::bank_account_version.eq(current.bank_account_version + 1),
+            organisations::bank_account_updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(BankRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let account = BankAccount::from(row);
+    let change = Change::new(
+        bank_account::KIND,
+        org.id,
+        "update",
+        "bank_account.changed",
+        Audience::organisation(org.id),
+    );
+    record(
+        conn,
+        caller,
+        change.changed(changed),
+        &BankAccountChanged::from(&account),
+    )
+    .await?;
+    Ok(account)
+}
+
+/// The history of an organisation's bank details, if the caller may see them.
+pub async fn bank_account_history(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    key: &str,
+) -> ApiResult<Vec<HistoryEntry>> {
+    let org = find(conn, key).await?;
+    bank_account_visible(caller, org.id)?;
+    history::list(conn, bank_account::KIND, org.id).await
 }

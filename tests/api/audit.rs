@@ -543,6 +543,15 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             let body = json!({"name": "Werra-Meißner-Kreis"});
             Call::patch(format!("/api/v1/organisations/{}", id(&org)), s, body, org)
         }
+        "PUT /api/v1/organisations/{id}/bank-account" => {
+            // Recorded on the bank details, which are named by their organisation's id.
+            let org = get(app, "/api/v1/organisations/06636").await;
+            let body = json!({"iban": "DE89 3704 0044 0532 0130 00", "accountHolder": "Werra-Meißner-Kreis"});
+            let path = format!("/api/v1/organisations/{}/bank-account", id(&org));
+            Call::new(Method::PUT, path, m, Some(body), 200)
+                .if_match("\"0\"".into())
+                .on(org)
+        }
         // Coordinators.
         "POST /api/v1/coordinators" => Call::post("/api/v1/coordinators", s, new_coordinator(), 201),
         "PATCH /api/v1/coordinators/{id}" => {
@@ -668,6 +677,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
     let history = match kind {
         "application" => Some(format!("/api/v1/applications/{id}/history")),
         "organisation" => Some(format!("/api/v1/organisations/{id}/history")),
+        "bank_account" => Some(format!("/api/v1/organisations/{id}/bank-account/history")),
         "coordinator" => Some(format!("/api/v1/coordinators/{id}/history")),
         "referral" => Some(format!("/api/v1/referrals/{id}/timeline")),
         "committee" => Some(format!("/api/v1/committees/{id}/history")),

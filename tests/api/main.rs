@@ -9,6 +9,7 @@ mod applications;
 mod architecture;
 mod audit;
 mod auth;
+mod bank_accounts;
 mod chaos;
 mod cli;
 mod committees;
