@@ -22,6 +22,7 @@ pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod organisations;
+pub mod payment_requests;
 pub mod referrals;
 pub mod routes;
 pub mod seed;

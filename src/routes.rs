@@ -6,7 +6,7 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::http::openapi;
 use crate::{
     applications, committees, coordinators, districts, events, funding_lines, grant_notices, health, metrics,
-    organisations, referrals, statistics, webhooks,
+    organisations, payment_requests, referrals, statistics, webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(funding_lines::routes)
             .configure(applications::routes)
             .configure(grant_notices::routes)
+            .configure(payment_requests::routes)
             .configure(coordinators::routes)
             .configure(committees::routes)
             .configure(referrals::routes)

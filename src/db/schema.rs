@@ -46,6 +46,10 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        payout_window_months -> Int4,
+        retention_bp -> Int4,
+        third_signoff_above_cents -> Nullable<Int8>,
+        payments_require_final -> Bool,
     }
 }
 
@@ -318,6 +322,7 @@ diesel::table! {
         funding_line_code -> Text,
         committed_cents -> Int8,
         paid_cents -> Int8,
+        approved_cents -> Int8,
     }
 }
 
@@ -358,3 +363,33 @@ diesel::table! {
 
 diesel::joinable!(grant_notices -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(grant_notices, organisations);
+
+diesel::table! {
+    payment_requests (id) {
+        id -> Uuid,
+        notice_id -> Uuid,
+        application_id -> Uuid,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        funding_line_code -> Text,
+        fiscal_year -> Int4,
+        amount_cents -> Int8,
+        expenses -> Jsonb,
+        status -> Text,
+        checked_by -> Nullable<Text>,
+        first_approval_by -> Nullable<Text>,
+        approved_by -> Nullable<Text>,
+        paid_on -> Nullable<Date>,
+        cash_reference -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_by -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(payment_requests -> organisations (organisation_id));
+diesel::joinable!(payment_requests -> grant_notices (notice_id));
+diesel::allow_tables_to_appear_in_same_query!(payment_requests, organisations);
+diesel::allow_tables_to_appear_in_same_query!(payment_requests, grant_notices);

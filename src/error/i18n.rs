@@ -175,6 +175,23 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("budget_below_committed", Lang::De) => {
             "Das Budget kann nicht unter den bereits gebundenen Betrag gesenkt werden.".into()
         }
+        ("exceeds_commitment", Lang::En) => format!(
+            "The grant's commitment in fiscal year {detail} has {} cents left; approved requests may not exceed it.",
+            p.max.clone().unwrap_or_default()
+        ),
+        ("exceeds_commitment", Lang::De) => format!(
+            "Von der Bindung der Zuwendung im Haushaltsjahr {detail} sind noch {} Cent frei; bewilligte Abrufe dürfen \
+             sie nicht übersteigen.",
+            p.max.clone().unwrap_or_default()
+        ),
+        ("four_eyes", Lang::En) => format!("Four eyes: {detail} signed off an earlier step and cannot sign off this one."),
+        ("four_eyes", Lang::De) => {
+            format!("Vier-Augen-Prinzip: {detail} hat einen früheren Schritt gezeichnet und kann diesen nicht zeichnen.")
+        }
+        ("notice_not_issued", Lang::En) => format!("The grant notice is {detail}; payments can be requested once it is issued (or final, where the funding line says so)."),
+        ("notice_not_issued", Lang::De) => format!("Der Zuwendungsbescheid ist {detail}; Mittel können erst abgerufen werden, wenn er erlassen (oder, wo die Förderlinie es verlangt, bestandskräftig) ist."),
+        ("no_bank_account", Lang::En) => "The recipient has no bank account on record; a payment cannot be ordered.".into(),
+        ("no_bank_account", Lang::De) => "Für den Zuwendungsempfänger ist keine Bankverbindung hinterlegt; eine Auszahlung kann nicht angeordnet werden.".into(),
         ("year_budget_exceeded", Lang::En) => format!(
             "The remaining budget of fiscal year {detail} ({} cents) does not cover this year's share of the grant.",
             p.max.clone().unwrap_or_default()

@@ -195,3 +195,105 @@ fn year_exceeded(year: i32, remaining: i64, requested: i64) -> ApiError {
         extra: Some(extra),
     }))
 }
+
+/// A line's settings for payment requests (docs/grants.md names their defaults).
+#[derive(Debug, Clone)]
+pub struct PayoutSettings {
+    pub window_months: i32,
+    pub retention_bp: i32,
+    pub third_signoff_above_cents: Option<i64>,
+    pub require_final: bool,
+}
+
+pub async fn payout_settings(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<PayoutSettings> {
+    let (window_months, retention_bp, third_signoff_above_cents, require_final) = funding_lines::table
+        .find(code)
+        .select((
+            funding_lines::payout_window_months,
+            funding_lines::retention_bp,
+            funding_lines::third_signoff_above_cents,
+            funding_lines::payments_require_final,
+        ))
+        .first(conn)
+        .await?;
+    Ok(PayoutSettings {
+        window_months,
+        retention_bp,
+        third_signoff_above_cents,
+        require_final,
+    })
+}
+
+/// What approved payment requests of a grant take in total (all years), and the commitment and approvals of one year
+/// (`None` when the grant commits nothing in that year).
+pub async fn grant_position(
+    conn: &mut AsyncPgConnection,
+    application: Uuid,
+    year: i32,
+) -> ApiResult<(i64, Option<(i64, i64)>)> {
+    let rows: Vec<(i32, i64, i64)> = grant_years::table
+        .filter(grant_years::application_id.eq(application))
+        .select((
+            grant_years::year,
+            grant_years::committed_cents,
+            grant_years::approved_cents,
+        ))
+        .load(conn)
+        .await?;
+    let total = rows.iter().map(|(_, _, a)| a).sum();
+    let this = rows.iter().find(|(y, _, _)| *y == year).map(|(_, c, a)| (*c, *a));
+    Ok((total, this))
+}
+
+/// Books an approved payment request against its grant's year: approved ≤ committed, by a conditional UPDATE (the
+/// row lock makes concurrent approvals on any instance take turns); 409 `exceeds_commitment` with what remains.
+pub async fn approve_payment(conn: &mut AsyncPgConnection, application: Uuid, year: i32, cents: i64) -> ApiResult<()> {
+    let updated = diesel::update(grant_years::table.find((application, year)))
+        .filter((grant_years::approved_cents + cents).le(grant_years::committed_cents))
+        .set(grant_years::approved_cents.eq(grant_years::approved_cents + cents))
+        .execute(conn)
+        .await?;
+    if updated == 1 {
+        return Ok(());
+    }
+    let remaining: Option<i64> = grant_years::table
+        .find((application, year))
+        .select(grant_years::committed_cents - grant_years::approved_cents)
+        .first(conn)
+        .await
+        .optional()?;
+    let remaining = remaining.unwrap_or(0);
+    let mut extra = serde_json::Map::new();
+    extra.insert("year".into(), year.into());
+    extra.insert("remainingCents".into(), remaining.into());
+    let mut params = MessageParams::detail(year);
+    params.max = Some(remaining.to_string());
+    Err(ApiError::Conflict(Box::new(ConflictInfo {
+        code: "exceeds_commitment",
+        params,
+        extra: Some(extra),
+    })))
+}
+
+/// Books a payment: paid ≤ approved for the grant's year and paid ≤ committed for the line's year (the CHECK
+/// constraints hold both; the service only pays what it approved).
+pub async fn book_payment(
+    conn: &mut AsyncPgConnection,
+    code: &str,
+    application: Uuid,
+    year: i32,
+    cents: i64,
+) -> ApiResult<()> {
+    diesel::update(grant_years::table.find((application, year)))
+        .set(grant_years::paid_cents.eq(grant_years::paid_cents + cents))
+        .execute(conn)
+        .await?;
+    diesel::update(funding_line_years::table.find((code, year)))
+        .set((
+            funding_line_years::paid_cents.eq(funding_line_years::paid_cents + cents),
+            funding_line_years::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -6,8 +6,9 @@ mod handlers;
 pub mod model;
 mod store;
 
+pub use model::{FinancingType, GrantNotice, NoticeStatus};
 pub use model::{KIND, LIFECYCLE};
-pub use store::{Draft, draft, final_on, notice_id};
+pub use store::{Draft, draft, final_on, find, notice_id};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

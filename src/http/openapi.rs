@@ -76,6 +76,7 @@ problem_responses! {
         (name = "Funding lines", description = "Förderlinien of the guideline, with their rules and budgets."),
         (name = "Applications", description = "Förderanträge from draft to decision."),
         (name = "Grant notices", description = "Zuwendungsbescheide: drafted by an approval, completed and issued by the ministry under four eyes."),
+        (name = "Payment requests", description = "Mittelabrufe: requested by the recipient, checked and approved by different ministry people, paid."),
         (name = "Referrals", description = "Vermittlungen: ideas from the regions into committees, requests from committees into the regions."),
         (name = "Committees", description = "Gremien, AGs, regional health conferences and units of other ministries, with members and meetings."),
         (name = "Coordinators", description = "The register of health coordinators (Gesundheitskoordination); contact data is personal data."),

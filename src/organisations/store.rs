@@ -316,3 +316,14 @@ pub async fn bank_account_history(
     bank_account_visible(caller, org.id)?;
     history::list(conn, bank_account::KIND, org.id).await
 }
+
+/// Whether the organisation has bank details on record (a payment order needs them; who may read them is not
+/// the question here, so this answers only yes or no).
+pub async fn has_bank_account(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<bool> {
+    let iban: Option<String> = organisations::table
+        .find(id)
+        .select(organisations::iban)
+        .first(conn)
+        .await?;
+    Ok(iban.is_some())
+}

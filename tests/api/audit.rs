@@ -401,6 +401,58 @@ async fn notice(app: &TestApp, issued: bool) -> Value {
     post(app, &path, &second_reviewer(), json!({"deliveredOn": today()}), 200).await
 }
 
+/// A payment request of 1,600,000 cents for 2027 (expenses due in January 2027).
+fn payment_request_body() -> Value {
+    json!({"amountCents": 1_600_000, "fiscalYear": 2027,
+        "expenses": [{"description": "Personalkosten Januar", "amountCents": 2_000_000, "dueOn": "2027-01-15"}]})
+}
+
+/// A payment request brought to `status` (draft, submitted, checked, approved) on a freshly issued notice whose
+/// recipient has bank details, and the call that takes `action` on it.
+async fn payment_call(app: &TestApp, status: &str, action: &str, token: String, body: Value) -> Call {
+    let n = notice(app, true).await;
+    let res = app
+        .client
+        .put(app.url("/api/v1/organisations/06636/bank-account"))
+        .bearer_auth(municipality())
+        .header("If-Match", "\"0\"")
+        .json(&json!({"iban": "DE89370400440532013000", "accountHolder": "Kreisausschuss"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let path = format!("/api/v1/grant-notices/{}/payment-requests", id(&n));
+    let mut p = post(app, &path, &municipality(), payment_request_body(), 201).await;
+    let steps: &[(&str, String)] = match status {
+        "draft" => &[],
+        "submitted" => &[("submit", municipality())],
+        "checked" => &[("submit", municipality()), ("check", ministry())],
+        "approved" => &[
+            ("submit", municipality()),
+            ("check", ministry()),
+            ("approve", second_reviewer()),
+        ],
+        other => panic!("no way to a payment request in {other}"),
+    };
+    for (step, who) in steps {
+        p = post(
+            app,
+            &format!("/api/v1/payment-requests/{}/{step}", id(&p)),
+            who,
+            json!({}),
+            200,
+        )
+        .await;
+    }
+    Call::post(
+        format!("/api/v1/payment-requests/{}/{action}", id(&p)),
+        token,
+        body,
+        200,
+    )
+    .on(p)
+}
+
 async fn committee(app: &TestApp) -> Value {
     post(app, "/api/v1/committees", &service_unit(), new_committee(), 201).await
 }
@@ -535,6 +587,32 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             let n = notice(app, true).await;
             let path = format!("/api/v1/grant-notices/{}/waive-objection", id(&n));
             Call::post(path, m.clone(), json!({}), 200).on(n)
+        }
+        // Payment requests.
+        "POST /api/v1/grant-notices/{id}/payment-requests" => {
+            let n = notice(app, true).await;
+            let path = format!("/api/v1/grant-notices/{}/payment-requests", id(&n));
+            Call::post(path, m.clone(), payment_request_body(), 201)
+        }
+        "POST /api/v1/payment-requests/{id}/submit" => payment_call(app, "draft", "submit", m.clone(), json!({})).await,
+        "POST /api/v1/payment-requests/{id}/cancel" => payment_call(app, "draft", "cancel", m.clone(), json!({})).await,
+        "POST /api/v1/payment-requests/{id}/check" => {
+            payment_call(app, "submitted", "check", r.clone(), json!({})).await
+        }
+        "POST /api/v1/payment-requests/{id}/return" => {
+            let body = json!({"reason": "Bitte Belege nachreichen."});
+            payment_call(app, "submitted", "return", r.clone(), body).await
+        }
+        "POST /api/v1/payment-requests/{id}/reject" => {
+            let body = json!({"reason": "Keine fälligen Ausgaben."});
+            payment_call(app, "submitted", "reject", r.clone(), body).await
+        }
+        "POST /api/v1/payment-requests/{id}/approve" => {
+            payment_call(app, "checked", "approve", second_reviewer(), json!({})).await
+        }
+        "POST /api/v1/payment-requests/{id}/pay" => {
+            let body = json!({"paidOn": today(), "cashReference": "HKR-2027-000123"});
+            payment_call(app, "approved", "pay", r.clone(), body).await
         }
         // Organisations.
         "POST /api/v1/organisations" => Call::post("/api/v1/organisations", s, new_organisation(), 201),
@@ -682,6 +760,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "referral" => Some(format!("/api/v1/referrals/{id}/timeline")),
         "committee" => Some(format!("/api/v1/committees/{id}/history")),
         "grant_notice" => Some(format!("/api/v1/grant-notices/{id}/history")),
+        "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,
         other => return Err(format!("unknown resource kind {other:?} in the table")),

@@ -195,6 +195,7 @@ struct Fixture {
     webhook: String,
     organisation: String,
     notice: String,
+    payment: String,
 }
 
 async fn created(res: reqwest::Response) -> String {
@@ -287,7 +288,17 @@ async fn fixture(app: &TestApp) -> Fixture {
              FROM organisations o WHERE o.ags = '06636'"
         ))
         .await;
+    let payment = uuid::Uuid::new_v4().to_string();
+    app.db
+        .execute(&format!(
+            "INSERT INTO payment_requests (id, notice_id, application_id, organisation_id, district_ags,
+                 funding_line_code, fiscal_year, amount_cents, status, created_by)
+             SELECT '{payment}', n.id, n.application_id, n.organisation_id, n.district_ags, n.funding_line_code, 2027,
+                 100, 'draft', 'x' FROM grant_notices n WHERE n.id = '{notice}'"
+        ))
+        .await;
     Fixture {
+        payment,
         notice,
         application,
         committee,
@@ -321,6 +332,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("funding-lines", "code") => "GK".into(),
                 ("funding-lines", "year") => "2033".into(),
                 ("grant-notices", "id") => f.notice.clone(),
+                ("payment-requests", "id") => f.payment.clone(),
                 (_, "deliveryId") => uuid::Uuid::new_v4().to_string(),
                 other => panic!("no fixture for {other:?} in {template}"),
             },

@@ -27,6 +27,7 @@ mod matrix;
 mod migrations;
 mod openapi;
 mod organisations;
+mod payment_requests;
 mod referrals;
 mod statistics;
 mod tls;

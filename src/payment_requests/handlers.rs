@@ -1,0 +1,469 @@
+//! The payment-request handlers: role gate, parse, call the store, respond.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::model::{
+    LIFECYCLE, ListPaymentRequests, Payment, PaymentAction, PaymentInput, PaymentReason, PaymentRequest,
+};
+use super::store::{self, TransitionInput};
+use crate::audit::history::HistoryEntry;
+use crate::core::identity::{Caller, Role};
+use crate::error::validation::Checked;
+use crate::error::{ApiResult, FieldError, MessageParams};
+use crate::http::extract::{JsonBody, Query, ok_with_etag};
+use crate::http::idempotency::{self, Stored};
+use crate::http::openapi::{Conflict, Forbidden};
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
+
+const SORT: &str = "payment-requests:id";
+
+/// An action's body: empty, or an empty object.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+impl Checked for Empty {}
+
+async fn act(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &Caller,
+    id: Uuid,
+    action: PaymentAction,
+    bytes: &[u8],
+    input: TransitionInput,
+) -> ApiResult<HttpResponse> {
+    crate::http::transition::respond(state, req, caller, bytes, async |conn, expected| {
+        store::transition(conn, caller, id, action, expected, input.clone()).await
+    })
+    .await
+}
+
+/// List payment requests
+///
+/// Filterable by state, notice and fiscal year. A municipality sees its own organisation's. `Accept: text/csv`
+/// exports every match.
+///
+/// **Roles:** every authenticated role.
+#[utoipa::path(
+    tag = "Payment requests",
+    params(ListPaymentRequests),
+    responses(
+        (status = 200, description = "One page of payment requests, or all of them as CSV",
+            content((Page<PaymentRequest> = "application/json"), (String = "text/csv"))),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/payment-requests")]
+pub(super) async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    Query(q): Query<ListPaymentRequests>,
+) -> ApiResult<HttpResponse> {
+    let paging = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
+    if crate::http::csv::wanted(&req) {
+        let pool = state.pool.clone();
+        let q = std::rc::Rc::new(q);
+        let fetch = move |after: Option<Uuid>| {
+            let (pool, caller, q) = (pool.clone(), caller.clone(), q.clone());
+            async move {
+                let mut conn = crate::db::conn(&pool).await?;
+                store::page(&mut conn, &caller, &q, after, crate::http::csv::BATCH).await
+            }
+        };
+        return Ok(crate::http::csv::stream(
+            "payment-requests.csv",
+            CSV_HEADER,
+            fetch,
+            csv_row,
+        ));
+    }
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let rows = store::page(&mut conn, &caller, &q, paging.after, paging.limit + 1).await?;
+    let total = if paging.include_total {
+        Some(store::count(&mut conn, &caller, &q).await?)
+    } else {
+        None
+    };
+    let result: Page<PaymentRequest> = paging.page(rows, SORT, |(_, id)| *id, |(r, _)| r, total);
+    Ok(HttpResponse::Ok().json(result))
+}
+
+const CSV_HEADER: &str = "id,noticeId,applicationId,recipientId,recipientName,district,fundingLine,fiscalYear,\
+                          amountCents,dueExpensesCents,status,checkedBy,firstApprovalBy,approvedBy,paidOn,\
+                          cashReference,version,updatedAt\n";
+
+fn csv_row(r: &PaymentRequest) -> String {
+    use crate::http::csv::{cell, line, opt};
+    line(&[
+        r.id.to_string(),
+        r.notice_id.to_string(),
+        r.application_id.to_string(),
+        r.recipient.id.to_string(),
+        cell(&r.recipient.name),
+        r.district.clone(),
+        cell(&r.funding_line),
+        r.fiscal_year.to_string(),
+        r.amount_cents.to_string(),
+        r.due_expenses_cents.to_string(),
+        r.status.as_str().to_owned(),
+        opt(&r.checked_by),
+        opt(&r.first_approval_by),
+        opt(&r.approved_by),
+        opt(&r.paid_on),
+        opt(&r.cash_reference),
+        r.version.to_string(),
+        r.updated_at.to_rfc3339(),
+    ])
+}
+
+/// Get a payment request
+///
+/// **Roles:** every authenticated role (a municipality: its own organisation's).
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Payment request id")),
+    responses(
+        (status = 200, description = "The payment request", body = PaymentRequest, headers(("ETag" = String))),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/payment-requests/{id}")]
+pub(super) async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let r = store::find(&mut conn, &caller, *id, false).await?;
+    Ok(ok_with_etag(r.version, &r))
+}
+
+/// Request a payment (Mittelabruf)
+///
+/// The recipient drafts a request against its issued notice (409 `notice_not_issued` before): the amount, the
+/// fiscal year it is booked in (default: the current one) and the due expenses it is for. `submit` checks the rules.
+///
+/// **Roles:** `municipality` (own organisation only).
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Grant notice id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = PaymentInput,
+    responses(
+        (status = 201, description = "The new payment request", body = PaymentRequest,
+            headers(("Location" = String, description = "Address of the new payment request"), ("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/grant-notices/{id}/payment-requests")]
+pub(super) async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<PaymentInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Municipality])?;
+    let bytes = body.bytes().to_vec();
+    let input = body.parse()?;
+    let mut missing = Vec::new();
+    if input.amount_cents.is_none() {
+        missing.push(FieldError::new("/amountCents", "required", MessageParams::default()));
+    }
+    if input.expenses.is_none() {
+        missing.push(FieldError::new("/expenses", "required", MessageParams::default()));
+    }
+    if !missing.is_empty() {
+        return Err(crate::error::ApiError::Validation(missing));
+    }
+    let mut conn = crate::db::conn(&state.pool).await?;
+    idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
+        let r = store::create(conn, &caller, *id, input.clone()).await?;
+        Ok(Stored::json(StatusCode::CREATED, &r)?
+            .header("location", format!("/api/v1/payment-requests/{}", r.id))
+            .header("etag", crate::http::extract::etag(r.version)))
+    })
+    .await
+}
+
+/// History of a payment request
+///
+/// Every step, oldest first, with who took it.
+///
+/// **Roles:** every authenticated role (a municipality: its own organisation's).
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Payment request id")),
+    responses(
+        (status = 200, description = "The history", body = Vec<HistoryEntry>),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/payment-requests/{id}/history")]
+pub(super) async fn history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    Ok(HttpResponse::Ok().json(store::history(&mut conn, &caller, *id).await?))
+}
+
+/// Submit a payment request
+///
+/// The recipient submits a draft or a returned request; the body may correct `amountCents`, `fiscalYear` and `expenses`. The rules (docs/grants.md): the notice is issued (409 `notice_not_issued`), the due expenses fall within the payout window (422 `outside_payout_window`), the amount is at most the due expenses (`exceeds_due_expenses`) and, under Anteilsfinanzierung, the grant's share of them (`exceeds_share`), the retention stays unpaid (`exceeds_retention`), the grant commits something in the fiscal year (`no_commitment_in_year`).
+///
+/// **Roles:** `municipality` (own organisation only).
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Payment request id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body(content = Option<PaymentInput>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/payment-requests/{id}/submit")]
+pub(super) async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<PaymentInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(PaymentAction::Submit))?;
+    let bytes = body.bytes().to_vec();
+    let input = TransitionInput {
+        correction: Some(body.parse_or_empty()?),
+        ..TransitionInput::default()
+    };
+    act(&state, &req, &caller, *id, PaymentAction::Submit, &bytes, input).await
+}
+
+/// Cancel a payment request
+///
+/// The recipient withdraws a request before it is checked.
+///
+/// **Roles:** `municipality` (own organisation only).
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Payment request id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body(content = Option<Empty>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/payment-requests/{id}/cancel")]
+pub(super) async fn cancel(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Empty>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(PaymentAction::Cancel))?;
+    let bytes = body.bytes().to_vec();
+    let input = {
+        body.parse_or_empty()?;
+        TransitionInput::default()
+    };
+    act(&state, &req, &caller, *id, PaymentAction::Cancel, &bytes, input).await
+}
+
+/// Check a payment request (sachlich richtig)
+///
+/// A ministry reviewer confirms the need.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Payment request id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body(content = Option<Empty>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/payment-requests/{id}/check")]
+pub(super) async fn check(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Empty>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(PaymentAction::Check))?;
+    let bytes = body.bytes().to_vec();
+    let input = {
+        body.parse_or_empty()?;
+        TransitionInput::default()
+    };
+    act(&state, &req, &caller, *id, PaymentAction::Check, &bytes, input).await
+}
+
+/// Return a payment request for correction
+///
+/// Back to the recipient with a reason; the check is undone.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Payment request id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = PaymentReason,
+    responses(
+        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/payment-requests/{id}/return")]
+pub(super) async fn return_request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<PaymentReason>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(PaymentAction::Return))?;
+    let bytes = body.bytes().to_vec();
+    let input = TransitionInput {
+        reason: body.parse()?.reason,
+        ..TransitionInput::default()
+    };
+    act(&state, &req, &caller, *id, PaymentAction::Return, &bytes, input).await
+}
+
+/// Reject a payment request
+///
+/// With a reason.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Payment request id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = PaymentReason,
+    responses(
+        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/payment-requests/{id}/reject")]
+pub(super) async fn reject(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<PaymentReason>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(PaymentAction::Reject))?;
+    let bytes = body.bytes().to_vec();
+    let input = TransitionInput {
+        reason: body.parse()?.reason,
+        ..TransitionInput::default()
+    };
+    act(&state, &req, &caller, *id, PaymentAction::Reject, &bytes, input).await
+}
+
+/// Approve a payment request (rechnerisch richtig, payment order)
+///
+/// Four eyes: not the person who checked it (409 `four_eyes`). Above the funding line's threshold the first approval keeps the request `checked` (`firstApprovalBy`) and a third, distinct person approves it. The approval books the amount against the grant's fiscal year: approved requests never exceed the year's commitment (409 `exceeds_commitment` with `year` and `remainingCents`), under concurrency and on any instance. The recipient needs bank details on record (409 `no_bank_account`).
+///
+/// **Roles:** `ministry` (not who checked it).
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Payment request id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body(content = Option<Empty>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/payment-requests/{id}/approve")]
+pub(super) async fn approve(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Empty>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(PaymentAction::Approve))?;
+    let bytes = body.bytes().to_vec();
+    let input = {
+        body.parse_or_empty()?;
+        TransitionInput::default()
+    };
+    act(&state, &req, &caller, *id, PaymentAction::Approve, &bytes, input).await
+}
+
+/// Record the payment
+///
+/// The payment's date (not in the future) and the cash office's reference; paid amounts are booked per grant and fiscal year (`GET /funding-lines/{code}/years` shows them).
+///
+/// **Roles:** `ministry` (the cash office's system uses a ministry token of its own `sub`).
+#[utoipa::path(
+    tag = "Payment requests",
+    params(("id" = Uuid, Path, description = "Payment request id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = Payment,
+    responses(
+        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/payment-requests/{id}/pay")]
+pub(super) async fn pay(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Payment>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(PaymentAction::Pay))?;
+    let bytes = body.bytes().to_vec();
+    let input = {
+        let p = body.parse()?;
+        TransitionInput {
+            paid_on: p.paid_on,
+            cash_reference: p.cash_reference,
+            ..TransitionInput::default()
+        }
+    };
+    act(&state, &req, &caller, *id, PaymentAction::Pay, &bytes, input).await
+}
