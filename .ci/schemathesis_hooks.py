@@ -46,6 +46,20 @@ RULES = [
     # an organisation's AGS and district depend on its kind (a Gemeinde has an AGS, a Traeger a district).
     ("positive_data_acceptance", ["POST /api/v1/organisations"], 422,
      [(r"/ags", "required"), (r"/ags", "invalid_value"), (r"/district", "required"), (r"/district", "invalid_value")]),
+    # a day relative to today: a notice is delivered, a payment made, a waiver declared not after today (and a
+    # waiver not before the delivery); a schema has no "today".
+    ("positive_data_acceptance",
+     ["POST /api/v1/grant-notices/{id}/issue", "POST /api/v1/grant-notices/{id}/waive-objection",
+      "POST /api/v1/payment-requests/{id}/pay"], 422,
+     [(r"/deliveredOn", "in_future"), (r"/paidOn", "in_future"), (r"/waivedOn", "out_of_range")]),
+    # an IBAN's check digits (ISO 7064 mod 97) and its length per country: a pattern states only the shape.
+    ("positive_data_acceptance", ["PUT /api/v1/organisations/{id}/bank-account"], 422, [(r"/iban", "invalid_iban")]),
+    # the years of an approval sum to the grant and lie in the project period; a multi-year project needs them.
+    ("positive_data_acceptance", ["POST /api/v1/applications/{id}/approve"], 422,
+     [(r"/years", "years_required"), (r"/years", "years_sum_mismatch"), (r"/years/\d+/year", "year_outside_period"),
+      (r"/years/\d+/year", "duplicate")]),
+    # a grant notice's lock-in period does not end before its approval period (stored, not in the request).
+    ("positive_data_acceptance", ["PATCH /api/v1/grant-notices/{id}"], 422, [(r"/lockInUntil", "before_period_end")]),
     # a referral's origin depends on its direction and the caller's role (a municipality sends as itself).
     ("positive_data_acceptance", ["POST /api/v1/referrals"], 422,
      [(r"/originOrganisation", "invalid_value"), (r"/originOrganisation", "required"),

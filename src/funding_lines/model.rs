@@ -24,7 +24,8 @@ pub const MAX_CENTS: i64 = 1_000_000_000_000;
     "guidelineReference": "Teil II Nr. 1", "eligibleApplicantKinds": ["landkreis", "kreisfreie_stadt"],
     "opensOn": "2026-01-01", "closesOn": null, "open": true, "maxAmountCents": 22500000,
     "minRateBasisPoints": 0, "maxRateBasisPoints": 10000, "maxDurationMonths": 60, "yearlyCapCents": 4500000,
-    "budgetCents": 500000000, "committedCents": 0, "remainingCents": 500000000, "version": 1,
+    "budgetCents": 500000000, "committedCents": 0, "remainingCents": 500000000, "payoutWindowMonths": 2,
+    "retentionBasisPoints": 0, "thirdSignoffAboveCents": null, "paymentsRequireFinal": false, "version": 1,
     "createdAt": "2026-11-22T09:00:00Z", "updatedAt": "2026-11-22T09:00:00Z"}))]
 pub struct FundingLine {
     /// Short code, e.g. `GK`, `VA`, `GZ`, `MV`, `PX`.
@@ -73,6 +74,17 @@ pub struct FundingLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub remaining_cents: Option<i64>,
+    /// Payout window for payment requests, months (docs/grants.md).
+    #[schema(minimum = 0, maximum = 24)]
+    pub payout_window_months: i32,
+    /// Retention until the proof of use is accepted, basis points.
+    #[schema(minimum = 0, maximum = 10000)]
+    pub retention_basis_points: i32,
+    /// Payment requests above this amount need a third sign-off.
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub third_signoff_above_cents: Option<i64>,
+    /// Payments only once the notice is final.
+    pub payments_require_final: bool,
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -144,6 +156,27 @@ pub struct FundingLineInput {
     #[validate(required, range(min = 0, max = MAX_CENTS))]
     #[schema(value_type = i64, required = true, minimum = 0, maximum = 1000000000000i64)]
     pub budget_cents: Option<i64>,
+    /// Payments may be requested for expenses due within this many months after the payout. Default 2.
+    #[serde(default = "two")]
+    #[validate(range(min = 0, max = 24))]
+    #[schema(minimum = 0, maximum = 24)]
+    pub payout_window_months: i32,
+    /// Share of the grant withheld until the proof of use is accepted, basis points. Default 0.
+    #[serde(default)]
+    #[validate(range(min = 0, max = FULL_RATE_BP))]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub retention_basis_points: i32,
+    /// Payment requests above this amount need a third, distinct sign-off. Default none.
+    #[validate(range(min = 0, max = MAX_CENTS))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub third_signoff_above_cents: Option<i64>,
+    /// Payments only once the notice is final (bestandskräftig). Default false.
+    #[serde(default)]
+    pub payments_require_final: bool,
+}
+
+fn two() -> i32 {
+    2
 }
 
 fn full_rate() -> i32 {
@@ -216,6 +249,14 @@ pub struct PatchFundingLine {
     pub yearly_cap_cents: Option<i64>,
     #[schema(value_type = i64, required = false, minimum = 0, maximum = 1000000000000i64)]
     pub budget_cents: Option<i64>,
+    #[schema(value_type = i32, required = false, minimum = 0, maximum = 24)]
+    pub payout_window_months: Option<i32>,
+    #[schema(value_type = i32, required = false, minimum = 0, maximum = 10000)]
+    pub retention_basis_points: Option<i32>,
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000000000i64)]
+    pub third_signoff_above_cents: Option<i64>,
+    #[schema(value_type = bool, required = false)]
+    pub payments_require_final: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -36,6 +36,10 @@ pub struct LineRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    payout_window_months: i32,
+    retention_bp: i32,
+    third_signoff_above_cents: Option<i64>,
+    payments_require_final: bool,
 }
 
 impl LineRow {
@@ -63,6 +67,10 @@ impl LineRow {
             budget_cents: with_budget.then_some(self.budget_cents),
             committed_cents: with_budget.then_some(self.committed_cents),
             remaining_cents: with_budget.then_some(self.budget_cents - self.committed_cents),
+            payout_window_months: self.payout_window_months,
+            retention_basis_points: self.retention_bp,
+            third_signoff_above_cents: self.third_signoff_above_cents,
+            payments_require_final: self.payments_require_final,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -92,6 +100,10 @@ impl From<LineRow> for FundingLineInput {
             max_duration_months: r.max_duration_months,
             yearly_cap_cents: r.yearly_cap_cents,
             budget_cents: Some(r.budget_cents),
+            payout_window_months: r.payout_window_months,
+            retention_basis_points: r.retention_bp,
+            third_signoff_above_cents: r.third_signoff_above_cents,
+            payments_require_final: r.payments_require_final,
         }
     }
 }
@@ -216,6 +228,10 @@ pub async fn insert(conn: &mut AsyncPgConnection, s: FundingLineInput) -> ApiRes
             funding_lines::max_duration_months.eq(s.max_duration_months),
             funding_lines::yearly_cap_cents.eq(s.yearly_cap_cents),
             funding_lines::budget_cents.eq(budget),
+            funding_lines::payout_window_months.eq(s.payout_window_months),
+            funding_lines::retention_bp.eq(s.retention_basis_points),
+            funding_lines::third_signoff_above_cents.eq(s.third_signoff_above_cents),
+            funding_lines::payments_require_final.eq(s.payments_require_final),
         ))
         .returning(LineRow::as_returning())
         .get_result(conn)
@@ -266,6 +282,10 @@ pub async fn apply_patch(
             funding_lines::max_duration_months.eq(next.max_duration_months),
             funding_lines::yearly_cap_cents.eq(next.yearly_cap_cents),
             funding_lines::budget_cents.eq(budget),
+            funding_lines::payout_window_months.eq(next.payout_window_months),
+            funding_lines::retention_bp.eq(next.retention_basis_points),
+            funding_lines::third_signoff_above_cents.eq(next.third_signoff_above_cents),
+            funding_lines::payments_require_final.eq(next.payments_require_final),
             funding_lines::version.eq(version + 1),
             funding_lines::updated_at.eq(diesel::dsl::now),
         ))

@@ -8,7 +8,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::model::{
-    LIFECYCLE, ListPaymentRequests, Payment, PaymentAction, PaymentInput, PaymentReason, PaymentRequest,
+    LIFECYCLE, ListPaymentRequests, NewPaymentRequest, Payment, PaymentAction, PaymentInput, PaymentReason,
+    PaymentRequest,
 };
 use super::store::{self, TransitionInput};
 use crate::audit::history::HistoryEntry;
@@ -67,6 +68,13 @@ pub(super) async fn list(
     caller: Caller,
     Query(q): Query<ListPaymentRequests>,
 ) -> ApiResult<HttpResponse> {
+    if q.fiscal_year.is_some_and(|y| !(2000..=2100).contains(&y)) {
+        return Err(crate::error::ApiError::BadRequest(vec![FieldError::new(
+            "/query/fiscalYear",
+            "out_of_range",
+            MessageParams::range(2000, 2100),
+        )]));
+    }
     let paging = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
     if crate::http::csv::wanted(&req) {
         let pool = state.pool.clone();
@@ -156,7 +164,7 @@ pub(super) async fn get_one(
     tag = "Payment requests",
     params(("id" = Uuid, Path, description = "Grant notice id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    request_body = PaymentInput,
+    request_body = NewPaymentRequest,
     responses(
         (status = 201, description = "The new payment request", body = PaymentRequest,
             headers(("Location" = String, description = "Address of the new payment request"), ("ETag" = String))),
@@ -171,21 +179,11 @@ pub(super) async fn create(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: JsonBody<PaymentInput>,
+    body: JsonBody<NewPaymentRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Municipality])?;
     let bytes = body.bytes().to_vec();
-    let input = body.parse()?;
-    let mut missing = Vec::new();
-    if input.amount_cents.is_none() {
-        missing.push(FieldError::new("/amountCents", "required", MessageParams::default()));
-    }
-    if input.expenses.is_none() {
-        missing.push(FieldError::new("/expenses", "required", MessageParams::default()));
-    }
-    if !missing.is_empty() {
-        return Err(crate::error::ApiError::Validation(missing));
-    }
+    let input = PaymentInput::from(body.parse()?);
     let mut conn = crate::db::conn(&state.pool).await?;
     idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let r = store::create(conn, &caller, *id, input.clone()).await?;

@@ -190,7 +190,7 @@ pub struct PaymentRequest {
 
 crate::versioned!(PaymentRequest);
 
-/// Body of `POST /grant-notices/{id}/payment-requests`, and of `submit` to correct a returned request.
+/// Body of `submit`: corrections of a draft or a returned request (each field optional).
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"amountCents": 1600000, "fiscalYear": 2027,
@@ -209,6 +209,36 @@ pub struct PaymentInput {
 }
 
 impl Checked for PaymentInput {}
+
+/// Body of `POST /grant-notices/{id}/payment-requests`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"amountCents": 1600000, "fiscalYear": 2027,
+    "expenses": [{"description": "Personalkosten Gesundheitskoordination Januar–Februar", "amountCents": 2000000, "dueOn": "2027-02-28"}]}))]
+pub struct NewPaymentRequest {
+    #[validate(required, range(min = 1, max = MAX_CENTS))]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 1000000000000i64)]
+    pub amount_cents: Option<i64>,
+    /// Default: the current year in Hessen.
+    #[validate(range(min = 2000, max = 2100))]
+    #[schema(minimum = 2000, maximum = 2100)]
+    pub fiscal_year: Option<i32>,
+    #[validate(required, length(min = 1, max = 100), nested)]
+    #[schema(value_type = Vec<DueExpense>, required = true, min_items = 1, max_items = 100)]
+    pub expenses: Option<Vec<DueExpense>>,
+}
+
+impl Checked for NewPaymentRequest {}
+
+impl From<NewPaymentRequest> for PaymentInput {
+    fn from(n: NewPaymentRequest) -> Self {
+        Self {
+            amount_cents: n.amount_cents,
+            fiscal_year: n.fiscal_year,
+            expenses: n.expenses,
+        }
+    }
+}
 
 /// Body of `return` and `reject`.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]

@@ -285,9 +285,31 @@ async fn each_rule_refuses_what_it_must() {
 async fn above_the_threshold_a_third_distinct_person_signs_off() {
     let app = TestApp::spawn().await;
     let notice = issued_notice(&app, true).await;
-    app.db
-        .execute("UPDATE funding_lines SET third_signoff_above_cents = 1000000 WHERE code = 'GK'")
+    // The line's setting, through the API.
+    let line: Value = app
+        .get("/api/v1/funding-lines/GK", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            line["payoutWindowMonths"].as_i64(),
+            line["retentionBasisPoints"].as_i64()
+        ),
+        (Some(2), Some(0))
+    );
+    let tag = format!("\"{}\"", line["version"]);
+    let res = app
+        .patch(
+            "/api/v1/funding-lines/GK",
+            Some(&ministry()),
+            Some(&tag),
+            &json!({"thirdSignoffAboveCents": 1_000_000}),
+        )
         .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["thirdSignoffAboveCents"], 1_000_000);
     let id = ok(create(&app, &notice, &request()).await, 201).await["id"]
         .as_str()
         .unwrap()
