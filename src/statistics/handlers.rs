@@ -146,7 +146,12 @@ fn csv(group_by: &[Dimension], rows: &[Row]) -> String {
         &group_by
             .iter()
             .map(|d| d.as_str().to_owned())
-            .chain(["count".into(), "requestedCents".into(), "grantedCents".into()])
+            .chain([
+                "count".into(),
+                "requestedCents".into(),
+                "grantedCents".into(),
+                "paidCents".into(),
+            ])
             .collect::<Vec<_>>(),
     );
     for r in rows {
@@ -155,6 +160,7 @@ fn csv(group_by: &[Dimension], rows: &[Row]) -> String {
             r.count.to_string(),
             r.requested_cents.to_string(),
             r.granted_cents.to_string(),
+            r.paid_cents.to_string(),
         ]);
         text.push_str(&line(&cells));
     }
@@ -166,6 +172,7 @@ fn csv(group_by: &[Dimension], rows: &[Row]) -> String {
             total.count.to_string(),
             total.requested_cents.to_string(),
             total.granted_cents.to_string(),
+            total.paid_cents.to_string(),
         ]);
         text.push_str(&line(&cells));
     }

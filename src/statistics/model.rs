@@ -37,7 +37,7 @@ pub struct FundingRequest {
 /// One group.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(example = json!({"fundingLine": "GK", "status": "approved", "count": 3, "requestedCents": 67500000, "grantedCents": 65000000}))]
+#[schema(example = json!({"fundingLine": "GK", "status": "approved", "count": 3, "requestedCents": 67500000, "grantedCents": 65000000, "paidCents": 12000000}))]
 pub struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 10)]
@@ -62,11 +62,14 @@ pub struct Row {
     /// Sum of the approved grants, in cents.
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub granted_cents: i64,
+    /// Sum of what was paid out on the group's grants (paid payment requests), in cents.
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
+    pub paid_cents: i64,
 }
 
 impl Row {
     /// A group's figures, with no dimension set yet.
-    pub fn figures(count: i64, requested_cents: i64, granted_cents: i64) -> Self {
+    pub fn figures(count: i64, requested_cents: i64, granted_cents: i64, paid_cents: i64) -> Self {
         Row {
             funding_line: None,
             district: None,
@@ -76,6 +79,7 @@ impl Row {
             count,
             requested_cents,
             granted_cents,
+            paid_cents,
         }
     }
 
@@ -85,6 +89,7 @@ impl Row {
             rows.iter().map(|r| r.count).sum(),
             rows.iter().map(|r| r.requested_cents).sum(),
             rows.iter().map(|r| r.granted_cents).sum(),
+            rows.iter().map(|r| r.paid_cents).sum(),
         )
     }
 

@@ -45,12 +45,14 @@ struct Raw {
     requested: i64,
     #[diesel(sql_type = BigInt)]
     granted: i64,
+    #[diesel(sql_type = BigInt)]
+    paid: i64,
 }
 
 impl Raw {
     /// The group as the answer shows it: slot i holds the value of the i-th grouped dimension.
     fn into_row(self, group_by: &[Dimension]) -> Row {
-        let mut row = Row::figures(self.n, self.requested, self.granted);
+        let mut row = Row::figures(self.n, self.requested, self.granted, self.paid);
         let slots = [self.g0, self.g1, self.g2, self.g3, self.g4];
         for (dimension, value) in group_by.iter().zip(slots) {
             row.set(*dimension, value.unwrap_or_default());
@@ -88,8 +90,9 @@ fn statement(request: &FundingRequest) -> (String, Vec<Param>) {
     let (conditions, params) = filters(request);
     let sql = format!(
         "SELECT {}, count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
-         coalesce(sum(a.granted_cents), 0)::bigint AS granted \
-         FROM applications a {} WHERE true{conditions}{}",
+         coalesce(sum(a.granted_cents), 0)::bigint AS granted, coalesce(sum(p.paid), 0)::bigint AS paid \
+         FROM applications a LEFT JOIN (SELECT application_id, sum(paid_cents) AS paid FROM grant_years \
+         GROUP BY application_id) p ON p.application_id = a.id {} WHERE true{conditions}{}",
         select_list(&request.group_by),
         join(request),
         grouping(&request.group_by),
@@ -207,7 +210,9 @@ mod tests {
             sql,
             "SELECT NULL::text AS g0, NULL::text AS g1, NULL::text AS g2, NULL::text AS g3, NULL::text AS g4, \
              count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
-             coalesce(sum(a.granted_cents), 0)::bigint AS granted FROM applications a  WHERE true"
+             coalesce(sum(a.granted_cents), 0)::bigint AS granted, coalesce(sum(p.paid), 0)::bigint AS paid \
+             FROM applications a LEFT JOIN (SELECT application_id, sum(paid_cents) AS paid FROM grant_years \
+             GROUP BY application_id) p ON p.application_id = a.id  WHERE true"
         );
         assert!(params.is_empty());
     }

@@ -153,6 +153,22 @@ async fn a_municipality_goes_from_its_notice_to_a_paid_instalment_under_four_eye
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["cashReference"], "HKR-2027-000123");
     assert_eq!(year(&app, 2027).await["paidCents"], 1_600_000);
+    let stats: Value = app
+        .get(
+            "/api/v1/statistics/funding?groupBy=fundingLine,district",
+            Some(&ministry()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let gk = stats["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["fundingLine"] == "GK" && r["district"] == "06636");
+    assert_eq!(gk.unwrap()["paidCents"], 1_600_000, "{stats}");
+    assert_eq!(stats["total"]["paidCents"], 1_600_000);
     // The recipient sees it; another municipality does not.
     assert_eq!(
         app.get(&format!("/api/v1/payment-requests/{id}"), Some(&municipality()))
