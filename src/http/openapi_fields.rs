@@ -136,9 +136,14 @@ pub(super) fn required_on_create(doc: &mut OpenApiDoc) {
             let Some((_, fields)) = REQUIRED_INPUT_FIELDS.iter().find(|(schema, _)| *schema == name) else {
                 continue;
             };
+            // Each required field also named as a property (of any value: the referenced type says what it is), so
+            // that generated clients read the second part as "these keys are present", not as an empty object.
             let required = fields
                 .iter()
-                .fold(ObjectBuilder::new().schema_type(Type::Object), |b, f| b.required(*f));
+                .fold(ObjectBuilder::new().schema_type(Type::Object), |b, f| {
+                    b.required(*f)
+                        .property(*f, ObjectBuilder::new().schema_type(SchemaType::AnyValue))
+                });
             let all_of = AllOfBuilder::new()
                 .item(RefOr::Ref(reference.clone()))
                 .item(required)

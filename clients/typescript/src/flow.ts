@@ -4,10 +4,13 @@
 //   municipality 06636 creates a draft, fills in what submission needs and submits it;
 //   the ministry starts the review and approves it; the funding line's committed budget grows by the grant;
 //   the change feed (GET /api/v1/events) shows that application's events in order, to the ministry and to the
-//   municipality alike.
+//   municipality alike;
+//   a second ministry person issues the grant notice the approval drafted (four eyes); the municipality records its
+//   bank details and requests a first instalment for expenses due soon; the ministry checks it, the second person
+//   approves it, the ministry records the payment; the fiscal year's ledger shows it paid.
 //
 // Environment: VERSORGUNG_URL (e.g. http://127.0.0.1:8080), TOKEN_MUNICIPALITY (role municipality, org 06636),
-// TOKEN_MINISTRY, TOKEN_SERVICE_UNIT. Every response status is checked; anything unexpected ends the run with a
+// TOKEN_MINISTRY, TOKEN_MINISTRY_2 (another ministry person), TOKEN_SERVICE_UNIT. Every response status is checked; anything unexpected ends the run with a
 // non-zero exit code and the problem details the server sent.
 
 import { randomUUID } from "node:crypto";
@@ -43,6 +46,7 @@ function clientFor(token: string | undefined) {
 const anonymous = clientFor(undefined);
 const municipality = clientFor(env("TOKEN_MUNICIPALITY"));
 const ministry = clientFor(env("TOKEN_MINISTRY"));
+const secondReviewer = clientFor(env("TOKEN_MINISTRY_2"));
 const serviceUnit = clientFor(env("TOKEN_SERVICE_UNIT"));
 
 class UnexpectedResponse extends Error {}
@@ -323,6 +327,84 @@ async function main(): Promise<void> {
     check(last !== undefined && last.actor.role === "ministry", `${who}: the approval's actor is the ministry`);
     log(`${who}'s feed: ${ours.map((event) => `${event.position} ${event.type}`).join(", ")}`);
   }
+
+  // 6. The approval drafted the grant notice; another ministry person issues it (the approver may not).
+  const today = new Date().toISOString().slice(0, 10);
+  const draftNotice = expectStatus(
+    "GET /api/v1/applications/{id}/grant-notice",
+    await ministry.GET("/api/v1/applications/{id}/grant-notice", { params: { path: { id: app.id } } }),
+    200,
+  );
+  check(draftNotice.status === "draft" && draftNotice.amountCents === granted, "the approval drafted the notice");
+  const byApprover = await ministry.POST("/api/v1/grant-notices/{id}/issue", {
+    params: { path: { id: draftNotice.id } },
+    body: { deliveredOn: today },
+  });
+  expectStatus("POST /api/v1/grant-notices/{id}/issue (by the approver)", byApprover, 409);
+  const notice = expectStatus(
+    "POST /api/v1/grant-notices/{id}/issue",
+    await secondReviewer.POST("/api/v1/grant-notices/{id}/issue", {
+      params: { path: { id: draftNotice.id }, header: { "Idempotency-Key": randomUUID() } },
+      body: { deliveredOn: today },
+    }),
+    200,
+  );
+  check(notice.status === "issued" && notice.finalOn !== null, `the notice is ${notice.status}, final on ${notice.finalOn}`);
+  log(`a second ministry person issued grant notice ${notice.id}; final on ${notice.finalOn}`);
+
+  // 7. The municipality records its bank details (PUT under If-Match of the current version).
+  const account = await municipality.GET("/api/v1/organisations/{id}/bank-account", {
+    params: { path: { id: app.organisation.id } },
+  });
+  expectStatus("GET /api/v1/organisations/{id}/bank-account", account, 200);
+  const put = await municipality.PUT("/api/v1/organisations/{id}/bank-account", {
+    params: {
+      path: { id: app.organisation.id },
+      header: { "If-Match": etagOf("GET bank-account", account.response) },
+    },
+    body: { iban: "DE89 3704 0044 0532 0130 00", accountHolder: "Kreisausschuss des Werra-Meißner-Kreises" },
+  });
+  expectStatus("PUT /api/v1/organisations/{id}/bank-account", put, 200);
+  log("the municipality recorded its bank details");
+
+  // 8. A first instalment: the grant's share (grant ÷ eligible costs) of expenses due within the payout window.
+  const due = 2_000_000;
+  const amount = Math.floor((notice.amountCents * due) / notice.eligibleCostsCents);
+  const dueOn = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  let request = expectStatus(
+    "POST /api/v1/grant-notices/{id}/payment-requests",
+    await municipality.POST("/api/v1/grant-notices/{id}/payment-requests", {
+      params: { path: { id: notice.id }, header: { "Idempotency-Key": randomUUID() } },
+      body: {
+        amountCents: amount,
+        fiscalYear: notice.years[0]?.year ?? 2027,
+        expenses: [{ description: "Personalkosten der Gesundheitskoordination", amountCents: due, dueOn }],
+      },
+    }),
+    201,
+  );
+  for (const [what, client, action, body] of [
+    ["the municipality submitted it", municipality, "submit", {}],
+    ["the ministry checked it", ministry, "check", {}],
+    ["the second person approved it", secondReviewer, "approve", {}],
+    ["the ministry recorded the payment", ministry, "pay", { paidOn: today, cashReference: "HKR-FLOW-1" }],
+  ] as const) {
+    const answer = await client.POST(`/api/v1/payment-requests/{id}/${action}` as "/api/v1/payment-requests/{id}/pay", {
+      params: { path: { id: request.id } },
+      body: body as { paidOn: string; cashReference: string },
+    });
+    request = expectStatus(`POST /api/v1/payment-requests/{id}/${action}`, answer, 200);
+    log(`${what}: ${request.status}`);
+  }
+  check(request.status === "paid" && request.amountCents === amount, `the request is ${request.status}`);
+  const years = expectStatus(
+    "GET /api/v1/funding-lines/{code}/years",
+    await ministry.GET("/api/v1/funding-lines/{code}/years", { params: { path: { code: "GK" } } }),
+    200,
+  );
+  const booked = years.items.find((y) => y.year === request.fiscalYear);
+  check(booked !== undefined && booked.paidCents >= amount, `the fiscal year ${request.fiscalYear} shows the payment`);
+  log(`paid ${amount} cents in fiscal year ${request.fiscalYear}; the line's year has ${booked.paidCents} cents paid`);
 
   console.log(`flow passed: ${steps} steps in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
