@@ -243,6 +243,7 @@ pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
                 .await?;
         }
         let ministry = staff(Role::Ministry, "demo-pruefer");
+        let mut approved = Vec::new();
         let service_unit = staff(Role::ServiceUnit, "demo-serviceeinheit");
         for demo in APPLICATIONS {
             let applicant = Caller {
@@ -294,6 +295,9 @@ pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
                 };
                 crate::applications::transition(conn, actor, app.id, *step, None, input).await?;
             }
+            if demo.steps.contains(&Action::Approve) {
+                approved.push((app.id, applicant.clone()));
+            }
             if demo.steps.contains(&Action::StartReview) {
                 crate::applications::add_comment(
                     conn,
@@ -305,10 +309,115 @@ pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
                 .await?;
             }
         }
+        grants(conn, &ministry, &approved).await?;
         coordination(conn, &service_unit).await?;
         Ok(APPLICATIONS.len())
     })
     .await
+}
+
+/// The approved applications' grant notices in every state the API reaches so far (a draft, an issued one, one final
+/// since its delivery five weeks ago) and, on the issued one, payment requests in every state, under four eyes.
+async fn grants(conn: &mut AsyncPgConnection, ministry: &Caller, approved: &[(Uuid, Caller)]) -> ApiResult<()> {
+    use crate::grant_notices::{TransitionInput as NoticeInput, model::NoticeAction};
+    use crate::payment_requests::{DueExpense, PaymentAction as P, PaymentInput, TransitionInput};
+    let second = staff(Role::Ministry, "demo-zweitpruefer");
+    let today = crate::core::time::today_in_hessen();
+    let [_, (issued_app, recipient), (final_app, _)] = approved else {
+        return Err(ApiError::internal("the demo data has three approved applications"));
+    };
+    for (app, delivered) in [(issued_app, today), (final_app, today - chrono::Days::new(35))] {
+        let id = crate::grant_notices::notice_id(*app, 1);
+        let input = NoticeInput {
+            delivered_on: Some(delivered),
+            ..NoticeInput::default()
+        };
+        crate::grant_notices::transition(conn, &second, id, NoticeAction::Issue, None, input).await?;
+    }
+    let notice =
+        crate::grant_notices::find(conn, ministry, crate::grant_notices::notice_id(*issued_app, 1), false).await?;
+    let org = recipient
+        .org
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("demo applicant without organisation"))?;
+    let account = serde_json::json!({"iban": "DE89370400440532013000", "accountHolder": notice.recipient.name});
+    let any = crate::http::extract::Expected::Any;
+    crate::organisations::set_bank_account(conn, recipient, &org.id.to_string(), any, account).await?;
+    // Expenses due in a month, and the grant's share of them, in the fiscal year that carries most of the grant.
+    let year = notice
+        .years
+        .iter()
+        .max_by_key(|y| y.amount_cents)
+        .map(|y| y.year)
+        .ok_or_else(|| ApiError::internal("a demo grant without years"))?;
+    let due = 200_000;
+    let amount = i64::try_from(
+        i128::from(notice.amount_cents) * i128::from(due) / i128::from(notice.eligible_costs_cents.max(1)),
+    )
+    .map_err(ApiError::internal)?;
+    let reason = |text: &str| TransitionInput {
+        reason: Some(text.to_owned()),
+        ..TransitionInput::default()
+    };
+    let paid = TransitionInput {
+        paid_on: Some(today),
+        cash_reference: Some("HKR-DEMO-000001".into()),
+        ..TransitionInput::default()
+    };
+    let submitted = [(P::Submit, recipient, TransitionInput::default())];
+    let plans: [Vec<(P, &Caller, TransitionInput)>; 8] = [
+        vec![],
+        submitted.to_vec(),
+        [
+            submitted.to_vec(),
+            vec![(P::Check, ministry, TransitionInput::default())],
+        ]
+        .concat(),
+        [
+            submitted.to_vec(),
+            vec![
+                (P::Check, ministry, TransitionInput::default()),
+                (P::Approve, &second, TransitionInput::default()),
+            ],
+        ]
+        .concat(),
+        [
+            submitted.to_vec(),
+            vec![
+                (P::Check, ministry, TransitionInput::default()),
+                (P::Approve, &second, TransitionInput::default()),
+                (P::Pay, ministry, paid.clone()),
+            ],
+        ]
+        .concat(),
+        [
+            submitted.to_vec(),
+            vec![(P::Return, ministry, reason("Bitte die Fälligkeiten belegen."))],
+        ]
+        .concat(),
+        [
+            submitted.to_vec(),
+            vec![(P::Reject, ministry, reason("Die Ausgaben sind nicht zuwendungsfähig."))],
+        ]
+        .concat(),
+        vec![(P::Cancel, recipient, TransitionInput::default())],
+    ];
+    for plan in plans {
+        let input = PaymentInput {
+            amount_cents: Some(amount.max(1)),
+            fiscal_year: Some(year),
+            expenses: Some(vec![DueExpense {
+                description: "Personalkosten der Gesundheitskoordination".into(),
+                amount_cents: due,
+                due_on: today + chrono::Days::new(30),
+            }]),
+        };
+        let request = crate::payment_requests::create(conn, recipient, notice.id, input).await?;
+        for (action, who, input) in plan {
+            crate::payment_requests::transition(conn, who, request.id, action, None, input).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Coordinators, a working group with members and a meeting, and referrals in every state.

@@ -8,7 +8,7 @@ mod store;
 
 pub use model::{FinancingType, GrantNotice, NoticeStatus};
 pub use model::{KIND, LIFECYCLE};
-pub use store::{Draft, draft, final_on, find, notice_id};
+pub use store::{Draft, TransitionInput, draft, final_on, find, notice_id, transition};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -248,6 +248,35 @@ async fn seed_demo_adds_applications_in_every_state_once() {
         .await
         .unwrap();
     assert_eq!(history.as_array().unwrap().last().unwrap()["action"], "approve");
+    // Grant notices in every state so far, and payment requests in every state.
+    let states = |path: &'static str| {
+        let app = &app;
+        async move {
+            let page: serde_json::Value = app.get(path, Some(&ministry())).await.json().await.unwrap();
+            let mut states: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["status"].as_str().unwrap().to_owned())
+                .collect();
+            states.sort();
+            states
+        }
+    };
+    assert_eq!(states("/api/v1/grant-notices").await, vec!["draft", "final", "issued"]);
+    assert_eq!(
+        states("/api/v1/payment-requests").await,
+        vec![
+            "approved",
+            "cancelled",
+            "checked",
+            "draft",
+            "paid",
+            "rejected",
+            "returned",
+            "submitted"
+        ]
+    );
     let referrals: serde_json::Value = app
         .get("/api/v1/referrals?limit=50", Some(&ministry()))
         .await
