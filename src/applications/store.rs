@@ -96,16 +96,10 @@ type Boxed = diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<applications
 /// Every application the caller may see: a municipality only its own organisation's.
 pub fn visible(caller: &Caller) -> ApiResult<Boxed> {
     let query = applications::table.inner_join(organisations::table).into_boxed();
-    match caller.role {
-        Role::Municipality => {
-            let org = caller
-                .org
-                .as_ref()
-                .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
-            Ok(query.filter(applications::organisation_id.eq(org.id)))
-        }
-        Role::ServiceUnit | Role::Ministry => Ok(query),
-    }
+    Ok(match caller.confined_to()? {
+        Some(org) => query.filter(applications::organisation_id.eq(org)),
+        None => query,
+    })
 }
 
 /// One visible application (404 otherwise), optionally locked for the rest of the transaction.

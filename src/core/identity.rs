@@ -72,6 +72,17 @@ impl Caller {
         }
     }
 
+    /// The one tenant rule of the resources that belong to an organisation: a municipality sees only its own
+    /// organisation's records (`Some(id)`), staff see everything (`None`). A municipality token always names an
+    /// organisation (the verifier resolves it); one without is refused rather than shown anything.
+    pub fn confined_to(&self) -> Result<Option<uuid::Uuid>, Forbidden> {
+        match (self.role, &self.org) {
+            (Role::Municipality, Some(org)) => Ok(Some(org.id)),
+            (Role::Municipality, None) => Err(Forbidden),
+            (Role::ServiceUnit | Role::Ministry, _) => Ok(None),
+        }
+    }
+
     /// Refuses (403 at the edge) unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), Forbidden> {
         if roles.contains(&self.role) {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::model::*;
 use crate::audit::{self, Audience, Change, history};
-use crate::core::identity::{Caller, OrgKind, Role};
+use crate::core::identity::{Caller, OrgKind};
 use crate::db::schema::{grant_notices, grant_years, organisations};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Expected;
@@ -127,18 +127,12 @@ type Boxed = diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<grant_notice
 /// Every notice the caller may see.
 fn visible(caller: &Caller) -> ApiResult<Boxed> {
     let query = grant_notices::table.inner_join(organisations::table).into_boxed();
-    match caller.role {
-        Role::Municipality => {
-            let org = caller
-                .org
-                .as_ref()
-                .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
-            Ok(query
-                .filter(grant_notices::organisation_id.eq(org.id))
-                .filter(grant_notices::status.ne(NoticeStatus::Draft.as_str())))
-        }
-        Role::ServiceUnit | Role::Ministry => Ok(query),
-    }
+    Ok(match caller.confined_to()? {
+        Some(org) => query
+            .filter(grant_notices::organisation_id.eq(org))
+            .filter(grant_notices::status.ne(NoticeStatus::Draft.as_str())),
+        None => query,
+    })
 }
 
 /// The amounts by fiscal year of the given applications' grants.

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::model::*;
 use crate::audit::{self, Audience, Change, history};
-use crate::core::identity::{Caller, Role};
+use crate::core::identity::Caller;
 use crate::db::schema::{organisations, payment_requests};
 use crate::error::{ApiError, ApiResult, MessageParams};
 use crate::grant_notices::{FinancingType, GrantNotice, NoticeStatus};
@@ -83,16 +83,10 @@ type Boxed = diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<payment_requ
 
 fn visible(caller: &Caller) -> ApiResult<Boxed> {
     let query = payment_requests::table.inner_join(organisations::table).into_boxed();
-    match caller.role {
-        Role::Municipality => {
-            let org = caller
-                .org
-                .as_ref()
-                .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
-            Ok(query.filter(payment_requests::organisation_id.eq(org.id)))
-        }
-        Role::ServiceUnit | Role::Ministry => Ok(query),
-    }
+    Ok(match caller.confined_to()? {
+        Some(org) => query.filter(payment_requests::organisation_id.eq(org)),
+        None => query,
+    })
 }
 
 pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock: bool) -> ApiResult<PaymentRequest> {
@@ -138,11 +132,9 @@ fn check_notice(notice: &GrantNotice, require_final: bool) -> ApiResult<()> {
 async fn check_rules(
     conn: &mut AsyncPgConnection,
     notice: &GrantNotice,
-    year: i32,
-    amount: i64,
-    expenses: &[DueExpense],
+    settings: &crate::funding_lines::PayoutSettings,
+    (year, amount, expenses): (i32, i64, &[DueExpense]),
 ) -> ApiResult<()> {
-    let settings = crate::funding_lines::payout_settings(conn, &notice.funding_line).await?;
     check_notice(notice, settings.require_final)?;
     let (approved, this_year) = crate::funding_lines::grant_position(conn, notice.application_id, year).await?;
     let terms = Terms {
@@ -254,7 +246,8 @@ pub async fn transition(
                 expenses = c.expenses.clone().unwrap_or(expenses);
             }
             let notice = crate::grant_notices::find(conn, caller, current.notice_id, false).await?;
-            check_rules(conn, &notice, year, amount, &expenses).await?;
+            let settings = crate::funding_lines::payout_settings(conn, &notice.funding_line).await?;
+            check_rules(conn, &notice, &settings, (year, amount, &expenses)).await?;
         }
         PaymentAction::Cancel => {}
         PaymentAction::Check => checked_by = Some(caller.sub.clone()),
@@ -278,7 +271,7 @@ pub async fn transition(
                 if !crate::organisations::has_bank_account(conn, current.recipient.id).await? {
                     return Err(ApiError::conflict("no_bank_account", MessageParams::default()));
                 }
-                check_rules(conn, &notice, year, amount, &expenses).await?;
+                check_rules(conn, &notice, &settings, (year, amount, &expenses)).await?;
                 crate::funding_lines::approve_payment(conn, current.application_id, year, amount).await?;
                 approved_by = Some(caller.sub.clone());
                 to = PaymentStatus::Approved;
