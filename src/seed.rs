@@ -317,7 +317,7 @@ pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
 }
 
 /// The approved applications' grant notices in every state the API reaches so far (a draft, an issued one, one final
-/// since its delivery five weeks ago) and, on the issued one, payment requests in every state, under four eyes.
+/// since its delivery five weeks ago, amended by a second number, final as well) and, on the issued one, payment requests in every state, under four eyes.
 async fn grants(conn: &mut AsyncPgConnection, ministry: &Caller, approved: &[(Uuid, Caller)]) -> ApiResult<()> {
     use crate::grant_notices::{TransitionInput as NoticeInput, model::NoticeAction};
     use crate::payment_requests::{DueExpense, PaymentAction as P, PaymentInput, TransitionInput};
@@ -334,6 +334,22 @@ async fn grants(conn: &mut AsyncPgConnection, ministry: &Caller, approved: &[(Uu
         };
         crate::grant_notices::transition(conn, &second, id, NoticeAction::Issue, None, input).await?;
     }
+    // The final notice was amended since (the period extended by a year), delivered as long ago: number 1 is
+    // `amended`, number 2 final.
+    let first =
+        crate::grant_notices::find(conn, ministry, crate::grant_notices::notice_id(*final_app, 1), false).await?;
+    let amendment = crate::grant_notices::AmendInput {
+        errors: Vec::new(),
+        reason: "Verlängerung des Bewilligungszeitraums um ein Jahr (verzögerte Stellenbesetzung).".into(),
+        years: None,
+        period_end: first.period_end.checked_add_months(chrono::Months::new(12)),
+    };
+    let second_notice = crate::grant_notices::amend(conn, ministry, first.id, None, amendment).await?;
+    let input = NoticeInput {
+        delivered_on: first.delivered_on,
+        ..NoticeInput::default()
+    };
+    crate::grant_notices::transition(conn, &second, second_notice.id, NoticeAction::Issue, None, input).await?;
     let notice =
         crate::grant_notices::find(conn, ministry, crate::grant_notices::notice_id(*issued_app, 1), false).await?;
     let org = recipient

@@ -364,23 +364,7 @@ pub fn grant_by_year(
 ) -> Result<Vec<YearShare>, Vec<FieldError>> {
     let (first, last) = (period.0.map(|d| d.year()), period.1.map(|d| d.year()));
     if let Some(given) = given {
-        let mut errors = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (i, (year, _)) in given.iter().enumerate() {
-            if !seen.insert(year) {
-                errors.push(FieldError::new(
-                    format!("/years/{i}/year"),
-                    "duplicate",
-                    MessageParams::default(),
-                ));
-            } else if first.is_some_and(|f| *year < f) || last.is_some_and(|l| *year > l) {
-                errors.push(FieldError::new(
-                    format!("/years/{i}/year"),
-                    "year_outside_period",
-                    MessageParams::range(first.unwrap_or(*year), last.unwrap_or(*year)),
-                ));
-            }
-        }
+        let mut errors = crate::error::validation::fiscal_years(given, (first, last));
         let sum: i128 = given.iter().map(|(_, c)| i128::from(*c)).sum();
         if sum != i128::from(granted) {
             errors.push(FieldError::new(

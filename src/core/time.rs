@@ -31,6 +31,37 @@ fn is_eu_summer_time(t: DateTime<Utc>) -> bool {
     }
 }
 
+/// Easter Sunday of a year (the Gregorian computus of the anonymous "Meeus/Jones/Butcher" algorithm).
+pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
+    let a = year % 19;
+    let (b, c) = (year / 100, year % 100);
+    let (d, e) = (b / 4, b % 4);
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let (i, k) = (c / 4, c % 4);
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    NaiveDate::from_ymd_opt(year, u32::try_from(month).ok()?, u32::try_from(day).ok()?)
+}
+
+/// Whether a day is a public holiday in Hessen (Hessisches Feiertagsgesetz § 1: Neujahr, Karfreitag, Ostermontag,
+/// 1. Mai, Christi Himmelfahrt, Pfingstmontag, Fronleichnam, Tag der Deutschen Einheit, 1. und 2. Weihnachtstag).
+pub fn is_hessen_holiday(day: NaiveDate) -> bool {
+    use chrono::Datelike;
+    let fixed = matches!(
+        (day.month(), day.day()),
+        (1, 1) | (5, 1) | (10, 3) | (12, 25) | (12, 26)
+    );
+    let Some(easter) = easter_sunday(day.year()) else {
+        return fixed;
+    };
+    // Karfreitag, Ostermontag, Christi Himmelfahrt, Pfingstmontag, Fronleichnam.
+    fixed || [-2, 1, 39, 50, 60].contains(&(day - easter).num_days())
+}
+
 /// Whether `today` lies in a window of calendar days (either end open when `None`), both ends included.
 pub fn is_open(opens_on: Option<NaiveDate>, closes_on: Option<NaiveDate>, today: NaiveDate) -> bool {
     opens_on.is_none_or(|o| o <= today) && closes_on.is_none_or(|c| today <= c)
@@ -48,6 +79,30 @@ mod tests {
         assert!(is_eu_summer_time(at(2026, 3, 29, 1)));
         assert!(is_eu_summer_time(at(2026, 10, 25, 0)));
         assert!(!is_eu_summer_time(at(2026, 10, 25, 1)));
+    }
+
+    #[test]
+    fn hessen_holidays() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        assert_eq!(easter_sunday(2026), Some(d(2026, 4, 5)));
+        assert_eq!(easter_sunday(2027), Some(d(2027, 3, 28)));
+        assert_eq!(easter_sunday(2038), Some(d(2038, 4, 25)));
+        for day in [
+            d(2026, 1, 1),
+            d(2026, 4, 3),
+            d(2026, 4, 6),
+            d(2026, 5, 14),
+            d(2026, 5, 25),
+            d(2026, 6, 4),
+            d(2026, 10, 3),
+            d(2026, 12, 26),
+        ] {
+            assert!(is_hessen_holiday(day), "{day}");
+        }
+        // Reformationstag and Buß- und Bettag are not holidays in Hessen; an ordinary Thursday is not either.
+        for day in [d(2026, 10, 31), d(2026, 11, 18), d(2026, 6, 11)] {
+            assert!(!is_hessen_holiday(day), "{day}");
+        }
     }
 
     #[test]

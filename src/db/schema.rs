@@ -358,11 +358,25 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        amends -> Nullable<Uuid>,
+        amendment_reason -> Nullable<Text>,
     }
 }
 
 diesel::joinable!(grant_notices -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(grant_notices, organisations);
+
+diesel::table! {
+    grant_notice_years (notice_id, year) {
+        notice_id -> Uuid,
+        year -> Int4,
+        amount_cents -> Int8,
+    }
+}
+
+diesel::joinable!(grant_notice_years -> grant_notices (notice_id));
+diesel::allow_tables_to_appear_in_same_query!(grant_notice_years, grant_notices);
+diesel::allow_tables_to_appear_in_same_query!(grant_notice_years, grant_years);
 
 diesel::table! {
     payment_requests (id) {

@@ -184,6 +184,36 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
              sie nicht übersteigen.",
             p.max.clone().unwrap_or_default()
         ),
+        ("amendment_pending", Lang::En) => {
+            format!("An amending notice (number {detail}) is already in draft; complete, issue or delete it first.")
+        }
+        ("amendment_pending", Lang::De) => format!(
+            "Ein Änderungsbescheid (Nummer {detail}) ist bereits im Entwurf; er ist erst abzuschließen, zu erlassen \
+             oder zu löschen."
+        ),
+        ("below_approved", Lang::En) => format!(
+            "Payment requests already took {} cents of fiscal year {detail}; the amended grant cannot commit less in it.",
+            p.min.clone().unwrap_or_default()
+        ),
+        ("below_approved", Lang::De) => format!(
+            "Im Haushaltsjahr {detail} sind bereits {} Cent abgerufen und bewilligt; der geänderte Bescheid kann \
+             dort nicht weniger binden.",
+            p.min.clone().unwrap_or_default()
+        ),
+        ("notice_amended", Lang::En) => format!(
+            "Notice number {detail} was replaced by an amending notice; payments are requested under the notice \
+             in force."
+        ),
+        ("notice_amended", Lang::De) => format!(
+            "Bescheid Nummer {detail} wurde durch einen Änderungsbescheid ersetzt; Mittel werden unter dem \
+             geltenden Bescheid abgerufen."
+        ),
+        ("not_deletable", Lang::En) => {
+            format!("Only the draft of an amending notice can be deleted; this notice is {detail}.")
+        }
+        ("not_deletable", Lang::De) => {
+            format!("Nur der Entwurf eines Änderungsbescheids kann gelöscht werden; dieser Bescheid ist {detail}.")
+        }
         ("four_eyes", Lang::En) => format!("Four eyes: {detail} signed off an earlier step and cannot sign off this one."),
         ("four_eyes", Lang::De) => {
             format!("Vier-Augen-Prinzip: {detail} hat einen früheren Schritt gezeichnet und kann diesen nicht zeichnen.")

@@ -162,6 +162,12 @@ impl FieldError {
         }
     }
 
+    /// The same failure reported at another field (where the caller's input that caused it is).
+    pub fn at(mut self, pointer: impl Into<String>) -> Self {
+        self.pointer = pointer.into();
+        self
+    }
+
     pub fn localize(&mut self, lang: Lang) {
         self.message = i18n::field_message(lang, &self.code, &self.params);
     }

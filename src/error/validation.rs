@@ -23,6 +23,29 @@ pub trait Checked: Validate {
     }
 }
 
+/// A breakdown by fiscal year (`/years/{i}/year`): each year once (`duplicate`), within the period's years where
+/// known (`year_outside_period`). Approvals and amending notices use it.
+pub fn fiscal_years(given: &[(i32, i64)], (first, last): (Option<i32>, Option<i32>)) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, (year, _)) in given.iter().enumerate() {
+        if !seen.insert(year) {
+            errors.push(FieldError::new(
+                format!("/years/{i}/year"),
+                "duplicate",
+                MessageParams::default(),
+            ));
+        } else if first.is_some_and(|f| *year < f) || last.is_some_and(|l| *year > l) {
+            errors.push(FieldError::new(
+                format!("/years/{i}/year"),
+                "year_outside_period",
+                MessageParams::range(first.unwrap_or(*year), last.unwrap_or(*year)),
+            ));
+        }
+    }
+    errors
+}
+
 /// RFC 6901 escaping of one reference token.
 pub fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")

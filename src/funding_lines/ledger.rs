@@ -145,23 +145,7 @@ pub async fn commit_years(
     let mut years = breakdown.to_vec();
     years.sort_unstable();
     for &(year, cents) in &years {
-        let updated = diesel::update(funding_line_years::table.find((code, year)))
-            .filter((funding_line_years::committed_cents + cents).le(funding_line_years::budget_cents))
-            .set((
-                funding_line_years::committed_cents.eq(funding_line_years::committed_cents + cents),
-                funding_line_years::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
-        if updated == 0 {
-            let remaining: Option<i64> = funding_line_years::table
-                .find((code, year))
-                .select(funding_line_years::budget_cents - funding_line_years::committed_cents)
-                .first(conn)
-                .await
-                .optional()?;
-            return Err(year_exceeded(year, remaining.unwrap_or(0), cents));
-        }
+        move_commitment(conn, code, year, cents).await?;
     }
     diesel::insert_into(grant_years::table)
         .values(
@@ -180,6 +164,103 @@ pub async fn commit_years(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Re-commits a grant to an amending notice's breakdown: the line's total and each fiscal year's commitment move by
+/// the difference (an increase must fit the remaining budget: 409 `budget_exceeded` / `year_budget_exceeded`), and
+/// no year may fall below what payment requests already took of it (409 `below_approved` with `year` and
+/// `approvedCents`). Years in ascending order, like [`commit_years`]. Returns whether anything moved.
+pub async fn recommit_years(
+    conn: &mut AsyncPgConnection,
+    code: &str,
+    application: Uuid,
+    breakdown: &[(i32, i64)],
+) -> ApiResult<bool> {
+    let rows: Vec<(i32, i64, i64)> = grant_years::table
+        .filter(grant_years::application_id.eq(application))
+        .select((
+            grant_years::year,
+            grant_years::committed_cents,
+            grant_years::approved_cents,
+        ))
+        .for_update()
+        .load(conn)
+        .await?;
+    let mut years: Vec<i32> = rows.iter().map(|r| r.0).chain(breakdown.iter().map(|b| b.0)).collect();
+    years.sort_unstable();
+    years.dedup();
+    let old_total: i64 = rows.iter().map(|r| r.1).sum();
+    let new_total: i64 = breakdown.iter().map(|b| b.1).sum();
+    if new_total != old_total {
+        super::store::commit_budget(conn, code, new_total - old_total).await?;
+    }
+    let mut moved = new_total != old_total;
+    for year in years {
+        let (old, approved, exists) = rows
+            .iter()
+            .find(|r| r.0 == year)
+            .map_or((0, 0, false), |r| (r.1, r.2, true));
+        let new = breakdown.iter().find(|b| b.0 == year).map_or(0, |b| b.1);
+        if new < approved {
+            let mut extra = serde_json::Map::new();
+            extra.insert("year".into(), year.into());
+            extra.insert("approvedCents".into(), approved.into());
+            let mut params = MessageParams::detail(year);
+            params.min = Some(approved.to_string());
+            return Err(ApiError::Conflict(Box::new(ConflictInfo {
+                code: "below_approved",
+                params,
+                extra: Some(extra),
+            })));
+        }
+        let delta = new - old;
+        if delta == 0 {
+            continue;
+        }
+        moved = true;
+        move_commitment(conn, code, year, delta).await?;
+        if exists {
+            diesel::update(grant_years::table.find((application, year)))
+                .set(grant_years::committed_cents.eq(new))
+                .execute(conn)
+                .await?;
+        } else {
+            diesel::insert_into(grant_years::table)
+                .values((
+                    grant_years::application_id.eq(application),
+                    grant_years::year.eq(year),
+                    grant_years::funding_line_code.eq(code),
+                    grant_years::committed_cents.eq(new),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(moved)
+}
+
+/// Moves a line's commitment in one fiscal year by `cents` (an increase only within the year's remaining budget:
+/// 409 `year_budget_exceeded`, also for a year without a budget). A conditional UPDATE: the row lock makes
+/// concurrent commitments on any instance take turns, and PostgreSQL re-checks the condition on the newest row.
+async fn move_commitment(conn: &mut AsyncPgConnection, code: &str, year: i32, cents: i64) -> ApiResult<()> {
+    let updated = diesel::update(funding_line_years::table.find((code, year)))
+        .filter((funding_line_years::committed_cents + cents).le(funding_line_years::budget_cents))
+        .set((
+            funding_line_years::committed_cents.eq(funding_line_years::committed_cents + cents),
+            funding_line_years::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    if updated == 1 {
+        return Ok(());
+    }
+    let remaining: Option<i64> = funding_line_years::table
+        .find((code, year))
+        .select(funding_line_years::budget_cents - funding_line_years::committed_cents)
+        .first(conn)
+        .await
+        .optional()?;
+    Err(year_exceeded(year, remaining.unwrap_or(0), cents))
 }
 
 fn year_exceeded(year: i32, remaining: i64, requested: i64) -> ApiError {

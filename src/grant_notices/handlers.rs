@@ -1,14 +1,16 @@
 //! The grant-notice handlers: role gate, parse, call the store, respond.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
-use super::model::{GrantNotice, Issue, LIFECYCLE, ListGrantNotices, NoticeAction, NoticeTerms, Waiver};
+use super::amendments::{self, AmendInput};
+use super::model::{Amendment, GrantNotice, Issue, LIFECYCLE, ListGrantNotices, NoticeAction, NoticeTerms, Waiver};
 use super::store::{self, TransitionInput};
 use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
 use crate::error::ApiResult;
 use crate::http::extract::{JsonBody, Query, ok_with_etag};
+use crate::http::idempotency::{self, Stored};
 use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
@@ -268,6 +270,94 @@ pub(super) async fn waive_objection(
         .await
     })
     .await
+}
+
+/// Amend a notice (Änderungsbescheid)
+///
+/// Drafts the amending notice of a notice in force (`issued` or `final`): the next `number`, a copy of the terms
+/// with the reason (`reason`), the new breakdown by fiscal year (`years`; omitted: unchanged; each year once and
+/// within the period: 422 `duplicate`, `year_outside_period`) and optionally a new end of the approval period. The
+/// draft is completed with PATCH and issued by another ministry person than the one who drafted it; on issue it
+/// replaces this notice (which becomes `amended`) and the fiscal-year ledger follows its amounts (409
+/// `year_budget_exceeded`, `budget_exceeded`, or `below_approved` where a year would fall below what payment
+/// requests already took). One draft per grant at a time: 409 `amendment_pending`.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Grant notices",
+    params(("id" = Uuid, Path, description = "Id of the notice in force"),
+        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the notice changed since this ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body = Amendment,
+    responses(
+        (status = 201, description = "The amending notice, a draft", body = GrantNotice,
+            headers(("Location" = String, description = "Address of the amending notice"), ("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/grant-notices/{id}/amend")]
+pub(super) async fn amend(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<Amendment>,
+) -> ApiResult<HttpResponse> {
+    caller.require(LIFECYCLE.roles(NoticeAction::Amend))?;
+    let bytes = body.bytes().to_vec();
+    // The years and the period are checked against the notice: the store reports them with these.
+    let (parsed, errors) = body.parse_deferred()?;
+    let input = AmendInput {
+        errors,
+        reason: parsed.reason.unwrap_or_default(),
+        years: parsed
+            .years
+            .map(|ys| ys.iter().map(|y| (y.year, y.amount_cents)).collect()),
+        period_end: parsed.period_end,
+    };
+    let expected = crate::http::extract::if_match(&req)?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
+        let n = amendments::amend(conn, &caller, *id, expected.clone(), input.clone()).await?;
+        Stored::created(&format!("/api/v1/grant-notices/{}", n.id), n.version, &n)
+    })
+    .await
+}
+
+/// Delete an amendment draft
+///
+/// Deletes the draft of an amending notice that is not wanted (its history stays). The first notice, which the
+/// approval drafted, and anything issued cannot be deleted: 409 `not_deletable`. Requires `If-Match`.
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Grant notices",
+    params(("id" = Uuid, Path, description = "Grant notice id"),
+        ("If-Match" = String, Header, description = "ETag of the version the deletion is based on", example = "\"1\"")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[delete("/grant-notices/{id}")]
+pub(super) async fn discard(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Ministry])?;
+    let expected = crate::http::extract::required_if_match(&req)?;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    crate::db::transaction(&mut conn, async |conn| {
+        amendments::discard(conn, &caller, *id, expected.clone()).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// History of a grant notice

@@ -2,13 +2,15 @@
 //! completes the terms and issues it (another person than the approver); it becomes final one month after delivery
 //! or on a waiver of objection. docs/grants.md has the rules and their sources.
 
+mod amendments;
 mod handlers;
 pub mod model;
 mod store;
 
+pub use amendments::{AmendInput, amend};
 pub use model::{FinancingType, GrantNotice, NoticeStatus};
 pub use model::{KIND, LIFECYCLE};
-pub use store::{Draft, TransitionInput, draft, final_on, find, notice_id, transition};
+pub use store::{Draft, TransitionInput, draft, final_on, find, in_force, lock_grant, notice_id, transition};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)
@@ -17,5 +19,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::update)
         .service(handlers::issue)
         .service(handlers::waive_objection)
+        .service(handlers::amend)
+        .service(handlers::discard)
         .service(handlers::history);
 }

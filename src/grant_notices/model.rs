@@ -42,6 +42,7 @@ text_enum! {
     pub enum NoticeAction {
         Issue = "issue",
         WaiveObjection = "waive-objection",
+        Amend = "amend",
     }
 }
 
@@ -85,6 +86,16 @@ pub const LIFECYCLE: Lifecycle<NoticeStatus, NoticeAction> = Lifecycle::new(&[
         reason_required: false,
         event: "grant_notice.objection_waived",
     },
+    Transition {
+        action: NoticeAction::Amend,
+        from: &[NoticeStatus::Issued, NoticeStatus::Final],
+        to: Target::Computed(
+            "unchanged: drafts the amending notice (`number` + 1); this notice becomes `amended` when that one is issued",
+        ),
+        roles: &[Role::Ministry],
+        reason_required: true,
+        event: "grant_notice.amendment_drafted",
+    },
 ]);
 
 /// One fiscal year's share of the notice's amount.
@@ -110,7 +121,7 @@ pub struct Recipient {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8c1", "applicationId": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1",
-    "number": 1, "status": "issued", "recipient": {"id": "0193a6a4-0000-7000-8000-000000000001", "name": "Werra-Meißner-Kreis"},
+    "number": 1, "status": "issued", "amends": null, "amendmentReason": null, "recipient": {"id": "0193a6a4-0000-7000-8000-000000000001", "name": "Werra-Meißner-Kreis"},
     "district": "06636", "fundingLine": "GK", "amountCents": 20000000,
     "years": [{"year": 2027, "amountCents": 4000000}, {"year": 2028, "amountCents": 4000000}],
     "financingType": "anteilsfinanzierung", "rateBasisPoints": 8000, "eligibleCostsCents": 25000000,
@@ -127,6 +138,11 @@ pub struct GrantNotice {
     #[schema(minimum = 1, maximum = 1000)]
     pub number: i32,
     pub status: NoticeStatus,
+    /// The notice this one amends (the previous number); `null` for the first notice.
+    pub amends: Option<Uuid>,
+    /// Why the notice was amended (Änderungsgrund); `null` for the first notice.
+    #[schema(max_length = 2000)]
+    pub amendment_reason: Option<String>,
     pub recipient: Recipient,
     #[schema(pattern = "^06[0-9]{3}$")]
     pub district: String,
@@ -135,7 +151,7 @@ pub struct GrantNotice {
     /// Zuwendung, in cents.
     #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub amount_cents: i64,
-    /// The amount by fiscal year, as the approval committed it.
+    /// The amount by fiscal year, as this notice states it (the approval's breakdown, or an amendment's).
     #[schema(max_items = 101)]
     pub years: Vec<NoticeYear>,
     pub financing_type: FinancingType,
@@ -235,6 +251,38 @@ pub struct Waiver {
 }
 
 impl Checked for Waiver {}
+
+/// One fiscal year's amount in an amendment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AmendedYear {
+    #[validate(range(min = 2000, max = 2100))]
+    #[schema(minimum = 2000, maximum = 2100)]
+    pub year: i32,
+    #[validate(range(min = 0, max = 1_000_000_000_000i64))]
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub amount_cents: i64,
+}
+
+/// Body of `amend`: why, and the grant's new breakdown by fiscal year (omitted: the amounts stay; the terms are
+/// changed on the amending draft with PATCH).
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"reason": "Verlängerung des Projekts um ein Jahr; Mittel 2029 neu veranschlagt.",
+    "years": [{"year": 2027, "amountCents": 4000000}, {"year": 2028, "amountCents": 2000000},
+              {"year": 2029, "amountCents": 2000000}]}))]
+pub struct Amendment {
+    #[validate(required, length(min = 3, max = 2000))]
+    #[schema(value_type = String, required = true, min_length = 3, max_length = 2000)]
+    pub reason: Option<String>,
+    #[validate(length(min = 1, max = 10), nested)]
+    #[schema(min_items = 1, max_items = 10)]
+    pub years: Option<Vec<AmendedYear>>,
+    /// A new end of the approval period (Bewilligungszeitraum), not before its start; omitted: unchanged.
+    pub period_end: Option<NaiveDate>,
+}
+
+impl Checked for Amendment {}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

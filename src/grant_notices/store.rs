@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::model::*;
 use crate::audit::{self, Audience, Change, history};
 use crate::core::identity::{Caller, OrgKind};
-use crate::db::schema::{grant_notices, grant_years, organisations};
+use crate::db::schema::{grant_notice_years, grant_notices, grant_years, organisations};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Expected;
 
@@ -46,6 +46,8 @@ struct Row {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    amends: Option<Uuid>,
+    amendment_reason: Option<String>,
 }
 
 type Joined = (Row, String);
@@ -91,6 +93,8 @@ fn to_api(caller: &Caller, (r, name): Joined, years: Vec<NoticeYear>) -> ApiResu
         application_id: r.application_id,
         number: r.number,
         status,
+        amends: r.amends,
+        amendment_reason: r.amendment_reason,
         recipient: Recipient {
             id: r.organisation_id,
             name,
@@ -135,30 +139,75 @@ fn visible(caller: &Caller) -> ApiResult<Boxed> {
     })
 }
 
-/// The amounts by fiscal year of the given applications' grants.
-async fn years_of(conn: &mut AsyncPgConnection, applications: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<NoticeYear>>> {
-    let rows: Vec<(Uuid, i32, i64)> = grant_years::table
-        .filter(grant_years::application_id.eq_any(applications))
-        .order((grant_years::application_id, grant_years::year))
+/// The amounts by fiscal year that the given notices state.
+async fn years_of(conn: &mut AsyncPgConnection, notices: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<NoticeYear>>> {
+    let rows: Vec<(Uuid, i32, i64)> = grant_notice_years::table
+        .filter(grant_notice_years::notice_id.eq_any(notices))
+        .order((grant_notice_years::notice_id, grant_notice_years::year))
         .select((
-            grant_years::application_id,
-            grant_years::year,
-            grant_years::committed_cents,
+            grant_notice_years::notice_id,
+            grant_notice_years::year,
+            grant_notice_years::amount_cents,
         ))
         .load(conn)
         .await?;
-    let mut by_app: HashMap<Uuid, Vec<NoticeYear>> = HashMap::new();
-    for (app, year, amount_cents) in rows {
-        by_app.entry(app).or_default().push(NoticeYear { year, amount_cents });
+    let mut by_notice: HashMap<Uuid, Vec<NoticeYear>> = HashMap::new();
+    for (notice, year, amount_cents) in rows {
+        by_notice
+            .entry(notice)
+            .or_default()
+            .push(NoticeYear { year, amount_cents });
     }
-    Ok(by_app)
+    Ok(by_notice)
 }
 
 async fn one(conn: &mut AsyncPgConnection, caller: &Caller, row: Joined) -> ApiResult<GrantNotice> {
-    let years = years_of(conn, &[row.0.application_id])
-        .await?
-        .remove(&row.0.application_id);
+    let years = years_of(conn, &[row.0.id]).await?.remove(&row.0.id);
     to_api(caller, row, years.unwrap_or_default())
+}
+
+/// Makes every change of one grant's money take turns, on any instance: amendments and payment approvals lock the
+/// row of the grant's first notice (whose id is derived from the application) before anything else.
+pub async fn lock_grant(conn: &mut AsyncPgConnection, application: Uuid) -> ApiResult<()> {
+    grant_notices::table
+        .find(notice_id(application, 1))
+        .select(grant_notices::id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .await
+        .optional()?;
+    Ok(())
+}
+
+/// [`lock_grant`] for the grant of a visible notice (404 otherwise); returns the application.
+pub(super) async fn lock_grant_of(conn: &mut AsyncPgConnection, caller: &Caller, notice: Uuid) -> ApiResult<Uuid> {
+    let application: Uuid = visible(caller)?
+        .filter(grant_notices::id.eq(notice))
+        .select(grant_notices::application_id)
+        .first(conn)
+        .await?;
+    lock_grant(conn, application).await?;
+    Ok(application)
+}
+
+/// The notice in force of an application's grant: its issued notice (shown `issued` or `final`), which amending
+/// notices replace. 409 `notice_not_issued` while there is none.
+pub async fn in_force(conn: &mut AsyncPgConnection, application: Uuid) -> ApiResult<GrantNotice> {
+    let row: Option<Joined> = grant_notices::table
+        .inner_join(organisations::table)
+        .filter(grant_notices::application_id.eq(application))
+        .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
+        .select((Row::as_select(), organisations::name))
+        .first(conn)
+        .await
+        .optional()?;
+    match row {
+        Some(row) => one(conn, &Caller::system(), row).await,
+        None => Err(ApiError::conflict(
+            "notice_not_issued",
+            MessageParams::detail(NoticeStatus::Draft),
+        )),
+    }
 }
 
 /// One visible notice (404 otherwise), optionally locked for the rest of the transaction.
@@ -196,7 +245,7 @@ pub async fn of_application(
 }
 
 /// Who sees a notice's events besides staff: the recipient, once the notice is issued.
-fn audience(notice: &GrantNotice) -> Audience {
+pub(super) fn audience(notice: &GrantNotice) -> Audience {
     if notice.status == NoticeStatus::Draft {
         Audience::staff()
     } else {
@@ -236,6 +285,23 @@ pub async fn draft(conn: &mut AsyncPgConnection, caller: &Caller, d: Draft) -> A
             grant_notices::clause_set.eq(clause_set.as_str()),
             grant_notices::legal_remedy.eq(LEGAL_REMEDY),
             grant_notices::approved_by.eq(&caller.sub),
+        ))
+        .execute(conn)
+        .await?;
+    // The notice states the breakdown the approval committed.
+    let years = grant_years::table
+        .filter(grant_years::application_id.eq(d.application_id))
+        .select((
+            id.into_sql::<diesel::sql_types::Uuid>(),
+            grant_years::year,
+            grant_years::committed_cents,
+        ));
+    diesel::insert_into(grant_notice_years::table)
+        .values(years)
+        .into_columns((
+            grant_notice_years::notice_id,
+            grant_notice_years::year,
+            grant_notice_years::amount_cents,
         ))
         .execute(conn)
         .await?;
@@ -336,10 +402,11 @@ pub async fn update(
 
 /// The last day to object: one month after delivery (§ 70 VwGO; §§ 187, 188 BGB: the day of the next month with
 /// the delivery's number, the month's last day if it has none), moved to the next working day when it falls on a
-/// weekend (§ 193 BGB; public holidays are not modelled). The notice is final from the day after.
+/// Saturday, a Sunday or a public holiday in Hessen, where the objection is lodged (§ 193 BGB). The notice is final
+/// from the day after.
 pub fn final_on(delivered: NaiveDate) -> Option<NaiveDate> {
     let mut last = delivered.checked_add_months(chrono::Months::new(1))?;
-    while matches!(last.weekday(), Weekday::Sat | Weekday::Sun) {
+    while matches!(last.weekday(), Weekday::Sat | Weekday::Sun) || crate::core::time::is_hessen_holiday(last) {
         last = last.succ_opt()?;
     }
     last.succ_opt()
@@ -361,6 +428,7 @@ pub async fn transition(
     expected: Option<Expected>,
     input: TransitionInput,
 ) -> ApiResult<GrantNotice> {
+    lock_grant_of(conn, caller, id).await?;
     let current = find(conn, caller, id, true).await?;
     if let Some(e) = expected {
         e.check(current.version)?;
@@ -386,6 +454,8 @@ pub async fn transition(
                 )]));
             }
             let final_day = final_on(delivered).ok_or_else(|| ApiError::internal("date out of range"))?;
+            // An amending notice first retires the one it replaces: one notice in force per grant.
+            super::amendments::take_effect(conn, caller, &current).await?;
             diesel::update(grant_notices::table.find(id))
                 .set((
                     grant_notices::status.eq(NoticeStatus::Issued.as_str()),
@@ -399,6 +469,7 @@ pub async fn transition(
                 .await?;
             NoticeStatus::Issued
         }
+        NoticeAction::Amend => return Err(ApiError::internal("amend drafts a new notice: amendments::amend")),
         NoticeAction::WaiveObjection => {
             let waived = input.waived_on.unwrap_or(today);
             let delivered = current.delivered_on.unwrap_or(today);
@@ -475,12 +546,12 @@ pub async fn page(
         query = query.filter(grant_notices::id.gt(after));
     }
     let rows: Vec<Joined> = query.limit(limit).load(conn).await?;
-    let apps: Vec<Uuid> = rows.iter().map(|(r, _)| r.application_id).collect();
-    let mut years = years_of(conn, &apps).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+    let mut years = years_of(conn, &ids).await?;
     rows.into_iter()
         .map(|row| {
             let id = row.0.id;
-            let y = years.remove(&row.0.application_id).unwrap_or_default();
+            let y = years.remove(&id).unwrap_or_default();
             Ok((to_api(caller, row, y)?, id))
         })
         .collect()
@@ -501,11 +572,18 @@ mod tests {
 
     #[test]
     fn a_notice_is_final_the_day_after_the_month_to_object() {
-        // Delivered Tuesday 2026-12-01: objection until Friday 2027-01-01, final from Saturday 2027-01-02.
-        assert_eq!(final_on(day("2026-12-01")), Some(day("2027-01-02")));
+        // Delivered Tuesday 2026-12-01: the month ends on Neujahr (Friday), then a weekend: objection until Monday
+        // 2027-01-04, final from the 5th. A week later no holiday intervenes: Friday 2027-01-08, final on the 9th.
+        assert_eq!(final_on(day("2026-12-01")), Some(day("2027-01-05")));
+        assert_eq!(final_on(day("2026-12-08")), Some(day("2027-01-09")));
         // The last day to object falls on Sunday 2026-02-15: it moves to Monday, final from Tuesday.
         assert_eq!(final_on(day("2026-01-15")), Some(day("2026-02-17")));
         // 31 January: the month after has no 31st; the last day is its last day (Saturday 2026-02-28 → Monday).
         assert_eq!(final_on(day("2026-01-31")), Some(day("2026-03-03")));
+        // Delivered 2026-03-03: the last day would be Good Friday 2026-04-03; Saturday, Sunday and Easter Monday
+        // follow, so it is Tuesday 2026-04-07 and the notice is final from 2026-04-08.
+        assert_eq!(final_on(day("2026-03-03")), Some(day("2026-04-08")));
+        // Delivered 2026-11-26: the last day would be Saturday 2026-12-26 (a holiday as well): Monday 2026-12-28.
+        assert_eq!(final_on(day("2026-11-26")), Some(day("2026-12-29")));
     }
 }

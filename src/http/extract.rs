@@ -31,6 +31,11 @@ impl<T: DeserializeOwned + Checked> JsonBody<T> {
         parse_json(&self.bytes)
     }
 
+    /// Deserialises the body and returns it with its failed field rules (see [`parse_deferred`]).
+    pub fn parse_deferred(&self) -> ApiResult<(T, Vec<FieldError>)> {
+        parse_deferred(&self.bytes)
+    }
+
     /// The body as raw bytes (for idempotency hashing).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
@@ -263,6 +268,32 @@ pub fn parse_value<T: DeserializeOwned + Checked>(value: serde_json::Value) -> A
         Err(ApiError::Validation(errors))
     }
 }
+
+/// Deserialises a JSON document and returns it with its failed field rules instead of refusing it, for operations
+/// whose further rules need the database: the store adds its own failures and reports every field at once. Syntax,
+/// unknown fields and wrong types are still refused here (there is no value to check further).
+pub fn parse_deferred<T: DeserializeOwned + Checked>(body: &[u8]) -> ApiResult<(T, Vec<FieldError>)> {
+    let Unchecked(parsed) = parse_value::<Unchecked<T>>(syntax(body)?)?;
+    let errors = parsed.check();
+    Ok((parsed, errors))
+}
+
+/// A body deserialised without its rules (see [`parse_deferred`]).
+struct Unchecked<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Unchecked<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Unchecked)
+    }
+}
+
+impl<T> validator::Validate for Unchecked<T> {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+impl<T> Checked for Unchecked<T> {}
 
 fn pointer_from_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;

@@ -355,7 +355,7 @@ pub fn finish(mut doc: OpenApiDoc, lists: &[ListParameter]) -> OpenApiDoc {
 /// | query parameters | 400 |
 /// | a request body | 400, 413, 415, 422 |
 /// | an `Idempotency-Key` header | 400, 422 (a malformed key; a key reused with another body) |
-/// | an `If-Match` header | 412; 428 when it is required |
+/// | an `If-Match` header | 400 (a malformed value), 412; 428 when it is required |
 ///
 /// 429, 500 and 503 are added to every operation by [`finish`].
 fn standard_responses(op: &mut Operation) {
@@ -381,7 +381,7 @@ fn standard_responses(op: &mut Operation) {
     if has(ParameterIn::Path) {
         add.push(("404", "NotFound"));
     }
-    if has(ParameterIn::Query) || body || idempotent {
+    if has(ParameterIn::Query) || body || idempotent || if_match.is_some() {
         add.push(("400", "BadRequest"));
     }
     if body {

@@ -112,7 +112,14 @@ fn audience(r: &PaymentRequest) -> Audience {
 }
 
 /// Payments are requested once the notice is issued, or final where the line says so: 409 `notice_not_issued`.
+/// A request names the notice in force: one that an amending notice replaced answers 409 `notice_amended`.
 fn check_notice(notice: &GrantNotice, require_final: bool) -> ApiResult<()> {
+    if notice.status == NoticeStatus::Amended {
+        return Err(ApiError::conflict(
+            "notice_amended",
+            MessageParams::detail(notice.number),
+        ));
+    }
     let ok = match notice.status {
         NoticeStatus::Final => true,
         NoticeStatus::Issued => !require_final,
@@ -245,7 +252,8 @@ pub async fn transition(
                 year = c.fiscal_year.unwrap_or(year);
                 expenses = c.expenses.clone().unwrap_or(expenses);
             }
-            let notice = crate::grant_notices::find(conn, caller, current.notice_id, false).await?;
+            // The rules read the notice in force: an amendment since the draft changes what may be requested.
+            let notice = crate::grant_notices::in_force(conn, current.application_id).await?;
             let settings = crate::funding_lines::payout_settings(conn, &notice.funding_line).await?;
             check_rules(conn, &notice, &settings, (year, amount, &expenses)).await?;
         }
@@ -260,8 +268,9 @@ pub async fn transition(
         PaymentAction::Approve => {
             four_eyes(&checked_by)?;
             four_eyes(&first_approval_by)?;
-            // All approvals of one grant take turns on its notice's row lock.
-            let notice = crate::grant_notices::find(conn, &Caller::system(), current.notice_id, true).await?;
+            // All approvals and amendments of one grant take turns on its lock, and read the notice in force.
+            crate::grant_notices::lock_grant(conn, current.application_id).await?;
+            let notice = crate::grant_notices::in_force(conn, current.application_id).await?;
             let settings = crate::funding_lines::payout_settings(conn, &notice.funding_line).await?;
             let needs_third = settings.third_signoff_above_cents.is_some_and(|t| amount > t);
             if needs_third && first_approval_by.is_none() {

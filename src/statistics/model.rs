@@ -59,7 +59,7 @@ pub struct Row {
     /// Sum of the requested grants, in cents.
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub requested_cents: i64,
-    /// Sum of the approved grants, in cents.
+    /// Sum of the approved grants as their notices in force state them (amending notices included), in cents.
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub granted_cents: i64,
     /// Sum of what was paid out on the group's grants (paid payment requests), in cents.

@@ -90,8 +90,9 @@ fn statement(request: &FundingRequest) -> (String, Vec<Param>) {
     let (conditions, params) = filters(request);
     let sql = format!(
         "SELECT {}, count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
-         coalesce(sum(a.granted_cents), 0)::bigint AS granted, coalesce(sum(p.paid), 0)::bigint AS paid \
-         FROM applications a LEFT JOIN (SELECT application_id, sum(paid_cents) AS paid FROM grant_years \
+         coalesce(sum(coalesce(p.committed, a.granted_cents)), 0)::bigint AS granted, \
+         coalesce(sum(p.paid), 0)::bigint AS paid FROM applications a LEFT JOIN (SELECT application_id, \
+         sum(committed_cents) AS committed, sum(paid_cents) AS paid FROM grant_years \
          GROUP BY application_id) p ON p.application_id = a.id {} WHERE true{conditions}{}",
         select_list(&request.group_by),
         join(request),
@@ -210,8 +211,9 @@ mod tests {
             sql,
             "SELECT NULL::text AS g0, NULL::text AS g1, NULL::text AS g2, NULL::text AS g3, NULL::text AS g4, \
              count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
-             coalesce(sum(a.granted_cents), 0)::bigint AS granted, coalesce(sum(p.paid), 0)::bigint AS paid \
-             FROM applications a LEFT JOIN (SELECT application_id, sum(paid_cents) AS paid FROM grant_years \
+             coalesce(sum(coalesce(p.committed, a.granted_cents)), 0)::bigint AS granted, \
+             coalesce(sum(p.paid), 0)::bigint AS paid FROM applications a LEFT JOIN (SELECT application_id, \
+             sum(committed_cents) AS committed, sum(paid_cents) AS paid FROM grant_years \
              GROUP BY application_id) p ON p.application_id = a.id  WHERE true"
         );
         assert!(params.is_empty());

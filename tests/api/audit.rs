@@ -21,8 +21,13 @@ const NOTHING: &str = "—";
 /// Event types that no request writes: the dispatcher disables a failing subscription.
 const NOT_FROM_REQUESTS: &[&str] = &["webhook.disabled"];
 /// Event types written only alongside another operation's own event (the table names that one): `approve` drafts the
-/// grant notice (docs/integration.md says so below the table).
-const ALONGSIDE: &[&str] = &["grant_notice.created"];
+/// grant notice, `amend` records on the notice in force, and issuing an amending notice retires the one it replaces
+/// (docs/integration.md says so below the table).
+const ALONGSIDE: &[&str] = &[
+    "grant_notice.created",
+    "grant_notice.amendment_drafted",
+    "grant_notice.amended",
+];
 
 /// One row of the table.
 #[derive(Debug, Clone)]
@@ -587,6 +592,25 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             let n = notice(app, true).await;
             let path = format!("/api/v1/grant-notices/{}/waive-objection", id(&n));
             Call::post(path, m.clone(), json!({}), 200).on(n)
+        }
+        "POST /api/v1/grant-notices/{id}/amend" => {
+            // Answers with the new draft (the row's resource); the notice in force records the drafting.
+            let n = notice(app, true).await;
+            let in_force: Uuid = id(&n).parse().unwrap();
+            let body = json!({"reason": "Verlängerung", "years": [{"year": 2027, "amountCents": 20_000_000}]});
+            Call::post(format!("/api/v1/grant-notices/{}/amend", id(&n)), r.clone(), body, 201)
+                .also("grant_notice.amendment_drafted", in_force)
+                .also_history("grant_notice", "amend", in_force)
+        }
+        "DELETE /api/v1/grant-notices/{id}" => {
+            let n = notice(app, true).await;
+            let body = json!({"reason": "Verlängerung"});
+            let draft = post(app, &format!("/api/v1/grant-notices/{}/amend", id(&n)), &r, body, 201).await;
+            let version = format!("\"{}\"", draft["version"]);
+            Call::delete(format!("/api/v1/grant-notices/{}", id(&draft)), r.clone())
+                .if_match(version)
+                .on(draft)
+                .gone()
         }
         // Payment requests.
         "POST /api/v1/grant-notices/{id}/payment-requests" => {

@@ -263,7 +263,10 @@ async fn seed_demo_adds_applications_in_every_state_once() {
             states
         }
     };
-    assert_eq!(states("/api/v1/grant-notices").await, vec!["draft", "final", "issued"]);
+    assert_eq!(
+        states("/api/v1/grant-notices").await,
+        vec!["amended", "draft", "final", "issued"]
+    );
     assert_eq!(
         states("/api/v1/payment-requests").await,
         vec![

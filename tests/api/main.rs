@@ -5,6 +5,7 @@ mod helpers;
 mod instances;
 mod limits;
 
+mod amendments;
 mod applications;
 mod architecture;
 mod audit;

@@ -11,7 +11,7 @@ fn third_reviewer() -> String {
 
 /// A GK grant of 8,000,000 cents (4 M in 2027 and in 2028, 80 % of 10 M eligible costs) with its notice issued
 /// today by a second ministry person, and the Werra-Meißner-Kreis's bank details on record. Returns the notice id.
-async fn issued_notice(app: &TestApp, with_bank_account: bool) -> String {
+pub(crate) async fn issued_notice(app: &TestApp, with_bank_account: bool) -> String {
     let body = json!({
         "fundingLine": "GK", "title": "Gesundheitskoordination", "description": "Aufbau einer Gesundheitsstrategie.",
         "startDate": "2027-01-01", "endDate": "2028-12-31",
@@ -65,12 +65,12 @@ async fn issued_notice(app: &TestApp, with_bank_account: bool) -> String {
 }
 
 /// 1,600,000 cents for expenses of 2,000,000 due in January 2027 (the grant's share is 80 %).
-fn request() -> Value {
+pub(crate) fn request() -> Value {
     json!({"amountCents": 1_600_000, "fiscalYear": 2027,
         "expenses": [{"description": "Personalkosten Januar", "amountCents": 2_000_000, "dueOn": "2027-01-15"}]})
 }
 
-async fn create(app: &TestApp, notice: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn create(app: &TestApp, notice: &str, body: &Value) -> reqwest::Response {
     app.post(
         &format!("/api/v1/grant-notices/{notice}/payment-requests"),
         Some(&municipality()),
@@ -79,19 +79,19 @@ async fn create(app: &TestApp, notice: &str, body: &Value) -> reqwest::Response 
     .await
 }
 
-async fn act(app: &TestApp, id: &str, action: &str, token: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn act(app: &TestApp, id: &str, action: &str, token: &str, body: Value) -> reqwest::Response {
     app.post(&format!("/api/v1/payment-requests/{id}/{action}"), Some(token), &body)
         .await
 }
 
-async fn ok(res: reqwest::Response, status: u16) -> Value {
+pub(crate) async fn ok(res: reqwest::Response, status: u16) -> Value {
     let got = res.status().as_u16();
     let body: Value = res.json().await.unwrap();
     assert_eq!(got, status, "{body}");
     body
 }
 
-async fn year(app: &TestApp, y: i64) -> Value {
+pub(crate) async fn year(app: &TestApp, y: i64) -> Value {
     let years: Value = app
         .get("/api/v1/funding-lines/GK/years", Some(&ministry()))
         .await
