@@ -60,6 +60,18 @@ RULES = [
       (r"/years/\d+/year", "duplicate")]),
     # a grant notice's lock-in period does not end before its approval period (stored, not in the request).
     ("positive_data_acceptance", ["PATCH /api/v1/grant-notices/{id}"], 422, [(r"/lockInUntil", "before_period_end")]),
+    # an amending notice's years lie in its (new) approval period, once each; the period's end is not before its
+    # start (both stored, not in the request).
+    ("positive_data_acceptance", ["POST /api/v1/grant-notices/{id}/amend"], 422,
+     [(r"/years/\d+/year", "year_outside_period"), (r"/years/\d+/year", "duplicate"),
+      (r"/periodEnd", "out_of_range"), (r"/periodEnd", "year_outside_period")]),
+    # Submitting a proof of use checks the stored proof for completeness: the errors name fields of the proof.
+    ("positive_data_acceptance", ["POST /api/v1/proofs-of-use/{id}/submit"], 422, [(r"/.+", "required")]),
+    # the financial review decides the stored receipts: each index names one, each admission is at most its amount,
+    # and none is left undecided.
+    ("positive_data_acceptance", ["POST /api/v1/proofs-of-use/{id}/sign-financial"], 422,
+     [(r"/admissions/\d+/index", "out_of_range"), (r"/admissions/\d+/index", "duplicate"),
+      (r"/admissions/\d+/admittedCents", "out_of_range"), (r"/admissions", "undecided_receipts")]),
     # a referral's origin depends on its direction and the caller's role (a municipality sends as itself).
     ("positive_data_acceptance", ["POST /api/v1/referrals"], 422,
      [(r"/originOrganisation", "invalid_value"), (r"/originOrganisation", "required"),

@@ -23,6 +23,7 @@ pub mod http;
 pub mod metrics;
 pub mod organisations;
 pub mod payment_requests;
+pub mod proofs_of_use;
 pub mod referrals;
 pub mod routes;
 pub mod seed;

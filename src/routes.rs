@@ -6,7 +6,7 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::http::openapi;
 use crate::{
     applications, committees, coordinators, districts, events, funding_lines, grant_notices, health, metrics,
-    organisations, payment_requests, referrals, statistics, webhooks,
+    organisations, payment_requests, proofs_of_use, referrals, statistics, webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(applications::routes)
             .configure(grant_notices::routes)
             .configure(payment_requests::routes)
+            .configure(proofs_of_use::routes)
             .configure(coordinators::routes)
             .configure(committees::routes)
             .configure(referrals::routes)

@@ -50,6 +50,8 @@ diesel::table! {
         retention_bp -> Int4,
         third_signoff_above_cents -> Nullable<Int8>,
         payments_require_final -> Bool,
+        interim_proof_months -> Int4,
+        final_proof_months -> Int4,
     }
 }
 
@@ -407,3 +409,32 @@ diesel::joinable!(payment_requests -> organisations (organisation_id));
 diesel::joinable!(payment_requests -> grant_notices (notice_id));
 diesel::allow_tables_to_appear_in_same_query!(payment_requests, organisations);
 diesel::allow_tables_to_appear_in_same_query!(payment_requests, grant_notices);
+
+diesel::table! {
+    proofs_of_use (id) {
+        id -> Uuid,
+        notice_id -> Uuid,
+        application_id -> Uuid,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        funding_line_code -> Text,
+        kind -> Text,
+        fiscal_year -> Nullable<Int4>,
+        due_on -> Date,
+        status -> Text,
+        report -> Jsonb,
+        income -> Jsonb,
+        receipts -> Jsonb,
+        content_signed_by -> Nullable<Text>,
+        financial_signed_by -> Nullable<Text>,
+        admitted_cents -> Nullable<Int8>,
+        reason -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamptz>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(proofs_of_use -> organisations (organisation_id));
+diesel::allow_tables_to_appear_in_same_query!(proofs_of_use, organisations);

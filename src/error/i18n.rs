@@ -275,6 +275,8 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
     match (code, lang) {
         ("required", Lang::En) => "is required".into(),
         ("required", Lang::De) => "ist erforderlich".into(),
+        ("undecided_receipts", Lang::En) => format!("must decide every receipt; undecided: {detail}"),
+        ("undecided_receipts", Lang::De) => format!("muss über jeden Beleg entscheiden; offen: {detail}"),
         ("too_short", Lang::En) => format!("must be at least {min} characters long"),
         ("too_short", Lang::De) => format!("muss mindestens {min} Zeichen lang sein"),
         ("too_long", Lang::En) => format!("must be at most {max} characters long"),

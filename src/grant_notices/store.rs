@@ -495,6 +495,18 @@ pub async fn transition(
     };
     let notice = find(conn, caller, id, false).await?;
     let to = rule.target(stored);
+    if action == NoticeAction::Issue {
+        // The notice's proofs of use fall due from now on (an amending notice moves those not yet submitted).
+        let schedule = crate::proofs_of_use::Schedule {
+            application: notice.application_id,
+            notice: notice.id,
+            organisation: notice.recipient.id,
+            district: notice.district.clone(),
+            funding_line: notice.funding_line.clone(),
+            period: (notice.period_start, notice.period_end),
+        };
+        crate::proofs_of_use::schedule(conn, caller, &schedule).await?;
+    }
     let change = Change::transition(KIND, id, rule, current.status, to, audience(&notice));
     audit::record(conn, caller, change, &notice).await?;
     Ok(notice)

@@ -16,6 +16,13 @@ use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::state::AppState;
 
+/// An action's body: empty, or an empty object.
+#[derive(Debug, Default, serde::Deserialize, validator::Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+impl Checked for Empty {}
+
 /// A JSON request body, read (content type and size checked) but not yet parsed: handlers call
 /// [`JsonBody::parse`] after their role check, so that a caller who may not use an operation learns nothing about its
 /// rules from validation errors.

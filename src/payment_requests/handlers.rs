@@ -2,10 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::Validate;
 
 use super::model::{
     LIFECYCLE, ListPaymentRequests, NewPaymentRequest, Payment, PaymentAction, PaymentInput, PaymentReason,
@@ -14,22 +11,14 @@ use super::model::{
 use super::store::{self, TransitionInput};
 use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
-use crate::error::validation::Checked;
 use crate::error::{ApiResult, FieldError, MessageParams};
-use crate::http::extract::{JsonBody, Query, ok_with_etag};
+use crate::http::extract::{Empty, JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
 use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 
 const SORT: &str = "payment-requests:id";
-
-/// An action's body: empty, or an empty object.
-#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Empty {}
-
-impl Checked for Empty {}
 
 async fn act(
     state: &AppState,

@@ -110,22 +110,21 @@ pub async fn create(
     Ok(hook)
 }
 
-/// Ends a subscription: pending deliveries fail as `unsubscribed`.
+/// Ends a subscription: pending deliveries fail as `unsubscribed`. A delivery whose attempt is in flight (its row
+/// held by a dispatcher until the HTTP call ends, up to the delivery timeout) is skipped, not waited for: the
+/// dispatcher fails it as `unsubscribed` when it records the attempt ([`record_attempt`]). Waiting would hold the
+/// DELETE for the receiver's whole timeout, past the statement timeout.
 pub async fn remove(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<()> {
     find(conn, caller, id).await?;
     diesel::update(webhooks::table.find(id))
         .set((webhooks::deleted_at.eq(diesel::dsl::now), webhooks::enabled.eq(false)))
         .execute(conn)
         .await?;
-    diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::webhook_id.eq(id))
-            .filter(webhook_deliveries::state.eq("pending")),
+    diesel::sql_query(
+        "UPDATE webhook_deliveries SET state = 'failed', last_error = 'unsubscribed' WHERE id IN \
+         (SELECT id FROM webhook_deliveries WHERE webhook_id = $1 AND state = 'pending' FOR UPDATE SKIP LOCKED)",
     )
-    .set((
-        webhook_deliveries::state.eq("failed"),
-        webhook_deliveries::last_error.eq("unsubscribed"),
-    ))
+    .bind::<diesel::sql_types::Uuid, _>(id)
     .execute(conn)
     .await?;
     audit::record(conn, caller, Change::unpublished(KIND, id, "delete"), &()).await
@@ -358,15 +357,30 @@ pub async fn record_attempt(
             .await?;
         return Ok(());
     }
+    // A subscription removed during the attempt is not retried (its DELETE skipped this delivery, see [`remove`]).
+    let unsubscribed: bool = webhooks::table
+        .find(c.webhook)
+        .select(webhooks::deleted_at.is_not_null())
+        .first(conn)
+        .await?;
+    let error = if unsubscribed {
+        Some("unsubscribed".to_owned())
+    } else {
+        o.error
+    };
     diesel::update(webhook_deliveries::table.find(c.delivery))
         .set((
-            webhook_deliveries::state.eq(if retry.give_up { "failed" } else { "pending" }),
+            webhook_deliveries::state.eq(if retry.give_up || unsubscribed {
+                "failed"
+            } else {
+                "pending"
+            }),
             webhook_deliveries::attempts.eq(attempts),
             webhook_deliveries::first_attempt_at.eq(first),
             webhook_deliveries::last_attempt_at.eq(now),
             webhook_deliveries::next_attempt_at.eq(retry.next),
             webhook_deliveries::last_status.eq(o.status),
-            webhook_deliveries::last_error.eq(o.error.map(|e| crate::core::types::truncate_chars(&e, MAX_ERROR_CHARS))),
+            webhook_deliveries::last_error.eq(error.map(|e| crate::core::types::truncate_chars(&e, MAX_ERROR_CHARS))),
         ))
         .execute(conn)
         .await?;

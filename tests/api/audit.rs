@@ -21,12 +21,14 @@ const NOTHING: &str = "—";
 /// Event types that no request writes: the dispatcher disables a failing subscription.
 const NOT_FROM_REQUESTS: &[&str] = &["webhook.disabled"];
 /// Event types written only alongside another operation's own event (the table names that one): `approve` drafts the
-/// grant notice, `amend` records on the notice in force, and issuing an amending notice retires the one it replaces
-/// (docs/integration.md says so below the table).
+/// grant notice, `amend` records on the notice in force, issuing a notice schedules its proofs of use and, for an
+/// amending notice, retires the one it replaces (docs/integration.md says so below the table).
 const ALONGSIDE: &[&str] = &[
     "grant_notice.created",
     "grant_notice.amendment_drafted",
     "grant_notice.amended",
+    "proof_of_use.created",
+    "proof_of_use.rescheduled",
 ];
 
 /// One row of the table.
@@ -458,6 +460,56 @@ async fn payment_call(app: &TestApp, status: &str, action: &str, token: String, 
     .on(p)
 }
 
+/// The final proof of use of a freshly issued notice, brought to `status` (open, draft, submitted, in_review).
+async fn proof(app: &TestApp, status: &str) -> Value {
+    let n = notice(app, true).await;
+    let application: Uuid = n["applicationId"].as_str().unwrap_or_default().parse().unwrap();
+    let final_proof =
+        versorgung::proofs_of_use::proof_id(application, versorgung::proofs_of_use::ProofKind::Final, None);
+    let mut p = get(app, &format!("/api/v1/proofs-of-use/{final_proof}")).await;
+    if status == "open" {
+        return p;
+    }
+    let body = json!({
+        "report": {"activities": "Stelle besetzt.", "results": "Analyse liegt vor."},
+        "income": {"ownFundsCents": 0, "thirdPartyFundsCents": 0, "grantCents": 450_000},
+        "receipts": [{"paidOn": "2027-01-31", "payee": "Personal", "reason": "Gehalt", "amountCents": 450_000}]
+    });
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/proofs-of-use/{final_proof}")))
+        .bearer_auth(municipality())
+        .header("If-Match", format!("\"{}\"", p["version"]))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    p = answer(res, 200, "proof").await;
+    let steps: &[(&str, String)] = match status {
+        "draft" => &[],
+        "submitted" => &[("submit", municipality())],
+        "in_review" => &[("submit", municipality()), ("start-review", ministry())],
+        other => panic!("no way to a proof in {other}"),
+    };
+    for (step, who) in steps {
+        p = post(
+            app,
+            &format!("/api/v1/proofs-of-use/{final_proof}/{step}"),
+            who,
+            json!({}),
+            200,
+        )
+        .await;
+    }
+    p
+}
+
+async fn proof_call(app: &TestApp, status: &str, action: &str, token: String, body: Value) -> Call {
+    let p = proof(app, status).await;
+    Call::post(format!("/api/v1/proofs-of-use/{}/{action}", id(&p)), token, body, 200).on(p)
+}
+
 async fn committee(app: &TestApp) -> Value {
     post(app, "/api/v1/committees", &service_unit(), new_committee(), 201).await
 }
@@ -580,13 +632,25 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
         "POST /api/v1/grant-notices/{id}/issue" => {
             let n = notice(app, false).await;
             let body = json!({"deliveredOn": "2026-11-02"});
-            Call::post(
+            let mut call = Call::post(
                 format!("/api/v1/grant-notices/{}/issue", id(&n)),
                 second_reviewer(),
                 body,
                 200,
-            )
-            .on(n)
+            );
+            // The notice schedules its proofs of use: interim ones for 2027–2030 and the final one.
+            let application: Uuid = n["applicationId"].as_str().unwrap_or_default().parse().unwrap();
+            let period = (
+                n["periodStart"].as_str().unwrap_or_default().parse().unwrap(),
+                n["periodEnd"].as_str().unwrap_or_default().parse().unwrap(),
+            );
+            for (kind, year, _) in versorgung::proofs_of_use::due_dates(period, 4, 6) {
+                let proof = versorgung::proofs_of_use::proof_id(application, kind, year);
+                call = call
+                    .also("proof_of_use.created", proof)
+                    .also_history("proof_of_use", "create", proof);
+            }
+            call.on(n)
         }
         "POST /api/v1/grant-notices/{id}/waive-objection" => {
             let n = notice(app, true).await;
@@ -611,6 +675,31 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
                 .if_match(version)
                 .on(draft)
                 .gone()
+        }
+        // Proofs of use.
+        "PATCH /api/v1/proofs-of-use/{id}" => {
+            let p = proof(app, "open").await;
+            let body = json!({"report": {"activities": "Stelle besetzt."}});
+            Call::patch(format!("/api/v1/proofs-of-use/{}", id(&p)), m.clone(), body, p)
+        }
+        "POST /api/v1/proofs-of-use/{id}/submit" => proof_call(app, "draft", "submit", m.clone(), json!({})).await,
+        "POST /api/v1/proofs-of-use/{id}/start-review" => {
+            proof_call(app, "submitted", "start-review", r.clone(), json!({})).await
+        }
+        "POST /api/v1/proofs-of-use/{id}/request-changes" => {
+            let body = json!({"reason": "Bitte Belege nachreichen."});
+            proof_call(app, "in_review", "request-changes", r.clone(), body).await
+        }
+        "POST /api/v1/proofs-of-use/{id}/sign-content" => {
+            proof_call(app, "in_review", "sign-content", r.clone(), json!({})).await
+        }
+        "POST /api/v1/proofs-of-use/{id}/sign-financial" => {
+            let body = json!({"admissions": [{"index": 0, "admittedCents": 450_000}]});
+            proof_call(app, "in_review", "sign-financial", r.clone(), body).await
+        }
+        "POST /api/v1/proofs-of-use/{id}/reject" => {
+            let body = json!({"reason": "Nicht prüffähig."});
+            proof_call(app, "in_review", "reject", r.clone(), body).await
         }
         // Payment requests.
         "POST /api/v1/grant-notices/{id}/payment-requests" => {
@@ -784,6 +873,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "referral" => Some(format!("/api/v1/referrals/{id}/timeline")),
         "committee" => Some(format!("/api/v1/committees/{id}/history")),
         "grant_notice" => Some(format!("/api/v1/grant-notices/{id}/history")),
+        "proof_of_use" => Some(format!("/api/v1/proofs-of-use/{id}/history")),
         "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,

@@ -29,6 +29,7 @@ mod migrations;
 mod openapi;
 mod organisations;
 mod payment_requests;
+mod proofs_of_use;
 mod referrals;
 mod statistics;
 mod tls;

@@ -344,3 +344,85 @@ async fn webhooks_export_as_csv_each_owner_its_own_without_secrets() {
         .await;
     assert_eq!(other.lines().count(), 1, "only the header: {other}");
 }
+
+/// A receiver that accepts a connection and never answers: the dispatcher's attempt stays in flight (its delivery
+/// row locked) until the delivery timeout. Returns the URL and a flag set once a connection arrived.
+async fn silent_receiver() -> (String, Arc<std::sync::atomic::AtomicBool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connected = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = connected.clone();
+    actix_web::rt::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            open.push(socket);
+        }
+    });
+    (format!("http://127.0.0.1:{port}/hook"), connected)
+}
+
+#[actix_web::test]
+async fn unsubscribing_does_not_wait_for_an_attempt_in_flight() {
+    // The delivery timeout (5 s) is longer than the statement timeout (2 s): a DELETE that waited for the in-flight
+    // delivery's row would be cancelled and answer 503.
+    let app = TestApp::spawn_with(|a| {
+        fast_webhooks(a);
+        a.webhooks.webhook_timeout = Duration::from_secs(5);
+        a.db.db_statement_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let (url, connected) = silent_receiver().await;
+    let m = municipality();
+    let hook = subscribe(&app, &m, &url, json!(["application.created"]), &Receiver::default()).await;
+    let res = app
+        .post(
+            "/api/v1/applications",
+            Some(&m),
+            &json!({"fundingLine": "GK", "title": "Gesundheitskoordination"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let start = Instant::now();
+    while !connected.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the dispatcher never connected"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+    let id = hook["id"].as_str().unwrap();
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/webhooks/{id}")))
+        .bearer_auth(&m)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204, "{:?}", res.text().await);
+    // When the attempt ends, the dispatcher fails the delivery as unsubscribed instead of retrying it.
+    let mut conn = app.db.conn().await;
+    let start = Instant::now();
+    loop {
+        let rows: Vec<(String, Option<String>)> = {
+            use diesel::prelude::*;
+            use diesel_async::RunQueryDsl;
+            use versorgung::db::schema::webhook_deliveries as d;
+            d::table
+                .select((d::state, d::last_error))
+                .load(&mut conn)
+                .await
+                .unwrap()
+        };
+        if rows.iter().all(|(state, _)| state != "pending") {
+            assert!(
+                rows.iter()
+                    .all(|r| r == &("failed".to_owned(), Some("unsubscribed".to_owned()))),
+                "{rows:?}"
+            );
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "still pending: {rows:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
