@@ -4,7 +4,9 @@
 pub mod counters;
 pub mod iban;
 pub mod identity;
+pub mod interest;
 pub mod lifecycle;
 pub mod net;
+pub mod settlement;
 pub mod time;
 pub mod types;

@@ -438,3 +438,12 @@ diesel::table! {
 
 diesel::joinable!(proofs_of_use -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(proofs_of_use, organisations);
+
+diesel::table! {
+    base_rates (valid_from) {
+        valid_from -> Date,
+        rate_bp -> Int4,
+        version -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
