@@ -28,6 +28,7 @@ pub mod referrals;
 pub mod routes;
 pub mod seed;
 pub mod server;
+pub mod settlements;
 pub mod state;
 pub mod statistics;
 pub mod webhooks;

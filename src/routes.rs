@@ -6,7 +6,7 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::http::openapi;
 use crate::{
     applications, committees, coordinators, districts, events, funding_lines, grant_notices, health, metrics,
-    organisations, payment_requests, proofs_of_use, referrals, statistics, webhooks,
+    organisations, payment_requests, proofs_of_use, referrals, settlements, statistics, webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -20,6 +20,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(grant_notices::routes)
             .configure(payment_requests::routes)
             .configure(proofs_of_use::routes)
+            .configure(settlements::routes)
             .configure(coordinators::routes)
             .configure(committees::routes)
             .configure(referrals::routes)

@@ -52,6 +52,7 @@ diesel::table! {
         payments_require_final -> Bool,
         interim_proof_months -> Int4,
         final_proof_months -> Int4,
+        plan_line_tolerance_bp -> Int4,
     }
 }
 
@@ -447,3 +448,37 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    settlements (id) {
+        id -> Uuid,
+        notice_id -> Uuid,
+        application_id -> Uuid,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        funding_line_code -> Text,
+        status -> Text,
+        financing_type -> Text,
+        granted_cents -> Int8,
+        rate_bp -> Int4,
+        planned_eligible_cents -> Int8,
+        admitted_cents -> Int8,
+        planned_other_income_cents -> Int8,
+        actual_other_income_cents -> Int8,
+        tolerance_bp -> Int4,
+        eligible_cents -> Int8,
+        not_eligible_cents -> Int8,
+        due_cents -> Int8,
+        reason -> Text,
+        paid_cents -> Int8,
+        released_cents -> Nullable<Int8>,
+        proposed_by -> Text,
+        confirmed_by -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(settlements -> organisations (organisation_id));
+diesel::allow_tables_to_appear_in_same_query!(settlements, organisations);

@@ -214,6 +214,12 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("not_deletable", Lang::De) => {
             format!("Nur der Entwurf eines Änderungsbescheids kann gelöscht werden; dieser Bescheid ist {detail}.")
         }
+        ("final_proof_not_accepted", Lang::En) => {
+            "A grant is settled once its final proof of use (Verwendungsnachweis) is accepted.".into()
+        }
+        ("final_proof_not_accepted", Lang::De) => {
+            "Eine Zuwendung wird abgerechnet, sobald ihr Verwendungsnachweis anerkannt ist.".into()
+        }
         ("four_eyes", Lang::En) => format!("Four eyes: {detail} signed off an earlier step and cannot sign off this one."),
         ("four_eyes", Lang::De) => {
             format!("Vier-Augen-Prinzip: {detail} hat einen früheren Schritt gezeichnet und kann diesen nicht zeichnen.")

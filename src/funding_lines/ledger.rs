@@ -239,6 +239,49 @@ pub async fn recommit_years(
     Ok(moved)
 }
 
+/// Settles a grant's commitment to what it keeps (`keep`: the settled amount, never less than what payment requests
+/// already took): what approved requests took stays, the rest of `keep` stays in the earliest years, everything else
+/// goes back to the line's fiscal-year budgets and its total. Returns what was released.
+pub async fn release_commitment(
+    conn: &mut AsyncPgConnection,
+    code: &str,
+    application: Uuid,
+    keep: i64,
+) -> ApiResult<i64> {
+    let rows: Vec<(i32, i64, i64)> = grant_years::table
+        .filter(grant_years::application_id.eq(application))
+        .order(grant_years::year)
+        .select((
+            grant_years::year,
+            grant_years::committed_cents,
+            grant_years::approved_cents,
+        ))
+        .for_update()
+        .load(conn)
+        .await?;
+    let approved: i64 = rows.iter().map(|r| r.2).sum();
+    let mut unapproved_kept = (keep - approved).max(0);
+    let mut released = 0;
+    for (year, committed, approved) in rows {
+        let kept = approved + (committed - approved).min(unapproved_kept);
+        unapproved_kept -= kept - approved;
+        let release = committed - kept;
+        if release == 0 {
+            continue;
+        }
+        move_commitment(conn, code, year, -release).await?;
+        diesel::update(grant_years::table.find((application, year)))
+            .set(grant_years::committed_cents.eq(kept))
+            .execute(conn)
+            .await?;
+        released += release;
+    }
+    if released > 0 {
+        super::store::commit_budget(conn, code, -released).await?;
+    }
+    Ok(released)
+}
+
 /// Moves a line's commitment in one fiscal year by `cents` (an increase only within the year's remaining budget:
 /// 409 `year_budget_exceeded`, also for a year without a budget). A conditional UPDATE: the row lock makes
 /// concurrent commitments on any instance take turns, and PostgreSQL re-checks the condition on the newest row.

@@ -191,12 +191,12 @@ pub(super) async fn lock_grant_of(conn: &mut AsyncPgConnection, caller: &Caller,
 }
 
 /// The notice in force of an application's grant: its issued notice (shown `issued` or `final`), which amending
-/// notices replace. 409 `notice_not_issued` while there is none.
+/// notices replace, or the notice its settlement closed. 409 `notice_not_issued` while there is none.
 pub async fn in_force(conn: &mut AsyncPgConnection, application: Uuid) -> ApiResult<GrantNotice> {
     let row: Option<Joined> = grant_notices::table
         .inner_join(organisations::table)
         .filter(grant_notices::application_id.eq(application))
-        .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
+        .filter(grant_notices::status.eq_any([NoticeStatus::Issued.as_str(), NoticeStatus::Closed.as_str()]))
         .select((Row::as_select(), organisations::name))
         .first(conn)
         .await
@@ -508,6 +508,30 @@ pub async fn transition(
         crate::proofs_of_use::schedule(conn, caller, &schedule).await?;
     }
     let change = Change::transition(KIND, id, rule, current.status, to, audience(&notice));
+    audit::record(conn, caller, change, &notice).await?;
+    Ok(notice)
+}
+
+/// Closes the notice in force when its grant is settled, in the settlement's transaction (`grant_notice.closed`).
+pub async fn close(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<GrantNotice> {
+    let current = find(conn, &Caller::system(), id, true).await?;
+    if !matches!(current.status, NoticeStatus::Issued | NoticeStatus::Final) {
+        return Err(ApiError::conflict(
+            "notice_not_issued",
+            MessageParams::detail(current.status),
+        ));
+    }
+    diesel::update(grant_notices::table.find(id))
+        .set((
+            grant_notices::status.eq(NoticeStatus::Closed.as_str()),
+            grant_notices::version.eq(current.version + 1),
+            grant_notices::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    let notice = find(conn, &Caller::system(), id, false).await?;
+    let change = Change::new(KIND, id, "close", "grant_notice.closed", audience(&notice))
+        .states(Some(current.status), NoticeStatus::Closed);
     audit::record(conn, caller, change, &notice).await?;
     Ok(notice)
 }

@@ -121,7 +121,8 @@ fn check_notice(notice: &GrantNotice, require_final: bool) -> ApiResult<()> {
         ));
     }
     let ok = match notice.status {
-        NoticeStatus::Final => true,
+        // A settled grant pays what its settlement left outstanding (its commitment was cut to that).
+        NoticeStatus::Final | NoticeStatus::Closed => true,
         NoticeStatus::Issued => !require_final,
         _ => false,
     };
@@ -149,7 +150,12 @@ async fn check_rules(
         notice_amount: notice.amount_cents,
         eligible_costs: notice.eligible_costs_cents,
         window_months: u32::try_from(settings.window_months).unwrap_or(0),
-        retention_bp: settings.retention_bp,
+        // The settlement releases the retention.
+        retention_bp: if notice.status == NoticeStatus::Closed {
+            0
+        } else {
+            settings.retention_bp
+        },
     };
     let mut errors = payment_errors(amount, expenses, &terms, approved, crate::core::time::today_in_hessen());
     if this_year.is_none() {

@@ -8,6 +8,7 @@ use super::store::{self, TransitionInput};
 use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
 use crate::error::ApiResult;
+use crate::error::validation::Checked;
 use crate::http::extract::{Empty, JsonBody, Query, ok_with_etag};
 use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
@@ -177,14 +178,24 @@ pub(super) async fn history(
 /// One lifecycle action: the role gate from the lifecycle table, the body parsed into the transition's input, the
 /// shared transition flow (If-Match, Idempotency-Key, transaction).
 macro_rules! action {
-    ($name:ident, $path:literal, $action:expr, $body:ty, $input:expr, $doc:literal) => {
+    ($name:ident, $path:literal, $action:expr, optional $body:ty, $input:expr, $summary:literal, $doc:literal) => {
+        action!(@handler $name, $path, $action, $body, Option<$body>, parse_or_empty, $input, $summary, $doc);
+    };
+    ($name:ident, $path:literal, $action:expr, required $body:ty, $input:expr, $summary:literal, $doc:literal) => {
+        action!(@handler $name, $path, $action, $body, $body, parse_required, $input, $summary, $doc);
+    };
+    (@handler $name:ident, $path:literal, $action:expr, $body:ty, $documented:ty, $parse:ident, $input:expr,
+     $summary:literal, $doc:literal) => {
+        // utoipa reads the first doc line as the summary and the rest as the description.
+        #[doc = $summary]
+        #[doc = ""]
         #[doc = $doc]
         #[utoipa::path(
             tag = "Proofs of use",
             params(("id" = Uuid, Path, description = "Proof of use id"),
                 ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the proof changed since this ETag"),
                 ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-            request_body(content = Option<$body>, content_type = "application/json"),
+            request_body(content = $documented, content_type = "application/json"),
             responses(
                 (status = 200, description = "The proof after the action", body = ProofOfUse, headers(("ETag" = String))),
                 (status = 403, response = Forbidden),
@@ -202,7 +213,7 @@ macro_rules! action {
         ) -> ApiResult<HttpResponse> {
             caller.require(LIFECYCLE.roles($action))?;
             let bytes = body.bytes().to_vec();
-            let parsed: $body = body.parse_or_empty()?;
+            let parsed: $body = $parse(body)?;
             let input: TransitionInput = ($input)(parsed);
             crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
                 store::transition(conn, &caller, *id, $action, expected, input.clone()).await
@@ -210,6 +221,16 @@ macro_rules! action {
             .await
         }
     };
+}
+
+/// An optional body: none, or an empty object.
+fn parse_or_empty<T: serde::de::DeserializeOwned + Checked>(body: JsonBody<T>) -> ApiResult<T> {
+    body.parse_or_empty()
+}
+
+/// A required body (an empty one is 400, like every other required body).
+fn parse_required<T: serde::de::DeserializeOwned + Checked>(body: JsonBody<T>) -> ApiResult<T> {
+    body.parse()
 }
 
 fn nothing(_: Empty) -> TransitionInput {
@@ -234,9 +255,10 @@ action!(
     submit,
     "/proofs-of-use/{id}/submit",
     ProofAction::Submit,
-    Empty,
+    optional Empty,
     nothing,
-    "Submit a proof of use\n\nThe recipient submits its proof: the report's activities and results, the income by \
+    "Submit a proof of use",
+    "The recipient submits its proof: the report's activities and results, the income by \
      source and at least one receipt are required (422 `required` naming each missing field).\n\n**Roles:** \
      `municipality` (own organisation only)."
 );
@@ -244,26 +266,29 @@ action!(
     start_review,
     "/proofs-of-use/{id}/start-review",
     ProofAction::StartReview,
-    Empty,
+    optional Empty,
     nothing,
-    "Start the review of a proof of use\n\n**Roles:** `ministry`."
+    "Start the review of a proof of use",
+    "**Roles:** `ministry`."
 );
 action!(
     request_changes,
     "/proofs-of-use/{id}/request-changes",
     ProofAction::RequestChanges,
-    ProofReason,
+    required ProofReason,
     with_reason,
-    "Request changes to a proof of use\n\nBack to the recipient with what to change (`reason`); the sign-offs so far \
+    "Request changes to a proof of use",
+    "Back to the recipient with what to change (`reason`); the sign-offs so far \
      are cleared, a changed proof is reviewed afresh.\n\n**Roles:** `ministry`."
 );
 action!(
     sign_content,
     "/proofs-of-use/{id}/sign-content",
     ProofAction::SignContent,
-    Empty,
+    optional Empty,
     nothing,
-    "Sign the content review (Sachbericht)\n\nFour eyes: not the person who signed the financial review (409 \
+    "Sign the content review (Sachbericht)",
+    "Four eyes: not the person who signed the financial review (409 \
      `four_eyes`). With both reviews signed the proof is `accepted` and its admitted amount fixed.\n\n**Roles:** \
      `ministry`."
 );
@@ -271,9 +296,10 @@ action!(
     sign_financial,
     "/proofs-of-use/{id}/sign-financial",
     ProofAction::SignFinancial,
-    FinancialReview,
+    required FinancialReview,
     with_admissions,
-    "Sign the financial review (rechnerische Prüfung)\n\nDecides each receipt by its `index`: admitted in full (its \
+    "Sign the financial review (rechnerische Prüfung)",
+    "Decides each receipt by its `index`: admitted in full (its \
      amount), in part (less) or not at all (0); more than the amount is 422 `out_of_range`, a receipt left undecided \
      422 `undecided_receipts`. Four eyes: not the person who signed the content review (409 `four_eyes`). With both \
      reviews signed the proof is `accepted` and its admitted amount (Σ admitted) fixed.\n\n**Roles:** `ministry`."
@@ -282,7 +308,8 @@ action!(
     reject,
     "/proofs-of-use/{id}/reject",
     ProofAction::Reject,
-    ProofReason,
+    required ProofReason,
     with_reason,
-    "Reject a proof of use\n\nNot accepted, with a reason (`reason`).\n\n**Roles:** `ministry`."
+    "Reject a proof of use",
+    "Not accepted, with a reason (`reason`).\n\n**Roles:** `ministry`."
 );

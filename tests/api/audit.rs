@@ -22,13 +22,15 @@ const NOTHING: &str = "—";
 const NOT_FROM_REQUESTS: &[&str] = &["webhook.disabled"];
 /// Event types written only alongside another operation's own event (the table names that one): `approve` drafts the
 /// grant notice, `amend` records on the notice in force, issuing a notice schedules its proofs of use and, for an
-/// amending notice, retires the one it replaces (docs/integration.md says so below the table).
+/// amending notice, retires the one it replaces, and confirming a settlement closes the notice (docs/integration.md
+/// says so below the table).
 const ALONGSIDE: &[&str] = &[
     "grant_notice.created",
     "grant_notice.amendment_drafted",
     "grant_notice.amended",
     "proof_of_use.created",
     "proof_of_use.rescheduled",
+    "grant_notice.closed",
 ];
 
 /// One row of the table.
@@ -505,6 +507,14 @@ async fn proof(app: &TestApp, status: &str) -> Value {
     p
 }
 
+/// Signs both reviews of a proof in review (admitting its one receipt in full).
+async fn accept(app: &TestApp, p: &Value) {
+    let path = |action: &str| format!("/api/v1/proofs-of-use/{}/{action}", id(p));
+    post(app, &path("sign-content"), &ministry(), json!({}), 200).await;
+    let body = json!({"admissions": [{"index": 0, "admittedCents": 450_000}]});
+    post(app, &path("sign-financial"), &second_reviewer(), body, 200).await;
+}
+
 async fn proof_call(app: &TestApp, status: &str, action: &str, token: String, body: Value) -> Call {
     let p = proof(app, status).await;
     Call::post(format!("/api/v1/proofs-of-use/{}/{action}", id(&p)), token, body, 200).on(p)
@@ -701,6 +711,36 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             let body = json!({"reason": "Nicht prüffähig."});
             proof_call(app, "in_review", "reject", r.clone(), body).await
         }
+        // Settlements.
+        "POST /api/v1/grant-notices/{id}/settlement" => {
+            let p = proof(app, "in_review").await;
+            accept(app, &p).await;
+            let path = format!(
+                "/api/v1/grant-notices/{}/settlement",
+                p["noticeId"].as_str().unwrap_or_default()
+            );
+            Call::post(path, r.clone(), json!({}), 201)
+        }
+        "POST /api/v1/settlements/{id}/confirm" => {
+            let p = proof(app, "in_review").await;
+            accept(app, &p).await;
+            let notice: Uuid = p["noticeId"].as_str().unwrap_or_default().parse().unwrap();
+            let path = format!("/api/v1/grant-notices/{notice}/settlement");
+            let s = post(app, &path, &r, json!({}), 201).await;
+            // 450,000 of 20,000,000 admitted: almost all of the commitment goes back to the line.
+            let line = versorgung::funding_lines::event_id("GK");
+            Call::post(
+                format!("/api/v1/settlements/{}/confirm", id(&s)),
+                second_reviewer(),
+                json!({}),
+                200,
+            )
+            .on(s)
+            .also("grant_notice.closed", notice)
+            .also_history("grant_notice", "close", notice)
+            .also("funding_line.changed", line)
+            .also_history("funding_line", "commit", line)
+        }
         // Payment requests.
         "POST /api/v1/grant-notices/{id}/payment-requests" => {
             let n = notice(app, true).await;
@@ -874,6 +914,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "committee" => Some(format!("/api/v1/committees/{id}/history")),
         "grant_notice" => Some(format!("/api/v1/grant-notices/{id}/history")),
         "proof_of_use" => Some(format!("/api/v1/proofs-of-use/{id}/history")),
+        "settlement" => Some(format!("/api/v1/settlements/{id}/history")),
         "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,

@@ -196,6 +196,8 @@ struct Fixture {
     organisation: String,
     notice: String,
     payment: String,
+    proof: String,
+    settlement: String,
 }
 
 async fn created(res: reqwest::Response) -> String {
@@ -297,7 +299,30 @@ async fn fixture(app: &TestApp) -> Fixture {
                  100, 'draft', 'x' FROM grant_notices n WHERE n.id = '{notice}'"
         ))
         .await;
+    let proof = uuid::Uuid::new_v4().to_string();
+    app.db
+        .execute(&format!(
+            "INSERT INTO proofs_of_use (id, notice_id, application_id, organisation_id, district_ags,
+                 funding_line_code, kind, due_on, status)
+             SELECT '{proof}', n.id, n.application_id, n.organisation_id, n.district_ags, n.funding_line_code,
+                 'final', '2028-06-30', 'open' FROM grant_notices n WHERE n.id = '{notice}'"
+        ))
+        .await;
+    let settlement = uuid::Uuid::new_v4().to_string();
+    app.db
+        .execute(&format!(
+            "INSERT INTO settlements (id, notice_id, application_id, organisation_id, district_ags, funding_line_code,
+                 status, financing_type, granted_cents, rate_bp, planned_eligible_cents, admitted_cents,
+                 planned_other_income_cents, actual_other_income_cents, tolerance_bp, eligible_cents,
+                 not_eligible_cents, due_cents, reason, paid_cents, proposed_by)
+             SELECT '{settlement}', n.id, n.application_id, n.organisation_id, n.district_ags, n.funding_line_code,
+                 'proposed', 'anteilsfinanzierung', 1000000, 8000, 1250000, 1000000, 0, 0, 2000, 1000000, 0, 800000,
+                 'lower_expenditure', 0, 'x' FROM grant_notices n WHERE n.id = '{notice}'"
+        ))
+        .await;
     Fixture {
+        proof,
+        settlement,
         payment,
         notice,
         application,
@@ -333,6 +358,8 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("funding-lines", "year") => "2033".into(),
                 ("grant-notices", "id") => f.notice.clone(),
                 ("payment-requests", "id") => f.payment.clone(),
+                ("proofs-of-use", "id") => f.proof.clone(),
+                ("settlements", "id") => f.settlement.clone(),
                 (_, "deliveryId") => uuid::Uuid::new_v4().to_string(),
                 other => panic!("no fixture for {other:?} in {template}"),
             },

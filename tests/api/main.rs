@@ -31,6 +31,7 @@ mod organisations;
 mod payment_requests;
 mod proofs_of_use;
 mod referrals;
+mod settlements;
 mod statistics;
 mod tls;
 mod webhooks;

@@ -5,7 +5,7 @@ use crate::helpers::*;
 use crate::payment_requests::{issued_notice, ok};
 use serde_json::{Value, json};
 
-async fn proofs(app: &TestApp, token: &str) -> Vec<Value> {
+pub(crate) async fn proofs(app: &TestApp, token: &str) -> Vec<Value> {
     let page: Value = app
         .get("/api/v1/proofs-of-use", Some(token))
         .await
@@ -15,7 +15,7 @@ async fn proofs(app: &TestApp, token: &str) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
-async fn patch(app: &TestApp, proof: &Value, body: Value) -> reqwest::Response {
+pub(crate) async fn patch(app: &TestApp, proof: &Value, body: Value) -> reqwest::Response {
     app.client
         .patch(app.url(&format!("/api/v1/proofs-of-use/{}", proof["id"].as_str().unwrap())))
         .bearer_auth(municipality())
@@ -27,7 +27,7 @@ async fn patch(app: &TestApp, proof: &Value, body: Value) -> reqwest::Response {
         .unwrap()
 }
 
-async fn act(app: &TestApp, proof: &Value, action: &str, token: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn act(app: &TestApp, proof: &Value, action: &str, token: &str, body: Value) -> reqwest::Response {
     let id = proof["id"].as_str().unwrap();
     app.post(&format!("/api/v1/proofs-of-use/{id}/{action}"), Some(token), &body)
         .await
