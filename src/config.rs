@@ -62,6 +62,20 @@ pub struct ServeArgs {
     pub metrics: MetricsArgs,
     #[command(flatten)]
     pub rate_limits: RateLimitArgs,
+    #[command(flatten)]
+    pub reminders: ReminderArgs,
+}
+
+/// Reminders of due duties (`/api/v1/obligations`), sent through the feed and webhooks.
+#[derive(Debug, Clone, Args)]
+pub struct ReminderArgs {
+    /// Days before a due date at which `obligation.due_soon` is sent, each once (comma-separated).
+    #[arg(long, env = "VERSORGUNG_REMINDER_LEAD_DAYS", value_delimiter = ',', default_value = "14,3",
+          value_parser = clap::value_parser!(i64).range(0..=365))]
+    pub reminder_lead_days: Vec<i64>,
+    /// How often each instance looks for duties to remind of (one instance at a time sends).
+    #[arg(long, env = "VERSORGUNG_REMINDER_INTERVAL", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub reminder_interval: std::time::Duration,
 }
 
 /// Rate limits of one instance (see docs/security.md for several instances). A rate of 0 turns a limit off.

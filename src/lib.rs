@@ -21,6 +21,7 @@ pub mod grant_notices;
 pub mod health;
 pub mod http;
 pub mod metrics;
+pub mod obligations;
 pub mod organisations;
 pub mod payment_requests;
 pub mod proofs_of_use;

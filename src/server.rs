@@ -17,8 +17,9 @@ use crate::http::ratelimit::{self, RateLimits};
 use crate::routes::{self, openapi_document};
 use crate::state::AppState;
 
-/// Starts the background work of an instance: the event sequencer and webhook dispatcher.
+/// Starts the background work of an instance: the event sequencer and webhook dispatcher, the reminder job.
 pub fn spawn_workers(state: web::Data<AppState>) {
+    crate::obligations::spawn(state.clone());
     crate::webhooks::spawn(state);
 }
 

@@ -18,6 +18,7 @@ pub struct AppState {
     pub metrics: Metrics,
     pub metrics_access: Access,
     pub webhooks: WebhookSettings,
+    pub reminders: ReminderSettings,
 }
 
 impl AppState {
@@ -42,7 +43,27 @@ impl AppState {
                 disable_after: w.webhook_disable_after.max(1),
                 interval: w.webhook_interval,
             },
+            reminders: ReminderSettings {
+                lead_days: args.reminders.reminder_lead_days.clone(),
+                interval: args.reminders.reminder_interval,
+            },
         })
+    }
+}
+
+/// When the reminder job sends (from configuration).
+#[derive(Debug, Clone)]
+pub struct ReminderSettings {
+    /// Days before the due date at which `obligation.due_soon` is sent (each once).
+    pub lead_days: Vec<i64>,
+    /// How often the job looks.
+    pub interval: Duration,
+}
+
+impl ReminderSettings {
+    /// The longest lead time: a duty due within it is `due_soon`.
+    pub fn widest_lead(&self) -> i64 {
+        self.lead_days.iter().copied().max().unwrap_or(0)
     }
 }
 

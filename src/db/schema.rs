@@ -482,3 +482,26 @@ diesel::table! {
 
 diesel::joinable!(settlements -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(settlements, organisations);
+
+// A view (migration 000014): every open duty with its due date.
+diesel::table! {
+    obligations (duty, resource_id) {
+        duty -> Text,
+        resource_kind -> Text,
+        resource_id -> Uuid,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        due_on -> Date,
+        party -> Text,
+    }
+}
+
+diesel::table! {
+    obligation_reminders (duty, resource_id, due_on, stage) {
+        duty -> Text,
+        resource_id -> Uuid,
+        due_on -> Date,
+        stage -> Text,
+        sent_at -> Timestamptz,
+    }
+}

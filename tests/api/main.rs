@@ -26,6 +26,7 @@ mod grant_notices;
 mod hostile;
 mod matrix;
 mod migrations;
+mod obligations;
 mod openapi;
 mod organisations;
 mod payment_requests;

@@ -1,0 +1,2 @@
+DROP TABLE obligation_reminders;
+DROP VIEW obligations;

@@ -1,0 +1,215 @@
+//! Fristen als Daten: every open duty in `/obligations` for the caller's scope, and reminders through the feed once
+//! per stage, driven by an explicit "today" (no sleeps, no waiting for real dates).
+
+use crate::helpers::*;
+use crate::payment_requests::{act as pay, create, issued_notice, ok, request};
+use crate::proofs_of_use::proofs;
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+async fn duties(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    let page: Value = app
+        .get(&format!("/api/v1/obligations?{query}"), Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["items"].as_array().unwrap_or_else(|| panic!("{page}")).clone()
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// The reminder events of one resource in the caller's feed, as (type, stage due date).
+async fn reminders(app: &TestApp, token: &str, resource: &str) -> Vec<String> {
+    let feed: Value = app
+        .get("/api/v1/events?limit=500", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resourceKind"] == "obligation" && e["resourceId"] == resource)
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn every_open_duty_is_listed_with_its_due_date_for_the_callers_scope() {
+    let app = TestApp::spawn().await;
+    let notice = issued_notice(&app, true).await;
+    let mine = duties(&app, &municipality(), "").await;
+    let mut listed: Vec<(&str, &str)> = mine
+        .iter()
+        .map(|d| (d["duty"].as_str().unwrap(), d["dueOn"].as_str().unwrap()))
+        .collect();
+    listed.sort();
+    let n: Value = app
+        .get(&format!("/api/v1/grant-notices/{notice}"), Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let last_day_to_object = (day(n["finalOn"].as_str().unwrap()) - chrono::Days::new(1)).to_string();
+    assert_eq!(
+        listed,
+        vec![
+            ("grant_notice.objection_period", last_day_to_object.as_str()),
+            ("proof_of_use.submit", "2028-04-30"),
+            ("proof_of_use.submit", "2029-06-30"),
+        ]
+    );
+    let objection = mine
+        .iter()
+        .find(|d| d["duty"] == "grant_notice.objection_period")
+        .unwrap();
+    assert_eq!(objection["href"], format!("/api/v1/grant-notices/{notice}"));
+    assert_eq!(
+        objection["state"], "open",
+        "a month ahead is beyond the 14-day lead: {objection}"
+    );
+    assert!(duties(&app, &token("municipality", Some("06535")), "").await.is_empty());
+
+    // A submitted payment request is the ministry's duty, due when its first expense falls due (2027-01-15).
+    let r = ok(create(&app, &notice, &request()).await, 201).await;
+    let r = r["id"].as_str().unwrap().to_owned();
+    ok(pay(&app, &r, "submit", &municipality(), json!({})).await, 200).await;
+    let ministry_duties = duties(&app, &ministry(), "party=ministry").await;
+    assert_eq!(ministry_duties.len(), 1);
+    assert_eq!(
+        (
+            &ministry_duties[0]["duty"],
+            &ministry_duties[0]["dueOn"],
+            &ministry_duties[0]["resourceId"]
+        ),
+        (&json!("payment_request.sign_off"), &json!("2027-01-15"), &json!(r))
+    );
+    // Filters: due before, and soonest first across pages.
+    let early = duties(&app, &ministry(), "dueBefore=2028-05-01").await;
+    assert!(
+        early.iter().all(|d| d["dueOn"].as_str().unwrap() <= "2028-05-01"),
+        "{early:?}"
+    );
+    let first: Value = app
+        .get("/api/v1/obligations?limit=2", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let second: Value = app
+        .get(
+            &format!("/api/v1/obligations?limit=2&cursor={cursor}"),
+            Some(&ministry()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let dates: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|d| d["dueOn"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates.len(), 4);
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
+    let csv = app
+        .get_csv("/api/v1/obligations?duty=proof_of_use.submit", Some(&municipality()))
+        .await;
+    assert_eq!(csv_records(&csv).len(), 3, "{csv}");
+    // Signed off: no longer a duty.
+    ok(pay(&app, &r, "check", &ministry(), json!({})).await, 200).await;
+    ok(pay(&app, &r, "approve", &second_reviewer(), json!({})).await, 200).await;
+    assert!(duties(&app, &ministry(), "party=ministry").await.is_empty());
+}
+
+#[actix_web::test]
+async fn reminders_are_sent_once_per_stage_as_the_days_pass() {
+    let app = TestApp::spawn().await;
+    issued_notice(&app, false).await;
+    let interim = proofs(&app, &municipality())
+        .await
+        .into_iter()
+        .find(|p| p["kind"] == "interim")
+        .unwrap();
+    let interim = interim["id"].as_str().unwrap().to_owned();
+    let mut conn = app.db.conn().await;
+    let leads = [14, 3];
+    // The interim proof is due on 2028-04-30.
+    let mut sent_for = async |today: &str| {
+        versorgung::obligations::remind(&mut conn, day(today), &leads)
+            .await
+            .unwrap()
+    };
+    sent_for("2028-04-01").await;
+    assert!(
+        reminders(&app, &municipality(), &interim).await.is_empty(),
+        "29 days ahead: nothing yet"
+    );
+    sent_for("2028-04-20").await;
+    assert_eq!(
+        reminders(&app, &municipality(), &interim).await,
+        vec!["obligation.due_soon"]
+    );
+    assert_eq!(sent_for("2028-04-21").await, 0, "the same stage is not sent again");
+    sent_for("2028-04-28").await;
+    sent_for("2028-04-30").await;
+    sent_for("2028-05-01").await;
+    sent_for("2028-05-02").await;
+    assert_eq!(
+        reminders(&app, &municipality(), &interim).await,
+        vec!["obligation.due_soon", "obligation.due_soon", "obligation.overdue"]
+    );
+    // Another municipality's feed has none of them.
+    assert!(
+        reminders(&app, &token("municipality", Some("06535")), &interim)
+            .await
+            .is_empty()
+    );
+}
+
+#[actix_web::test]
+async fn two_instances_reminding_at_once_send_each_stage_once() {
+    let app = TestApp::spawn().await;
+    issued_notice(&app, false).await;
+    let (mut a, mut b) = (app.db.conn().await, app.db.conn().await);
+    let today = day("2029-07-01");
+    let (x, y) = tokio::join!(
+        versorgung::obligations::remind(&mut a, today, &[14, 3]),
+        versorgung::obligations::remind(&mut b, today, &[14, 3])
+    );
+    // Both proofs are overdue by then (and the objection period long over): two reminders in all.
+    let sent = x.unwrap() + y.unwrap();
+    let again = versorgung::obligations::remind(&mut a, today, &[14, 3]).await.unwrap();
+    assert_eq!((sent, again), (3, 0));
+}
+
+#[actix_web::test]
+async fn the_reminder_job_runs_in_the_background() {
+    // Lead times wide enough that the objection period (about a month ahead) is due soon today.
+    let app = TestApp::spawn_with(|a| {
+        a.reminders.reminder_lead_days = vec![60];
+        a.reminders.reminder_interval = Duration::from_millis(50);
+    })
+    .await;
+    let notice = issued_notice(&app, false).await;
+    let start = Instant::now();
+    while reminders(&app, &municipality(), &notice).await.is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no reminder from the background job"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        reminders(&app, &municipality(), &notice).await,
+        vec!["obligation.due_soon"]
+    );
+}
