@@ -50,7 +50,7 @@ RULES = [
     # waiver not before the delivery); a schema has no "today".
     ("positive_data_acceptance",
      ["POST /api/v1/grant-notices/{id}/issue", "POST /api/v1/grant-notices/{id}/waive-objection",
-      "POST /api/v1/payment-requests/{id}/pay"], 422,
+      "POST /api/v1/payment-requests/{id}/pay", "POST /api/v1/recovery-claims/{id}/record-payment"], 422,
      [(r"/deliveredOn", "in_future"), (r"/paidOn", "in_future"), (r"/waivedOn", "out_of_range")]),
     # an IBAN's check digits (ISO 7064 mod 97) and its length per country: a pattern states only the shape.
     ("positive_data_acceptance", ["PUT /api/v1/organisations/{id}/bank-account"], 422, [(r"/iban", "invalid_iban")]),

@@ -25,6 +25,7 @@ pub mod obligations;
 pub mod organisations;
 pub mod payment_requests;
 pub mod proofs_of_use;
+pub mod recovery_claims;
 pub mod referrals;
 pub mod routes;
 pub mod seed;

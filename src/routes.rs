@@ -6,7 +6,8 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::http::openapi;
 use crate::{
     applications, committees, coordinators, districts, events, funding_lines, grant_notices, health, metrics,
-    obligations, organisations, payment_requests, proofs_of_use, referrals, settlements, statistics, webhooks,
+    obligations, organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements, statistics,
+    webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(payment_requests::routes)
             .configure(proofs_of_use::routes)
             .configure(settlements::routes)
+            .configure(recovery_claims::routes)
             .configure(obligations::routes)
             .configure(coordinators::routes)
             .configure(committees::routes)

@@ -4,11 +4,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 /// Today's date in Hessen: submission windows are calendar days in Europe/Berlin, not UTC.
 pub fn today_in_hessen() -> NaiveDate {
+    hessen_date(Utc::now())
+}
+
+/// The calendar day in Hessen of an instant.
+pub fn hessen_date(t: DateTime<Utc>) -> NaiveDate {
     // CET/CEST without a time-zone database: +1 h, +2 h from the last Sunday of March to the last Sunday of
     // October (01:00 UTC both times), as the EU rules say.
-    let now = Utc::now();
-    let offset = if is_eu_summer_time(now) { 2 } else { 1 };
-    (now + chrono::Duration::hours(offset)).date_naive()
+    let offset = if is_eu_summer_time(t) { 2 } else { 1 };
+    (t + chrono::Duration::hours(offset)).date_naive()
 }
 
 fn is_eu_summer_time(t: DateTime<Utc>) -> bool {

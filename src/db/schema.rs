@@ -53,6 +53,8 @@ diesel::table! {
         interim_proof_months -> Int4,
         final_proof_months -> Int4,
         plan_line_tolerance_bp -> Int4,
+        hearing_days -> Int4,
+        interest_threshold_cents -> Int8,
     }
 }
 
@@ -505,3 +507,36 @@ diesel::table! {
         sent_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    recovery_claims (id) {
+        id -> Uuid,
+        settlement_id -> Uuid,
+        notice_id -> Uuid,
+        application_id -> Uuid,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        funding_line_code -> Text,
+        status -> Text,
+        principal_cents -> Int8,
+        interest_from -> Date,
+        interest_threshold_cents -> Int8,
+        hearing_until -> Date,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Text>,
+        decided_on -> Nullable<Date>,
+        paid_on -> Nullable<Date>,
+        interest_cents -> Nullable<Int8>,
+        instalments -> Nullable<Int4>,
+        first_instalment_on -> Nullable<Date>,
+        reason -> Nullable<Text>,
+        created_by -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(recovery_claims -> organisations (organisation_id));
+diesel::allow_tables_to_appear_in_same_query!(recovery_claims, organisations);

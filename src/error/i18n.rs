@@ -220,6 +220,20 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("final_proof_not_accepted", Lang::De) => {
             "Eine Zuwendung wird abgerechnet, sobald ihr Verwendungsnachweis anerkannt ist.".into()
         }
+        ("hearing_closed", Lang::En) => format!("The hearing ended on {detail}; the answer comes too late."),
+        ("hearing_closed", Lang::De) => format!("Die Anhörungsfrist endete am {detail}; die Stellungnahme ist verspätet."),
+        ("hearing_open", Lang::En) => {
+            format!("The hearing runs until {detail}; the claim is decided once the recipient answered or it ended.")
+        }
+        ("hearing_open", Lang::De) => format!(
+            "Die Anhörung läuft bis {detail}; entschieden wird nach der Stellungnahme oder nach Fristablauf."
+        ),
+        ("nothing_overpaid", Lang::En) => {
+            "Only a confirmed settlement that found an overpayment is reclaimed.".into()
+        }
+        ("nothing_overpaid", Lang::De) => {
+            "Zurückgefordert wird nur nach einer bestätigten Schlussabrechnung mit Überzahlung.".into()
+        }
         ("four_eyes", Lang::En) => format!("Four eyes: {detail} signed off an earlier step and cannot sign off this one."),
         ("four_eyes", Lang::De) => {
             format!("Vier-Augen-Prinzip: {detail} hat einen früheren Schritt gezeichnet und kann diesen nicht zeichnen.")

@@ -19,6 +19,8 @@ text_enum! {
         PaymentSignOff = "payment_request.sign_off",
         /// The recipient's last day to object to an issued notice (it is final the day after).
         ObjectionPeriod = "grant_notice.objection_period",
+        /// The recipient's last day to answer the hearing on a recovery claim.
+        Hearing = "recovery_claim.hearing",
     }
 }
 

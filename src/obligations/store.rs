@@ -39,6 +39,7 @@ fn href(kind: &str, id: Uuid) -> String {
     let segment = match kind {
         "proof_of_use" => "proofs-of-use",
         "payment_request" => "payment-requests",
+        "recovery_claim" => "recovery-claims",
         _ => "grant-notices",
     };
     format!("/api/v1/{segment}/{id}")

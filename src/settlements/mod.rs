@@ -7,7 +7,7 @@ pub mod model;
 mod store;
 
 pub use model::{KIND, LIFECYCLE, Settlement, SettlementStatus};
-pub use store::{confirm, propose, settlement_id};
+pub use store::{confirm, find, propose, settlement_id};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -516,6 +516,94 @@ async fn accept(app: &TestApp, p: &Value) {
     post(app, &path("sign-financial"), &second_reviewer(), body, 200).await;
 }
 
+/// A confirmed settlement that found an overpayment: 1,600,000 paid on a fresh notice, 450,000 admitted.
+async fn confirmed_settlement(app: &TestApp) -> Value {
+    let call = payment_call(app, "approved", "pay", ministry(), json!({})).await;
+    let p = call.resource.clone().unwrap_or_default();
+    post(
+        app,
+        &format!("/api/v1/payment-requests/{}/pay", id(&p)),
+        &ministry(),
+        json!({"paidOn": today(), "cashReference": "HKR-1"}),
+        200,
+    )
+    .await;
+    let application: Uuid = p["applicationId"].as_str().unwrap_or_default().parse().unwrap();
+    let final_proof =
+        versorgung::proofs_of_use::proof_id(application, versorgung::proofs_of_use::ProofKind::Final, None);
+    let mut proof = get(app, &format!("/api/v1/proofs-of-use/{final_proof}")).await;
+    let body = json!({
+        "report": {"activities": "Stelle besetzt.", "results": "Analyse liegt vor."},
+        "income": {"ownFundsCents": 0, "thirdPartyFundsCents": 0, "grantCents": 450_000},
+        "receipts": [{"paidOn": "2027-01-31", "payee": "Personal", "reason": "Gehalt", "amountCents": 450_000}]
+    });
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/proofs-of-use/{final_proof}")))
+        .bearer_auth(municipality())
+        .header("If-Match", format!("\"{}\"", proof["version"]))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    proof = answer(res, 200, "proof").await;
+    for (step, who) in [("submit", municipality()), ("start-review", ministry())] {
+        proof = post(
+            app,
+            &format!("/api/v1/proofs-of-use/{}/{step}", id(&proof)),
+            &who,
+            json!({}),
+            200,
+        )
+        .await;
+    }
+    accept(app, &proof).await;
+    let notice = p["noticeId"].as_str().unwrap_or_default();
+    let s = post(
+        app,
+        &format!("/api/v1/grant-notices/{notice}/settlement"),
+        &ministry(),
+        json!({}),
+        201,
+    )
+    .await;
+    post(
+        app,
+        &format!("/api/v1/settlements/{}/confirm", id(&s)),
+        &second_reviewer(),
+        json!({}),
+        200,
+    )
+    .await
+}
+
+/// A recovery claim in its hearing, or decided (answered, then decided by a second person).
+async fn claim(app: &TestApp, decided: bool) -> Value {
+    let s = confirmed_settlement(app).await;
+    let c = post(
+        app,
+        &format!("/api/v1/settlements/{}/recovery-claim", id(&s)),
+        &ministry(),
+        json!({}),
+        201,
+    )
+    .await;
+    if !decided {
+        return c;
+    }
+    let path = |action: &str| format!("/api/v1/recovery-claims/{}/{action}", id(&c));
+    post(
+        app,
+        &path("respond"),
+        &municipality(),
+        json!({"answer": "Stellungnahme."}),
+        200,
+    )
+    .await;
+    post(app, &path("decide"), &second_reviewer(), json!({}), 200).await
+}
+
 async fn proof_call(app: &TestApp, status: &str, action: &str, token: String, body: Value) -> Call {
     let p = proof(app, status).await;
     Call::post(format!("/api/v1/proofs-of-use/{}/{action}", id(&p)), token, body, 200).on(p)
@@ -742,6 +830,78 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             .also("funding_line.changed", line)
             .also_history("funding_line", "commit", line)
         }
+        // Recovery claims.
+        "POST /api/v1/settlements/{id}/recovery-claim" => {
+            let s = confirmed_settlement(app).await;
+            Call::post(
+                format!("/api/v1/settlements/{}/recovery-claim", id(&s)),
+                r.clone(),
+                json!({}),
+                201,
+            )
+        }
+        "POST /api/v1/recovery-claims/{id}/respond" => {
+            let c = claim(app, false).await;
+            let body = json!({"answer": "Die Stelle war unbesetzt."});
+            Call::post(
+                format!("/api/v1/recovery-claims/{}/respond", id(&c)),
+                m.clone(),
+                body,
+                200,
+            )
+            .on(c)
+        }
+        "POST /api/v1/recovery-claims/{id}/decide" => {
+            let c = claim(app, false).await;
+            post(
+                app,
+                &format!("/api/v1/recovery-claims/{}/respond", id(&c)),
+                &m,
+                json!({"answer": "Stellungnahme."}),
+                200,
+            )
+            .await;
+            Call::post(
+                format!("/api/v1/recovery-claims/{}/decide", id(&c)),
+                second_reviewer(),
+                json!({}),
+                200,
+            )
+            .on(c)
+        }
+        "POST /api/v1/recovery-claims/{id}/record-payment" => {
+            let c = claim(app, true).await;
+            let body = json!({"paidOn": today()});
+            Call::post(
+                format!("/api/v1/recovery-claims/{}/record-payment", id(&c)),
+                r.clone(),
+                body,
+                200,
+            )
+            .on(c)
+        }
+        "POST /api/v1/recovery-claims/{id}/agree-instalments" => {
+            let c = claim(app, true).await;
+            let body = json!({"instalments": 6, "firstInstalmentOn": "2030-01-01"});
+            Call::post(
+                format!("/api/v1/recovery-claims/{}/agree-instalments", id(&c)),
+                r.clone(),
+                body,
+                200,
+            )
+            .on(c)
+        }
+        "POST /api/v1/recovery-claims/{id}/waive" => {
+            let c = claim(app, true).await;
+            let body = json!({"reason": "Nicht beitreibbar."});
+            Call::post(
+                format!("/api/v1/recovery-claims/{}/waive", id(&c)),
+                r.clone(),
+                body,
+                200,
+            )
+            .on(c)
+        }
         // Payment requests.
         "POST /api/v1/grant-notices/{id}/payment-requests" => {
             let n = notice(app, true).await;
@@ -916,6 +1076,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "grant_notice" => Some(format!("/api/v1/grant-notices/{id}/history")),
         "proof_of_use" => Some(format!("/api/v1/proofs-of-use/{id}/history")),
         "settlement" => Some(format!("/api/v1/settlements/{id}/history")),
+        "recovery_claim" => Some(format!("/api/v1/recovery-claims/{id}/history")),
         "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,

@@ -198,6 +198,7 @@ struct Fixture {
     payment: String,
     proof: String,
     settlement: String,
+    claim: String,
 }
 
 async fn created(res: reqwest::Response) -> String {
@@ -320,7 +321,19 @@ async fn fixture(app: &TestApp) -> Fixture {
                  'lower_expenditure', 0, 'x' FROM grant_notices n WHERE n.id = '{notice}'"
         ))
         .await;
+    let claim = uuid::Uuid::new_v4().to_string();
+    app.db
+        .execute(&format!(
+            "INSERT INTO recovery_claims (id, settlement_id, notice_id, application_id, organisation_id, district_ags,
+                 funding_line_code, status, principal_cents, interest_from, interest_threshold_cents, hearing_until,
+                 created_by)
+             SELECT '{claim}', s.id, s.notice_id, s.application_id, s.organisation_id, s.district_ags,
+                 s.funding_line_code, 'hearing', 200000, '2027-01-01', 0, '2030-01-01', 'x'
+             FROM settlements s WHERE s.id = '{settlement}'"
+        ))
+        .await;
     Fixture {
+        claim,
         proof,
         settlement,
         payment,
@@ -360,6 +373,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("payment-requests", "id") => f.payment.clone(),
                 ("proofs-of-use", "id") => f.proof.clone(),
                 ("settlements", "id") => f.settlement.clone(),
+                ("recovery-claims", "id") => f.claim.clone(),
                 (_, "deliveryId") => uuid::Uuid::new_v4().to_string(),
                 other => panic!("no fixture for {other:?} in {template}"),
             },

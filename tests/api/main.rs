@@ -31,6 +31,7 @@ mod openapi;
 mod organisations;
 mod payment_requests;
 mod proofs_of_use;
+mod recovery_claims;
 mod referrals;
 mod settlements;
 mod statistics;

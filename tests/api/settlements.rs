@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// The final proof of the only grant, written with `expenditure` in one receipt and own funds of 1,000,000, submitted,
 /// and accepted with the receipt admitted in full.
-async fn accepted_final_proof(app: &TestApp, expenditure: i64) -> Value {
+pub(crate) async fn accepted_final_proof(app: &TestApp, expenditure: i64) -> Value {
     let p = proofs(app, &municipality())
         .await
         .into_iter()

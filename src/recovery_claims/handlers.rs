@@ -1,0 +1,284 @@
+//! The recovery-claim handlers: role gate, parse, call the store, respond.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use uuid::Uuid;
+
+use super::model::{
+    Answer, ClaimAction, InstalmentPlan, LIFECYCLE, ListClaims, NewClaim, RecoveryClaim, Repayment, Waiver,
+};
+use super::store::{self, TransitionInput};
+use crate::audit::history::HistoryEntry;
+use crate::core::identity::{Caller, Role};
+use crate::error::ApiResult;
+use crate::http::extract::{JsonBody, Query, ok_with_etag};
+use crate::http::idempotency::{self, Stored};
+use crate::http::openapi::{Conflict, Forbidden};
+use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
+
+const SORT: &str = "recovery-claims:id";
+
+/// List recovery claims
+///
+/// Filterable by state. A municipality sees its own organisation's. `Accept: text/csv` exports every match.
+///
+/// **Roles:** every authenticated role.
+#[utoipa::path(
+    tag = "Recovery claims",
+    params(ListClaims),
+    responses(
+        (status = 200, description = "One page of claims, or all of them as CSV",
+            content((Page<RecoveryClaim> = "application/json"), (String = "text/csv"))),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/recovery-claims")]
+pub(super) async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    Query(q): Query<ListClaims>,
+) -> ApiResult<HttpResponse> {
+    let paging = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
+    if crate::http::csv::wanted(&req) {
+        let pool = state.pool.clone();
+        let q = std::rc::Rc::new(q);
+        let fetch = move |after: Option<Uuid>| {
+            let (pool, caller, q) = (pool.clone(), caller.clone(), q.clone());
+            async move {
+                let mut conn = crate::db::conn(&pool).await?;
+                store::page(&mut conn, &caller, &q, after, crate::http::csv::BATCH).await
+            }
+        };
+        return Ok(crate::http::csv::stream(
+            "recovery-claims.csv",
+            CSV_HEADER,
+            fetch,
+            csv_row,
+        ));
+    }
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let rows = store::page(&mut conn, &caller, &q, paging.after, paging.limit + 1).await?;
+    let total = if paging.include_total {
+        Some(store::count(&mut conn, &caller, &q).await?)
+    } else {
+        None
+    };
+    let result: Page<RecoveryClaim> = paging.page(rows, SORT, |(_, id)| *id, |(c, _)| c, total);
+    Ok(HttpResponse::Ok().json(result))
+}
+
+const CSV_HEADER: &str = "id,settlementId,noticeId,recipientId,recipientName,district,fundingLine,status,\
+                          principalCents,interestFrom,interestUntil,interestCents,totalCents,hearingUntil,decidedOn,\
+                          paidOn,version,updatedAt\n";
+
+fn csv_row(c: &RecoveryClaim) -> String {
+    use crate::http::csv::{cell, line, opt};
+    line(&[
+        c.id.to_string(),
+        c.settlement_id.to_string(),
+        c.notice_id.to_string(),
+        c.recipient.id.to_string(),
+        cell(&c.recipient.name),
+        c.district.clone(),
+        cell(&c.funding_line),
+        c.status.as_str().to_owned(),
+        c.principal_cents.to_string(),
+        c.interest_from.to_string(),
+        opt(&c.interest_until),
+        c.interest_cents.to_string(),
+        c.total_cents.to_string(),
+        c.hearing_until.to_string(),
+        opt(&c.decided_on),
+        opt(&c.paid_on),
+        c.version.to_string(),
+        c.updated_at.to_rfc3339(),
+    ])
+}
+
+/// Get a recovery claim
+///
+/// With the interest as of today (or the repayment day): each period of constant rate with its base rate, rate,
+/// days and interest.
+///
+/// **Roles:** every authenticated role (a municipality: its own organisation's).
+#[utoipa::path(
+    tag = "Recovery claims",
+    params(("id" = Uuid, Path, description = "Recovery claim id")),
+    responses(
+        (status = 200, description = "The claim", body = RecoveryClaim, headers(("ETag" = String))),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/recovery-claims/{id}")]
+pub(super) async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    let c = store::find(&mut conn, &caller, *id, false).await?;
+    Ok(ok_with_etag(c.version, &c))
+}
+
+/// Raise a recovery claim (Rückforderung)
+///
+/// Reclaims what a confirmed settlement found overpaid (409 `nothing_overpaid` otherwise; one claim per
+/// settlement, 409 `already_exists`). The hearing (Anhörung) opens for the line's `hearing_days` (default 28);
+/// interest runs from `interestFrom` (default: the day the settlement was confirmed).
+///
+/// **Roles:** `ministry`.
+#[utoipa::path(
+    tag = "Recovery claims",
+    params(("id" = Uuid, Path, description = "Settlement id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body(content = Option<NewClaim>, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The claim, in its hearing", body = RecoveryClaim,
+            headers(("Location" = String, description = "Address of the claim"), ("ETag" = String))),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[post("/settlements/{id}/recovery-claim")]
+pub(super) async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: JsonBody<NewClaim>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Ministry])?;
+    let bytes = body.bytes().to_vec();
+    let from = body.parse_or_empty()?.interest_from;
+    let mut conn = crate::db::conn(&state.pool).await?;
+    idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
+        let c = store::create(conn, &caller, *id, from).await?;
+        Stored::created(&format!("/api/v1/recovery-claims/{}", c.id), c.version, &c)
+    })
+    .await
+}
+
+/// History of a recovery claim
+///
+/// **Roles:** every authenticated role (a municipality: its own organisation's).
+#[utoipa::path(
+    tag = "Recovery claims",
+    params(("id" = Uuid, Path, description = "Recovery claim id")),
+    responses(
+        (status = 200, description = "The history", body = Vec<HistoryEntry>),
+    ),
+    security(("bearerAuth" = []))
+)]
+#[get("/recovery-claims/{id}/history")]
+pub(super) async fn history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = crate::db::conn(&state.pool).await?;
+    Ok(HttpResponse::Ok().json(store::history(&mut conn, &caller, *id).await?))
+}
+
+/// One lifecycle action with a required body: the role gate from the lifecycle table, the body parsed into the
+/// transition's input, the shared transition flow (If-Match, Idempotency-Key, transaction).
+macro_rules! action {
+    ($name:ident, $path:literal, $action:expr, $body:ty, $input:expr, $summary:literal, $doc:literal) => {
+        // utoipa reads the first doc line as the summary and the rest as the description.
+        #[doc = $summary]
+        #[doc = ""]
+        #[doc = $doc]
+        #[utoipa::path(
+            tag = "Recovery claims",
+            params(("id" = Uuid, Path, description = "Recovery claim id"),
+                ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the claim changed since this ETag"),
+                ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+            request_body(content = $body, content_type = "application/json"),
+            responses(
+                (status = 200, description = "The claim after the action", body = RecoveryClaim, headers(("ETag" = String))),
+                (status = 403, response = Forbidden),
+                (status = 409, response = Conflict),
+            ),
+            security(("bearerAuth" = []))
+        )]
+        #[post($path)]
+        pub(super) async fn $name(
+            state: web::Data<AppState>,
+            req: HttpRequest,
+            caller: Caller,
+            id: web::Path<Uuid>,
+            body: JsonBody<$body>,
+        ) -> ApiResult<HttpResponse> {
+            caller.require(LIFECYCLE.roles($action))?;
+            let bytes = body.bytes().to_vec();
+            let input: TransitionInput = ($input)(body.parse()?);
+            crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
+                store::transition(conn, &caller, *id, $action, expected, input.clone()).await
+            })
+            .await
+        }
+    };
+}
+
+action!(
+    respond,
+    "/recovery-claims/{id}/respond",
+    ClaimAction::Respond,
+    Answer,
+    |b: Answer| TransitionInput {
+        answer: b.answer,
+        ..TransitionInput::default()
+    },
+    "Answer the hearing (Anhörung)",
+    "The recipient's statement on the claim, until `hearingUntil` (409 `hearing_closed` after it); a later answer \
+     replaces an earlier one.\n\n**Roles:** `municipality` (own organisation only)."
+);
+action!(
+    decide,
+    "/recovery-claims/{id}/decide",
+    ClaimAction::Decide,
+    crate::http::extract::Empty,
+    |_| TransitionInput::default(),
+    "Decide a recovery claim (Rückforderungsbescheid)",
+    "Once the recipient answered or the hearing ended (409 `hearing_open` before), another ministry person than \
+     the one who raised the claim decides it (409 `four_eyes`).\n\n**Roles:** `ministry` (not the one who raised \
+     the claim)."
+);
+action!(
+    record_payment,
+    "/recovery-claims/{id}/record-payment",
+    ClaimAction::RecordPayment,
+    Repayment,
+    |b: Repayment| TransitionInput {
+        paid_on: b.paid_on,
+        ..TransitionInput::default()
+    },
+    "Record the repayment",
+    "The day the claim was repaid (not in the future: 422 `in_future`); the interest is fixed up to the day before.\
+     \n\n**Roles:** `ministry`."
+);
+action!(
+    agree_instalments,
+    "/recovery-claims/{id}/agree-instalments",
+    ClaimAction::AgreeInstalments,
+    InstalmentPlan,
+    |b: InstalmentPlan| TransitionInput {
+        instalments: b.instalments.zip(b.first_instalment_on),
+        ..TransitionInput::default()
+    },
+    "Agree instalments (Ratenzahlung)",
+    "The number of instalments (2–120) and the day of the first.\n\n**Roles:** `ministry`."
+);
+action!(
+    waive,
+    "/recovery-claims/{id}/waive",
+    ClaimAction::Waive,
+    Waiver,
+    |b: Waiver| TransitionInput {
+        reason: b.reason,
+        ..TransitionInput::default()
+    },
+    "Waive a recovery claim",
+    "Waived with a reason (`reason`); the interest so far is recorded.\n\n**Roles:** `ministry`."
+);
