@@ -72,6 +72,16 @@ RULES = [
     ("positive_data_acceptance", ["POST /api/v1/proofs-of-use/{id}/sign-financial"], 422,
      [(r"/admissions/\d+/index", "out_of_range"), (r"/admissions/\d+/index", "duplicate"),
       (r"/admissions/\d+/admittedCents", "out_of_range"), (r"/admissions", "undecided_receipts")]),
+    # a change report proposes nothing; an extension names its new end, a new breakdown or an increase its years,
+    # which lie in the notice's (proposed) period (stored, not in the request).
+    ("positive_data_acceptance", ["POST /api/v1/grant-notices/{id}/change-requests"], 422,
+     [(r"/proposedPeriodEnd", "not_allowed"), (r"/proposedYears", "not_allowed"), (r"/proposedPeriodEnd", "required"),
+      (r"/proposedYears", "required"), (r"/proposedPeriodEnd", "out_of_range"),
+      (r"/proposedYears/\d+/year", "year_outside_period"), (r"/proposedYears/\d+/year", "duplicate")]),
+    # granting an amendment request checks what it proposes against the notice in force (stored, not in the request).
+    ("positive_data_acceptance", ["POST /api/v1/change-requests/{id}/grant"], 422,
+     [(r"/years/\d+/year", "year_outside_period"), (r"/years/\d+/year", "duplicate"),
+      (r"/periodEnd", "out_of_range"), (r"/periodEnd", "year_outside_period")]),
     # a referral's origin depends on its direction and the caller's role (a municipality sends as itself).
     ("positive_data_acceptance", ["POST /api/v1/referrals"], 422,
      [(r"/originOrganisation", "invalid_value"), (r"/originOrganisation", "required"),

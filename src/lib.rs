@@ -7,6 +7,7 @@
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod change_requests;
 pub mod cli;
 pub mod committees;
 pub mod config;

@@ -5,9 +5,9 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::http::openapi;
 use crate::{
-    applications, committees, coordinators, districts, events, funding_lines, grant_notices, health, metrics,
-    obligations, organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements, statistics,
-    webhooks,
+    applications, change_requests, committees, coordinators, districts, events, funding_lines, grant_notices, health,
+    metrics, obligations, organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements,
+    statistics, webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(proofs_of_use::routes)
             .configure(settlements::routes)
             .configure(recovery_claims::routes)
+            .configure(change_requests::routes)
             .configure(obligations::routes)
             .configure(coordinators::routes)
             .configure(committees::routes)

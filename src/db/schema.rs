@@ -540,3 +540,29 @@ diesel::table! {
 
 diesel::joinable!(recovery_claims -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(recovery_claims, organisations);
+
+diesel::table! {
+    change_requests (id) {
+        id -> Uuid,
+        notice_id -> Uuid,
+        application_id -> Uuid,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        funding_line_code -> Text,
+        kind -> Text,
+        description -> Text,
+        proposed_period_end -> Nullable<Date>,
+        proposed_years -> Nullable<Jsonb>,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        amending_notice_id -> Nullable<Uuid>,
+        created_by -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(change_requests -> organisations (organisation_id));
+diesel::allow_tables_to_appear_in_same_query!(change_requests, organisations);

@@ -295,6 +295,8 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
     match (code, lang) {
         ("required", Lang::En) => "is required".into(),
         ("required", Lang::De) => "ist erforderlich".into(),
+        ("not_allowed", Lang::En) => format!("is not allowed for {detail}"),
+        ("not_allowed", Lang::De) => format!("ist bei {detail} nicht zulässig"),
         ("undecided_receipts", Lang::En) => format!("must decide every receipt; undecided: {detail}"),
         ("undecided_receipts", Lang::De) => format!("muss über jeden Beleg entscheiden; offen: {detail}"),
         ("too_short", Lang::En) => format!("must be at least {min} characters long"),

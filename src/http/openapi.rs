@@ -80,6 +80,7 @@ problem_responses! {
         (name = "Proofs of use", description = "Zwischen- und Verwendungsnachweise: scheduled by the notice, written by the recipient, reviewed by two ministry people."),
         (name = "Settlements", description = "Schlussabrechnungen: proposed from the accepted proofs of use, confirmed by another ministry person; close the notice and release the unused commitment."),
         (name = "Recovery claims", description = "Rückforderungen: a hearing, a decision under four eyes, interest at 5 points above the base rate, repaid, in instalments or waived."),
+        (name = "Change requests", description = "Änderungsmitteilungen und Änderungsanträge during the project: acknowledged, or granted (drafting the amending notice) or refused."),
         (name = "Obligations", description = "Fristen: every open duty with its due date, and the reminders before and after it."),
         (name = "Referrals", description = "Vermittlungen: ideas from the regions into committees, requests from committees into the regions."),
         (name = "Committees", description = "Gremien, AGs, regional health conferences and units of other ministries, with members and meetings."),

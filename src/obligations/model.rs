@@ -21,6 +21,8 @@ text_enum! {
         ObjectionPeriod = "grant_notice.objection_period",
         /// The recipient's last day to answer the hearing on a recovery claim.
         Hearing = "recovery_claim.hearing",
+        /// The ministry answers a change report or amendment request within 30 days.
+        ChangeDecision = "change_request.decide",
     }
 }
 

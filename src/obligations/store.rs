@@ -40,6 +40,7 @@ fn href(kind: &str, id: Uuid) -> String {
         "proof_of_use" => "proofs-of-use",
         "payment_request" => "payment-requests",
         "recovery_claim" => "recovery-claims",
+        "change_request" => "change-requests",
         _ => "grant-notices",
     };
     format!("/api/v1/{segment}/{id}")

@@ -604,6 +604,20 @@ async fn claim(app: &TestApp, decided: bool) -> Value {
     post(app, &path("decide"), &second_reviewer(), json!({}), 200).await
 }
 
+/// A change report or amendment request of kind `kind` on a freshly issued notice.
+async fn change_request(app: &TestApp, kind: &str) -> Value {
+    let n = notice(app, true).await;
+    let body = json!({"kind": kind, "description": "Verschiebung zwischen Kostenpositionen."});
+    post(
+        app,
+        &format!("/api/v1/grant-notices/{}/change-requests", id(&n)),
+        &municipality(),
+        body,
+        201,
+    )
+    .await
+}
+
 async fn proof_call(app: &TestApp, status: &str, action: &str, token: String, body: Value) -> Call {
     let p = proof(app, status).await;
     Call::post(format!("/api/v1/proofs-of-use/{}/{action}", id(&p)), token, body, 200).on(p)
@@ -902,6 +916,54 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             )
             .on(c)
         }
+        // Change requests.
+        "POST /api/v1/grant-notices/{id}/change-requests" => {
+            let n = notice(app, true).await;
+            let body = json!({"kind": "further_funding", "description": "Zuschuss der Kreissparkasse."});
+            Call::post(
+                format!("/api/v1/grant-notices/{}/change-requests", id(&n)),
+                m.clone(),
+                body,
+                201,
+            )
+        }
+        "POST /api/v1/change-requests/{id}/acknowledge" => {
+            let c = change_request(app, "further_funding").await;
+            Call::post(
+                format!("/api/v1/change-requests/{}/acknowledge", id(&c)),
+                r.clone(),
+                json!({}),
+                200,
+            )
+            .on(c)
+        }
+        "POST /api/v1/change-requests/{id}/refuse" => {
+            let c = change_request(app, "plan_shift").await;
+            let body = json!({"reason": "Nicht begründet."});
+            Call::post(
+                format!("/api/v1/change-requests/{}/refuse", id(&c)),
+                r.clone(),
+                body,
+                200,
+            )
+            .on(c)
+        }
+        "POST /api/v1/change-requests/{id}/grant" => {
+            let c = change_request(app, "plan_shift").await;
+            // Granting drafts the amending notice (its id is made by the write) and records on the notice in force.
+            let in_force: Uuid = c["noticeId"].as_str().unwrap_or_default().parse().unwrap();
+            Call::post(
+                format!("/api/v1/change-requests/{}/grant", id(&c)),
+                r.clone(),
+                json!({}),
+                200,
+            )
+            .on(c)
+            .also("grant_notice.amendment_drafted", in_force)
+            .also_history("grant_notice", "amend", in_force)
+            .also("grant_notice.created", ANY_ID)
+            .also_history("grant_notice", "create", ANY_ID)
+        }
         // Payment requests.
         "POST /api/v1/grant-notices/{id}/payment-requests" => {
             let n = notice(app, true).await;
@@ -1077,6 +1139,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "proof_of_use" => Some(format!("/api/v1/proofs-of-use/{id}/history")),
         "settlement" => Some(format!("/api/v1/settlements/{id}/history")),
         "recovery_claim" => Some(format!("/api/v1/recovery-claims/{id}/history")),
+        "change_request" => Some(format!("/api/v1/change-requests/{id}/history")),
         "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,
@@ -1104,6 +1167,26 @@ struct Recorded {
 
 /// (what, kind, id) of a history entry (action) or an event (type).
 type Entry = (String, String, Uuid);
+
+/// A resource whose id the test cannot know beforehand (a time-ordered id made by the write).
+const ANY_ID: Uuid = Uuid::nil();
+
+/// Gives each expected entry with [`ANY_ID`] the id of a recorded entry of the same kind and action that no other
+/// expectation names, then sorts again.
+fn resolve_any(expected: &mut [Entry], recorded: &[Entry]) {
+    let named: Vec<Entry> = expected.iter().filter(|e| e.2 != ANY_ID).cloned().collect();
+    let mut used: Vec<Uuid> = Vec::new();
+    for entry in expected.iter_mut().filter(|e| e.2 == ANY_ID) {
+        if let Some(found) = recorded
+            .iter()
+            .find(|r| r.0 == entry.0 && r.1 == entry.1 && !named.contains(r) && !used.contains(&r.2))
+        {
+            entry.2 = found.2;
+            used.push(found.2);
+        }
+    }
+    expected.sort();
+}
 
 async fn last_id(app: &TestApp, table: &str) -> i64 {
     let mut conn = app.db.conn().await;
@@ -1211,6 +1294,8 @@ async fn check(row: Row) -> Result<(), String> {
         )
         .collect();
     expected_events.sort();
+    resolve_any(&mut expected_history, &history);
+    resolve_any(&mut expected_events, &events);
 
     let mut wrong = Vec::new();
     if history != expected_history {

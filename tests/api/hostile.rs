@@ -199,6 +199,7 @@ struct Fixture {
     proof: String,
     settlement: String,
     claim: String,
+    change: String,
 }
 
 async fn created(res: reqwest::Response) -> String {
@@ -332,7 +333,17 @@ async fn fixture(app: &TestApp) -> Fixture {
              FROM settlements s WHERE s.id = '{settlement}'"
         ))
         .await;
+    let change = uuid::Uuid::new_v4().to_string();
+    app.db
+        .execute(&format!(
+            "INSERT INTO change_requests (id, notice_id, application_id, organisation_id, district_ags, funding_line_code,
+                 kind, description, status, created_by)
+             SELECT '{change}', n.id, n.application_id, n.organisation_id, n.district_ags, n.funding_line_code,
+                 'plan_shift', 'Umschichtung', 'submitted', 'x' FROM grant_notices n WHERE n.id = '{notice}'"
+        ))
+        .await;
     Fixture {
+        change,
         claim,
         proof,
         settlement,
@@ -374,6 +385,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("proofs-of-use", "id") => f.proof.clone(),
                 ("settlements", "id") => f.settlement.clone(),
                 ("recovery-claims", "id") => f.claim.clone(),
+                ("change-requests", "id") => f.change.clone(),
                 (_, "deliveryId") => uuid::Uuid::new_v4().to_string(),
                 other => panic!("no fixture for {other:?} in {template}"),
             },

@@ -11,6 +11,7 @@ mod architecture;
 mod audit;
 mod auth;
 mod bank_accounts;
+mod change_requests;
 mod chaos;
 mod cli;
 mod committees;

@@ -218,6 +218,13 @@ fn the_documented_recovery_lifecycle_is_the_one_in_the_code() {
 }
 
 #[test]
+fn the_documented_change_request_lifecycle_is_the_one_in_the_code() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grants.md")).unwrap();
+    let table = versorgung::change_requests::LIFECYCLE.markdown();
+    assert!(doc.contains(&table), "docs/grants.md must contain:\n{table}");
+}
+
+#[test]
 fn the_documented_referral_lifecycle_is_the_one_in_the_code() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/coordination.md")).unwrap();
     let table = versorgung::referrals::LIFECYCLE.markdown();
