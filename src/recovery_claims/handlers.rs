@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use uuid::Uuid;
 
 use super::model::{
-    Answer, ClaimAction, InstalmentPlan, LIFECYCLE, ListClaims, NewClaim, RecoveryClaim, Repayment, Waiver,
+    Answer, ClaimAction, ClaimWaiver, InstalmentPlan, LIFECYCLE, ListClaims, NewClaim, RecoveryClaim, Repayment,
 };
 use super::store::{self, TransitionInput};
 use crate::audit::history::HistoryEntry;
@@ -274,8 +274,8 @@ action!(
     waive,
     "/recovery-claims/{id}/waive",
     ClaimAction::Waive,
-    Waiver,
-    |b: Waiver| TransitionInput {
+    ClaimWaiver,
+    |b: ClaimWaiver| TransitionInput {
         reason: b.reason,
         ..TransitionInput::default()
     },

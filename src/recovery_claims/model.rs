@@ -229,13 +229,13 @@ impl Checked for InstalmentPlan {}
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"reason": "Die Forderung ist nicht beitreibbar."}))]
-pub struct Waiver {
+pub struct ClaimWaiver {
     #[validate(required, length(min = 3, max = 2000))]
     #[schema(value_type = String, required = true, min_length = 3, max_length = 2000)]
     pub reason: Option<String>,
 }
 
-impl Checked for Waiver {}
+impl Checked for ClaimWaiver {}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

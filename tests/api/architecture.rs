@@ -268,3 +268,46 @@ fn no_source_file_is_above_700_lines() {
         .collect();
     assert!(long.is_empty(), "split these along sub-resources or concerns: {long:?}");
 }
+
+/// utoipa names a schema component after its Rust type, and two types of one name overwrite each other in the
+/// document silently (a recovery claim's waiver once replaced the notice's, and the notice's `waive-objection`
+/// showed a `reason` field it refuses). Every type that derives `ToSchema` or is made by `text_enum!` has a name of
+/// its own.
+#[test]
+fn schema_names_are_unique() {
+    let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    for source in sources() {
+        let lines: Vec<&str> = source.code.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let schema_derive = line.contains("ToSchema") && line.contains("derive(");
+            let text_enum = line.contains("text_enum!");
+            if !schema_derive && !text_enum {
+                continue;
+            }
+            let name = lines[i + 1..].iter().take(8).find_map(|l| {
+                let l = l.trim_start();
+                ["pub struct ", "pub enum ", "struct ", "enum "]
+                    .iter()
+                    .find_map(|p| l.strip_prefix(p))
+                    .map(|rest| {
+                        rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()
+                            .unwrap_or("")
+                            .to_owned()
+                    })
+            });
+            if let Some(name) = name.filter(|n| !n.is_empty()) {
+                if let Some(other) = seen.insert(name.clone(), source.path.clone()) {
+                    clashes.push(format!("{name}: {} and {}", other.display(), source.path.display()));
+                }
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "schema names used twice: {clashes:#?}");
+    // The scan finds the schema types (a broken scan would pass vacuously).
+    assert!(
+        seen.contains_key("NoticeStatus") && seen.contains_key("GrantNotice") && seen.len() > 80,
+        "{seen:?}"
+    );
+}
