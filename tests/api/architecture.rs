@@ -285,7 +285,7 @@ fn schema_names_are_unique() {
             if !schema_derive && !text_enum {
                 continue;
             }
-            let name = lines[i + 1..].iter().take(8).find_map(|l| {
+            let name = lines[i + 1..].iter().take(60).find_map(|l| {
                 let l = l.trim_start();
                 ["pub struct ", "pub enum ", "struct ", "enum "]
                     .iter()
