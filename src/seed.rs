@@ -323,7 +323,7 @@ async fn grants(conn: &mut AsyncPgConnection, ministry: &Caller, approved: &[(Uu
     use crate::payment_requests::{DueExpense, PaymentAction as P, PaymentInput, TransitionInput};
     let second = staff(Role::Ministry, "demo-zweitpruefer");
     let today = crate::core::time::today_in_hessen();
-    let [_, (issued_app, recipient), (final_app, _)] = approved else {
+    let [_, (issued_app, recipient), (final_app, final_recipient)] = approved else {
         return Err(ApiError::internal("the demo data has three approved applications"));
     };
     for (app, delivered) in [(issued_app, today), (final_app, today - chrono::Days::new(35))] {
@@ -433,7 +433,108 @@ async fn grants(conn: &mut AsyncPgConnection, ministry: &Caller, approved: &[(Uu
             crate::payment_requests::transition(conn, who, request.id, action, None, input).await?;
         }
     }
+    proofs_and_changes(
+        conn,
+        ministry,
+        &second,
+        (*issued_app, recipient),
+        (*final_app, final_recipient),
+    )
+    .await
+}
+
+/// Proofs of use in several states (a draft on the issued grant; on the amended one an accepted interim proof under
+/// two sign-offs and a submitted final proof) and change requests (an acknowledged report, an extension waiting).
+async fn proofs_and_changes(
+    conn: &mut AsyncPgConnection,
+    ministry: &Caller,
+    second: &Caller,
+    (issued_app, recipient): (Uuid, &Caller),
+    (final_app, final_recipient): (Uuid, &Caller),
+) -> ApiResult<()> {
+    use crate::proofs_of_use::{ProofAction as A, ProofKind, TransitionInput as Input, model::Admission};
+    let content = serde_json::json!({
+        "report": {"activities": "Stelle der Gesundheitskoordination besetzt, Gesundheitskonferenz eingerichtet.",
+                   "results": "Versorgungsanalyse für den Landkreis liegt vor.",
+                   "deviations": "Besetzung drei Monate später als geplant."},
+        "income": {"ownFundsCents": 250_000, "thirdPartyFundsCents": 0, "grantCents": 1_000_000},
+        "receipts": [
+            {"paidOn": "2027-01-31", "payee": "Personal", "reason": "Personalkosten Januar", "amountCents": 600_000},
+            {"paidOn": "2027-03-15", "payee": "Tagungshaus", "reason": "Gesundheitskonferenz", "amountCents": 150_000}
+        ]
+    });
+    let any = || crate::http::extract::Expected::Any;
+    // The issued grant: its first interim proof in draft.
+    if let Some(id) = first_interim(conn, issued_app).await? {
+        crate::proofs_of_use::update(conn, recipient, id, any(), content.clone()).await?;
+    }
+    // The amended grant: its first interim proof accepted under two sign-offs, the final proof submitted.
+    if let Some(id) = first_interim(conn, final_app).await? {
+        crate::proofs_of_use::update(conn, final_recipient, id, any(), content.clone()).await?;
+        let admissions = vec![
+            Admission {
+                index: 0,
+                admitted_cents: 600_000,
+                note: None,
+            },
+            Admission {
+                index: 1,
+                admitted_cents: 100_000,
+                note: Some("Nur die Raummiete ist zuwendungsfähig.".into()),
+            },
+        ];
+        for (action, who, input) in [
+            (A::Submit, final_recipient, Input::default()),
+            (A::StartReview, ministry, Input::default()),
+            (A::SignContent, ministry, Input::default()),
+            (
+                A::SignFinancial,
+                second,
+                Input {
+                    admissions,
+                    ..Input::default()
+                },
+            ),
+        ] {
+            crate::proofs_of_use::transition(conn, who, id, action, None, input).await?;
+        }
+    }
+    let final_proof = crate::proofs_of_use::proof_id(final_app, ProofKind::Final, None);
+    crate::proofs_of_use::update(conn, final_recipient, final_proof, any(), content.clone()).await?;
+    crate::proofs_of_use::transition(conn, final_recipient, final_proof, A::Submit, None, Input::default()).await?;
+
+    // Change requests on the amended grant's notice in force.
+    use crate::change_requests::{ChangeAction, ChangeKind, NewChangeRequest};
+    let in_force = crate::grant_notices::in_force(conn, final_app).await?;
+    let report = NewChangeRequest {
+        kind: Some(ChangeKind::FurtherFunding),
+        description: Some("Die Kreissparkasse fördert die Gesundheitskonferenz mit 5.000 €.".into()),
+        proposed_period_end: None,
+        proposed_years: None,
+    };
+    let report = crate::change_requests::create(conn, final_recipient, in_force.id, report).await?;
+    crate::change_requests::transition(conn, ministry, report.id, ChangeAction::Acknowledge, None, None).await?;
+    let extension = NewChangeRequest {
+        kind: Some(ChangeKind::Extension),
+        description: Some("Die Stelle konnte erst verspätet besetzt werden; wir beantragen sechs Monate mehr.".into()),
+        proposed_period_end: in_force.period_end.checked_add_months(chrono::Months::new(6)),
+        proposed_years: None,
+    };
+    crate::change_requests::create(conn, final_recipient, in_force.id, extension).await?;
     Ok(())
+}
+
+/// The earliest interim proof of a grant, if its period spans a year's end.
+async fn first_interim(conn: &mut AsyncPgConnection, application: Uuid) -> ApiResult<Option<Uuid>> {
+    use crate::db::schema::proofs_of_use;
+    Ok(proofs_of_use::table
+        .filter(proofs_of_use::application_id.eq(application))
+        .filter(proofs_of_use::kind.eq(crate::proofs_of_use::ProofKind::Interim.as_str()))
+        .order(proofs_of_use::due_on)
+        .select(proofs_of_use::id)
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 /// Coordinators, a working group with members and a meeting, and referrals in every state.

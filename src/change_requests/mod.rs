@@ -6,7 +6,8 @@ mod handlers;
 pub mod model;
 mod store;
 
-pub use model::{ChangeAction, ChangeKind, ChangeStatus, KIND, LIFECYCLE};
+pub use model::{ChangeAction, ChangeKind, ChangeStatus, KIND, LIFECYCLE, NewChangeRequest};
+pub use store::{create, transition};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -7,7 +7,7 @@ pub mod model;
 mod store;
 
 pub use model::{KIND, LIFECYCLE, ProofAction, ProofKind, ProofOfUse, ProofStatus};
-pub use store::{Schedule, TransitionInput, due_dates, find, proof_id, schedule, transition};
+pub use store::{Schedule, TransitionInput, due_dates, find, proof_id, schedule, transition, update};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -150,3 +150,149 @@ async fn a_grant_is_settled_from_its_proofs_and_gives_back_what_it_does_not_need
         .collect();
     assert_eq!(actions, vec!["create", "confirm"]);
 }
+
+/// A GK application for 2028 alone, requesting 400,000 cents, brought to review; returns its id.
+async fn in_review_for_2028(app: &TestApp, n: usize) -> String {
+    let body = json!({
+        "fundingLine": "GK", "title": format!("Gesundheitskoordination, Vorhaben {n}"),
+        "description": "Aufbau einer Gesundheitsstrategie.", "startDate": "2028-01-01", "endDate": "2028-12-31",
+        "financingPlan": {"totalCostsCents": 500_000, "ownFundsCents": 100_000, "thirdPartyFundsCents": 0,
+            "requestedCents": 400_000},
+        "contact": {"name": "Anna Schmidt", "email": "anna.schmidt@werra-meissner-kreis.de", "phone": "+49 5651 302-0"}
+    });
+    let a = ok(
+        app.post("/api/v1/applications", Some(&municipality()), &body).await,
+        201,
+    )
+    .await;
+    let id = a["id"].as_str().unwrap().to_owned();
+    ok(
+        app.post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&municipality()),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    ok(
+        app.post(
+            &format!("/api/v1/applications/{id}/start-review"),
+            Some(&ministry()),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    id
+}
+
+#[actix_web::test]
+async fn a_settlement_releasing_a_year_races_approvals_for_it_on_two_instances() {
+    let app = TestApp::spawn().await;
+    let notice = issued_notice(&app, true).await;
+    // The settlement will release 800,000 of 2028 (8,000,000 granted, 7,200,000 due, nothing paid in 2028).
+    accepted_final_proof(&app, 9_000_000).await;
+    let s = ok(
+        app.post(
+            &format!("/api/v1/grant-notices/{notice}/settlement"),
+            Some(&ministry()),
+            &json!({}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let settlement = s["id"].as_str().unwrap().to_owned();
+    // Ten applications compete for 2028, whose budget is exactly what is committed: only the release makes room.
+    let mut waiting = Vec::new();
+    for n in 0..10 {
+        waiting.push(in_review_for_2028(&app, n).await);
+    }
+    let committed = year(&app, 2028).await["committedCents"].as_i64().unwrap();
+    let res = app
+        .client
+        .put(app.url("/api/v1/funding-lines/GK/years/2028"))
+        .bearer_auth(ministry())
+        .json(&json!({"budgetCents": committed}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let env = [("RUST_LOG", "error")];
+    let (a, b) = futures_util::join!(
+        crate::instances::start_with(&app.db.url, free_port(), &env),
+        crate::instances::start_with(&app.db.url, free_port(), &env)
+    );
+    let client = reqwest::Client::new();
+    let approve = |i: usize, id: &String| {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        client
+            .post(format!("{base}/api/v1/applications/{id}/approve"))
+            .bearer_auth(ministry())
+            .json(&json!({"grantedCents": 400_000}))
+            .send()
+    };
+    let confirm = client
+        .post(format!("{}/api/v1/settlements/{settlement}/confirm", a.base))
+        .bearer_auth(second_reviewer())
+        .json(&json!({}))
+        .send();
+    let (confirmed, results) = futures_util::join!(
+        confirm,
+        futures_util::future::join_all(waiting.iter().enumerate().map(|(i, id)| approve(i, id)))
+    );
+    assert_eq!(confirmed.unwrap().status(), 200);
+    let mut approved = 0;
+    let mut refused = Vec::new();
+    for (res, id) in results.into_iter().zip(&waiting) {
+        let res = res.unwrap();
+        match res.status().as_u16() {
+            200 => approved += 1,
+            409 => {
+                let p: Value = res.json().await.unwrap();
+                assert_eq!(
+                    (&p["code"], &p["year"]),
+                    (&json!("year_budget_exceeded"), &json!(2028)),
+                    "{p}"
+                );
+                refused.push(id.clone());
+            }
+            other => panic!("unexpected {other}: {}", res.text().await.unwrap()),
+        }
+    }
+    // Whatever the order, the release made room for exactly two: the ones refused before it now try again.
+    for (i, id) in refused.iter().enumerate() {
+        if approve(i, id).await.unwrap().status() == 200 {
+            approved += 1;
+        }
+    }
+    assert_eq!(approved, 2, "800,000 released = two grants of 400,000");
+    let y = year(&app, 2028).await;
+    assert_eq!(y["committedCents"], y["budgetCents"]);
+    #[derive(diesel::QueryableByName)]
+    struct Totals {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        line_year: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        grants: i64,
+    }
+    let mut conn = app.db.conn().await;
+    let totals: Totals = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT (SELECT committed_cents FROM funding_line_years WHERE funding_line_code = 'GK' AND year = 2028) AS line_year,
+                    (SELECT coalesce(sum(committed_cents), 0)::bigint FROM grant_years
+                     WHERE funding_line_code = 'GK' AND year = 2028) AS grants",
+        ),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        totals.line_year, totals.grants,
+        "the line's year is the sum of its grants' years"
+    );
+}
