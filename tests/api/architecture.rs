@@ -297,10 +297,10 @@ fn schema_names_are_unique() {
                             .to_owned()
                     })
             });
-            if let Some(name) = name.filter(|n| !n.is_empty()) {
-                if let Some(other) = seen.insert(name.clone(), source.path.clone()) {
-                    clashes.push(format!("{name}: {} and {}", other.display(), source.path.display()));
-                }
+            if let Some(name) = name.filter(|n| !n.is_empty())
+                && let Some(other) = seen.insert(name.clone(), source.path.clone())
+            {
+                clashes.push(format!("{name}: {} and {}", other.display(), source.path.display()));
             }
         }
     }

@@ -285,7 +285,10 @@ async fn seed_demo_adds_applications_in_every_state_once() {
     let mut proofs = states("/api/v1/proofs-of-use?limit=200").await;
     proofs.dedup();
     assert_eq!(proofs, vec!["accepted", "draft", "open", "submitted"]);
-    assert_eq!(states("/api/v1/change-requests").await, vec!["acknowledged", "submitted"]);
+    assert_eq!(
+        states("/api/v1/change-requests").await,
+        vec!["acknowledged", "submitted"]
+    );
     let referrals: serde_json::Value = app
         .get("/api/v1/referrals?limit=50", Some(&ministry()))
         .await

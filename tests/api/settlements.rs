@@ -229,7 +229,7 @@ async fn a_settlement_releasing_a_year_races_approvals_for_it_on_two_instances()
     );
     let client = reqwest::Client::new();
     let approve = |i: usize, id: &String| {
-        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let base = if i.is_multiple_of(2) { &a.base } else { &b.base };
         client
             .post(format!("{base}/api/v1/applications/{id}/approve"))
             .bearer_auth(ministry())
