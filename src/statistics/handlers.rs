@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::model::{Dimension, FundingRequest, MAX_ROWS, Row, Statistics, YEARS};
+use super::model::{Dimension, FIGURES, FundingRequest, MAX_ROWS, Row, Statistics, YEARS};
 use super::store;
 use crate::applications::model::Status;
 use crate::core::identity::{Caller, Role};
@@ -146,34 +146,19 @@ fn csv(group_by: &[Dimension], rows: &[Row]) -> String {
         &group_by
             .iter()
             .map(|d| d.as_str().to_owned())
-            .chain([
-                "count".into(),
-                "requestedCents".into(),
-                "grantedCents".into(),
-                "paidCents".into(),
-            ])
+            .chain(FIGURES.iter().map(|f| (*f).to_owned()))
             .collect::<Vec<_>>(),
     );
     for r in rows {
         let mut cells: Vec<String> = group_by.iter().map(|d| cell(r.value(*d).unwrap_or(""))).collect();
-        cells.extend([
-            r.count.to_string(),
-            r.requested_cents.to_string(),
-            r.granted_cents.to_string(),
-            r.paid_cents.to_string(),
-        ]);
+        cells.extend(r.numbers().iter().map(ToString::to_string));
         text.push_str(&line(&cells));
     }
     if !group_by.is_empty() {
         let total = Row::total(rows);
         let mut cells: Vec<String> = group_by.iter().map(|_| String::new()).collect();
         cells[0] = "total".into();
-        cells.extend([
-            total.count.to_string(),
-            total.requested_cents.to_string(),
-            total.granted_cents.to_string(),
-            total.paid_cents.to_string(),
-        ]);
+        cells.extend(total.numbers().iter().map(ToString::to_string));
         text.push_str(&line(&cells));
     }
     text

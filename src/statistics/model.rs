@@ -37,7 +37,7 @@ pub struct FundingRequest {
 /// One group.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(example = json!({"fundingLine": "GK", "status": "approved", "count": 3, "requestedCents": 67500000, "grantedCents": 65000000, "paidCents": 12000000}))]
+#[schema(example = json!({"fundingLine": "GK", "status": "approved", "count": 3, "requestedCents": 67500000, "grantedCents": 65000000, "paidCents": 12000000, "admittedCents": 0, "reclaimedCents": 0, "interestCents": 0}))]
 pub struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 10)]
@@ -65,11 +65,41 @@ pub struct Row {
     /// Sum of what was paid out on the group's grants (paid payment requests), in cents.
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub paid_cents: i64,
+    /// Sum of what the accepted proofs of use admitted, in cents.
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
+    pub admitted_cents: i64,
+    /// Sum of what decided recovery claims reclaim (repaid, in instalments or open), in cents.
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
+    pub reclaimed_cents: i64,
+    /// Sum of the interest fixed on repaid recovery claims, in cents.
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
+    pub interest_cents: i64,
 }
 
+/// The figures' names, in the order of [`Row::numbers`] (the CSV's columns after the dimensions).
+pub const FIGURES: [&str; 7] = [
+    "count",
+    "requestedCents",
+    "grantedCents",
+    "paidCents",
+    "admittedCents",
+    "reclaimedCents",
+    "interestCents",
+];
+
 impl Row {
-    /// A group's figures, with no dimension set yet.
-    pub fn figures(count: i64, requested_cents: i64, granted_cents: i64, paid_cents: i64) -> Self {
+    /// A group's figures (in the order of [`FIGURES`]), with no dimension set yet.
+    pub fn figures(
+        [
+            count,
+            requested_cents,
+            granted_cents,
+            paid_cents,
+            admitted_cents,
+            reclaimed_cents,
+            interest_cents,
+        ]: [i64; 7],
+    ) -> Self {
         Row {
             funding_line: None,
             district: None,
@@ -80,17 +110,34 @@ impl Row {
             requested_cents,
             granted_cents,
             paid_cents,
+            admitted_cents,
+            reclaimed_cents,
+            interest_cents,
         }
+    }
+
+    /// The figures in the order of [`FIGURES`].
+    pub fn numbers(&self) -> [i64; 7] {
+        [
+            self.count,
+            self.requested_cents,
+            self.granted_cents,
+            self.paid_cents,
+            self.admitted_cents,
+            self.reclaimed_cents,
+            self.interest_cents,
+        ]
     }
 
     /// The sum of `rows`: the grand total, without dimensions.
     pub fn total(rows: &[Row]) -> Self {
-        Row::figures(
-            rows.iter().map(|r| r.count).sum(),
-            rows.iter().map(|r| r.requested_cents).sum(),
-            rows.iter().map(|r| r.granted_cents).sum(),
-            rows.iter().map(|r| r.paid_cents).sum(),
-        )
+        let mut sums = [0i64; 7];
+        for row in rows {
+            for (sum, value) in sums.iter_mut().zip(row.numbers()) {
+                *sum += value;
+            }
+        }
+        Row::figures(sums)
     }
 
     /// Sets the group's value of `dimension`.

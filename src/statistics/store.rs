@@ -47,12 +47,26 @@ struct Raw {
     granted: i64,
     #[diesel(sql_type = BigInt)]
     paid: i64,
+    #[diesel(sql_type = BigInt)]
+    admitted: i64,
+    #[diesel(sql_type = BigInt)]
+    reclaimed: i64,
+    #[diesel(sql_type = BigInt)]
+    interest: i64,
 }
 
 impl Raw {
     /// The group as the answer shows it: slot i holds the value of the i-th grouped dimension.
     fn into_row(self, group_by: &[Dimension]) -> Row {
-        let mut row = Row::figures(self.n, self.requested, self.granted, self.paid);
+        let mut row = Row::figures([
+            self.n,
+            self.requested,
+            self.granted,
+            self.paid,
+            self.admitted,
+            self.reclaimed,
+            self.interest,
+        ]);
         let slots = [self.g0, self.g1, self.g2, self.g3, self.g4];
         for (dimension, value) in group_by.iter().zip(slots) {
             row.set(*dimension, value.unwrap_or_default());
@@ -85,15 +99,27 @@ pub async fn funding(conn: &mut AsyncPgConnection, request: &FundingRequest) -> 
     Ok(raw.into_iter().map(|r| r.into_row(&request.group_by)).collect())
 }
 
+/// What the proofs of use admitted and the recovery claims reclaimed, per group (sums of the joins below).
+const AFTER_APPROVAL_SUMS: &str = "coalesce(sum(u.admitted), 0)::bigint AS admitted, \
+     coalesce(sum(c.reclaimed), 0)::bigint AS reclaimed, coalesce(sum(c.interest), 0)::bigint AS interest";
+
+/// Per application: Σ admitted of its accepted proofs of use; Σ principal of its decided (not waived) recovery
+/// claims and Σ the interest fixed on them.
+const AFTER_APPROVAL_JOINS: &str = "LEFT JOIN (SELECT application_id, sum(admitted_cents) AS admitted \
+     FROM proofs_of_use WHERE status = 'accepted' GROUP BY application_id) u ON u.application_id = a.id \
+     LEFT JOIN (SELECT application_id, sum(principal_cents) AS reclaimed, sum(coalesce(interest_cents, 0)) \
+     AS interest FROM recovery_claims WHERE status IN ('decided', 'paid', 'in_instalments') \
+     GROUP BY application_id) c ON c.application_id = a.id";
+
 /// The statement's text and the values of its placeholders, in order.
 fn statement(request: &FundingRequest) -> (String, Vec<Param>) {
     let (conditions, params) = filters(request);
     let sql = format!(
         "SELECT {}, count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
          coalesce(sum(coalesce(p.committed, a.granted_cents)), 0)::bigint AS granted, \
-         coalesce(sum(p.paid), 0)::bigint AS paid FROM applications a LEFT JOIN (SELECT application_id, \
-         sum(committed_cents) AS committed, sum(paid_cents) AS paid FROM grant_years \
-         GROUP BY application_id) p ON p.application_id = a.id {} WHERE true{conditions}{}",
+         coalesce(sum(p.paid), 0)::bigint AS paid, {AFTER_APPROVAL_SUMS} FROM applications a LEFT JOIN \
+         (SELECT application_id, sum(committed_cents) AS committed, sum(paid_cents) AS paid FROM grant_years \
+         GROUP BY application_id) p ON p.application_id = a.id {AFTER_APPROVAL_JOINS} {} WHERE true{conditions}{}",
         select_list(&request.group_by),
         join(request),
         grouping(&request.group_by),
@@ -209,12 +235,14 @@ mod tests {
         let (sql, params) = statement(&FundingRequest::default());
         assert_eq!(
             sql,
-            "SELECT NULL::text AS g0, NULL::text AS g1, NULL::text AS g2, NULL::text AS g3, NULL::text AS g4, \
-             count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
-             coalesce(sum(coalesce(p.committed, a.granted_cents)), 0)::bigint AS granted, \
-             coalesce(sum(p.paid), 0)::bigint AS paid FROM applications a LEFT JOIN (SELECT application_id, \
-             sum(committed_cents) AS committed, sum(paid_cents) AS paid FROM grant_years \
-             GROUP BY application_id) p ON p.application_id = a.id  WHERE true"
+            format!(
+                "SELECT NULL::text AS g0, NULL::text AS g1, NULL::text AS g2, NULL::text AS g3, NULL::text AS g4, \
+                 count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
+                 coalesce(sum(coalesce(p.committed, a.granted_cents)), 0)::bigint AS granted, \
+                 coalesce(sum(p.paid), 0)::bigint AS paid, {AFTER_APPROVAL_SUMS} FROM applications a LEFT JOIN \
+                 (SELECT application_id, sum(committed_cents) AS committed, sum(paid_cents) AS paid FROM grant_years \
+                 GROUP BY application_id) p ON p.application_id = a.id {AFTER_APPROVAL_JOINS}  WHERE true"
+            )
         );
         assert!(params.is_empty());
     }

@@ -158,6 +158,27 @@ async fn an_overpayment_is_reclaimed_after_a_hearing_with_interest_across_a_base
         .status(),
         404
     );
+    // The statistics: what was paid, admitted, reclaimed and charged as interest.
+    let stats: Value = app
+        .get(
+            "/api/v1/statistics/funding?groupBy=fundingLine&status=approved",
+            Some(&ministry()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let t = &stats["total"];
+    assert_eq!(
+        (
+            &t["paidCents"],
+            &t["admittedCents"],
+            &t["reclaimedCents"],
+            &t["interestCents"]
+        ),
+        (&json!(1_600_000), &json!(1_000_000), &json!(800_000), &json!(18_240)),
+        "{stats}"
+    );
     let history: Value = app
         .get(&format!("/api/v1/recovery-claims/{id}/history"), Some(&municipality()))
         .await

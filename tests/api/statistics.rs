@@ -30,7 +30,7 @@ async fn counts_and_sums_by_dimension_with_filters_and_csv() {
     let by_line = get("groupBy=fundingLine").await;
     assert_eq!(
         by_line["rows"][0],
-        json!({"fundingLine": "GK", "count": 3, "requestedCents": 6000000, "grantedCents": 4500000, "paidCents": 0})
+        json!({"fundingLine": "GK", "count": 3, "requestedCents": 6000000, "grantedCents": 4500000, "paidCents": 0, "admittedCents": 0, "reclaimedCents": 0, "interestCents": 0})
     );
     assert_eq!(by_line["total"]["count"], 5);
     assert_eq!(by_line["total"]["requestedCents"], 7_200_000);
@@ -41,8 +41,8 @@ async fn counts_and_sums_by_dimension_with_filters_and_csv() {
     assert_eq!(
         by_year["rows"],
         json!([
-            {"year": "2027", "count": 2, "requestedCents": 3000000, "grantedCents": 1500000, "paidCents": 0},
-            {"year": "2028", "count": 1, "requestedCents": 3000000, "grantedCents": 3000000, "paidCents": 0}
+            {"year": "2027", "count": 2, "requestedCents": 3000000, "grantedCents": 1500000, "paidCents": 0, "admittedCents": 0, "reclaimedCents": 0, "interestCents": 0},
+            {"year": "2028", "count": 1, "requestedCents": 3000000, "grantedCents": 3000000, "paidCents": 0, "admittedCents": 0, "reclaimedCents": 0, "interestCents": 0}
         ])
     );
     assert_eq!(get("groupBy=&year=2028").await["total"]["count"], 1);
@@ -64,7 +64,7 @@ async fn counts_and_sums_by_dimension_with_filters_and_csv() {
         .unwrap();
     assert_eq!(
         csv.lines().next().unwrap(),
-        "fundingLine,status,count,requestedCents,grantedCents,paidCents"
+        "fundingLine,status,count,requestedCents,grantedCents,paidCents,admittedCents,reclaimedCents,interestCents"
     );
     assert!(csv.contains("GK,approved,2,5000000,4500000"), "{csv}");
 
@@ -124,14 +124,14 @@ async fn the_csv_ends_with_the_total_row_of_the_json() {
     let csv = app.get_csv(path, Some(&ministry())).await;
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 5, "header, three groups, the total: {csv}");
-    assert_eq!(lines[4], "total,,3,3200000,1500000,0");
+    assert_eq!(lines[4], "total,,3,3200000,1500000,0,0,0,0");
     // Without dimensions the one row is the total.
     let csv = app
         .get_csv("/api/v1/statistics/funding?groupBy=", Some(&ministry()))
         .await;
     assert_eq!(
         csv,
-        "count,requestedCents,grantedCents,paidCents\n3,3200000,1500000,0\n"
+        "count,requestedCents,grantedCents,paidCents,admittedCents,reclaimedCents,interestCents\n3,3200000,1500000,0,0,0,0\n"
     );
     // With no group at all the total is still there.
     let csv = app
@@ -142,6 +142,6 @@ async fn the_csv_ends_with_the_total_row_of_the_json() {
         .await;
     assert_eq!(
         csv,
-        "district,count,requestedCents,grantedCents,paidCents\ntotal,0,0,0,0\n"
+        "district,count,requestedCents,grantedCents,paidCents,admittedCents,reclaimedCents,interestCents\ntotal,0,0,0,0,0,0,0\n"
     );
 }
