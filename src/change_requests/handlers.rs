@@ -10,11 +10,11 @@ use crate::core::identity::{Caller, Role};
 use crate::error::ApiResult;
 use crate::http::extract::{Empty, JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
+use crate::http::list::Listing;
 use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
-
-const SORT: &str = "change-requests:id";
+use diesel_async::AsyncPgConnection;
 
 /// List change reports and amendment requests
 ///
@@ -38,33 +38,38 @@ pub(super) async fn list(
     caller: Caller,
     Query(q): Query<ListChangeRequests>,
 ) -> ApiResult<HttpResponse> {
-    let paging = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
-    if crate::http::csv::wanted(&req) {
-        let pool = state.pool.clone();
-        let q = std::rc::Rc::new(q);
-        let fetch = move |after: Option<Uuid>| {
-            let (pool, caller, q) = (pool.clone(), caller.clone(), q.clone());
-            async move {
-                let mut conn = crate::db::conn(&pool).await?;
-                store::page(&mut conn, &caller, &q, after, crate::http::csv::BATCH).await
-            }
-        };
-        return Ok(crate::http::csv::stream(
-            "change-requests.csv",
-            CSV_HEADER,
-            fetch,
-            csv_row,
-        ));
+    let paging = PageRequest::parse(q.limit, q.cursor.as_deref(), q.include_total, ChangeRequests::SORT)?;
+    crate::http::list::respond::<ChangeRequests>(&state, &req, caller, q, paging).await
+}
+
+/// The list of ChangeRequest items (`crate::http::list`).
+struct ChangeRequests;
+
+impl Listing for ChangeRequests {
+    type Query = ListChangeRequests;
+    type Item = ChangeRequest;
+    type Key = Uuid;
+    const SORT: &'static str = "change-requests:id";
+    const CSV_FILE: &'static str = "change-requests.csv";
+    const CSV_HEADER: &'static str = CSV_HEADER;
+
+    fn csv_row(item: &ChangeRequest) -> String {
+        csv_row(item)
     }
-    let mut conn = crate::db::conn(&state.pool).await?;
-    let rows = store::page(&mut conn, &caller, &q, paging.after, paging.limit + 1).await?;
-    let total = if paging.include_total {
-        Some(store::count(&mut conn, &caller, &q).await?)
-    } else {
-        None
-    };
-    let result: Page<ChangeRequest> = paging.page(rows, SORT, |(_, id)| *id, |(c, _)| c, total);
-    Ok(HttpResponse::Ok().json(result))
+
+    async fn page(
+        conn: &mut AsyncPgConnection,
+        caller: &Caller,
+        q: &ListChangeRequests,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> ApiResult<Vec<(ChangeRequest, Uuid)>> {
+        store::page(conn, caller, q, after, limit).await
+    }
+
+    async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListChangeRequests) -> ApiResult<i64> {
+        store::count(conn, caller, q).await
+    }
 }
 
 const CSV_HEADER: &str = "id,noticeId,applicationId,recipientId,recipientName,district,fundingLine,kind,status,\

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod csv;
 pub mod extract;
 pub mod idempotency;
+pub mod list;
 pub mod middleware;
 pub mod openapi;
 pub mod openapi_fields;
