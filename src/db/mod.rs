@@ -22,6 +22,8 @@ use crate::error::{ApiError, ApiResult};
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 pub type DbPool = deadpool::managed::Pool<Manager>;
+/// The connection every store function takes; handlers name it through this alias and never use diesel themselves.
+pub type Connection = diesel_async::AsyncPgConnection;
 pub type DbConn = deadpool::managed::Object<Manager>;
 
 #[derive(Debug, Clone)]

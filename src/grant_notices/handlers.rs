@@ -8,6 +8,7 @@ use super::model::{Amendment, GrantNotice, Issue, LIFECYCLE, ListGrantNotices, N
 use super::store::{self, TransitionInput};
 use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
+use crate::db::Connection;
 use crate::error::ApiResult;
 use crate::http::extract::{JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
@@ -15,7 +16,6 @@ use crate::http::list::Listing;
 use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
-use diesel_async::AsyncPgConnection;
 
 /// List grant notices
 ///
@@ -59,7 +59,7 @@ impl Listing for Notices {
     }
 
     async fn page(
-        conn: &mut AsyncPgConnection,
+        conn: &mut Connection,
         caller: &Caller,
         q: &ListGrantNotices,
         after: Option<Uuid>,
@@ -68,7 +68,7 @@ impl Listing for Notices {
         store::page(conn, caller, q, after, limit).await
     }
 
-    async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListGrantNotices) -> ApiResult<i64> {
+    async fn count(conn: &mut Connection, caller: &Caller, q: &ListGrantNotices) -> ApiResult<i64> {
         store::count(conn, caller, q).await
     }
 }

@@ -11,6 +11,7 @@ use super::model::{
 use super::store::{self, TransitionInput};
 use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
+use crate::db::Connection;
 use crate::error::{ApiResult, FieldError, MessageParams};
 use crate::http::extract::{Empty, JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
@@ -18,7 +19,6 @@ use crate::http::list::Listing;
 use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
-use diesel_async::AsyncPgConnection;
 
 async fn act(
     state: &AppState,
@@ -84,7 +84,7 @@ impl Listing for PaymentRequests {
     }
 
     async fn page(
-        conn: &mut AsyncPgConnection,
+        conn: &mut Connection,
         caller: &Caller,
         q: &ListPaymentRequests,
         after: Option<Uuid>,
@@ -93,7 +93,7 @@ impl Listing for PaymentRequests {
         store::page(conn, caller, q, after, limit).await
     }
 
-    async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListPaymentRequests) -> ApiResult<i64> {
+    async fn count(conn: &mut Connection, caller: &Caller, q: &ListPaymentRequests) -> ApiResult<i64> {
         store::count(conn, caller, q).await
     }
 }

@@ -9,6 +9,7 @@ use super::model::{
 use super::store::{self, TransitionInput};
 use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
+use crate::db::Connection;
 use crate::error::ApiResult;
 use crate::http::extract::{JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
@@ -16,7 +17,6 @@ use crate::http::list::Listing;
 use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
-use diesel_async::AsyncPgConnection;
 
 /// List recovery claims
 ///
@@ -59,7 +59,7 @@ impl Listing for Claims {
     }
 
     async fn page(
-        conn: &mut AsyncPgConnection,
+        conn: &mut Connection,
         caller: &Caller,
         q: &ListClaims,
         after: Option<Uuid>,
@@ -68,7 +68,7 @@ impl Listing for Claims {
         store::page(conn, caller, q, after, limit).await
     }
 
-    async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListClaims) -> ApiResult<i64> {
+    async fn count(conn: &mut Connection, caller: &Caller, q: &ListClaims) -> ApiResult<i64> {
         store::count(conn, caller, q).await
     }
 }

@@ -7,6 +7,7 @@ use super::model::{LIFECYCLE, ListSettlements, Settlement, SettlementAction};
 use super::store;
 use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
+use crate::db::Connection;
 use crate::error::ApiResult;
 use crate::http::extract::{Empty, JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
@@ -14,7 +15,6 @@ use crate::http::list::Listing;
 use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
-use diesel_async::AsyncPgConnection;
 
 /// List settlements
 ///
@@ -58,7 +58,7 @@ impl Listing for Settlements {
     }
 
     async fn page(
-        conn: &mut AsyncPgConnection,
+        conn: &mut Connection,
         caller: &Caller,
         q: &ListSettlements,
         after: Option<Uuid>,
@@ -67,7 +67,7 @@ impl Listing for Settlements {
         store::page(conn, caller, q, after, limit).await
     }
 
-    async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListSettlements) -> ApiResult<i64> {
+    async fn count(conn: &mut Connection, caller: &Caller, q: &ListSettlements) -> ApiResult<i64> {
         store::count(conn, caller, q).await
     }
 }
