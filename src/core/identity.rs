@@ -93,6 +93,43 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// The Vier-Augen-Prinzip wherever money moves: a sign-off by someone other than each person (`sub`) who signed
+    /// an earlier step of the same thing. Unsigned steps (`None`) do not count.
+    pub fn second_pair_of_eyes<'a>(
+        &self,
+        earlier: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> Result<(), SameSigner> {
+        match earlier.into_iter().flatten().find(|who| *who == self.sub) {
+            Some(who) => Err(SameSigner(who.to_owned())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The person who signed an earlier step tried to sign this one (rendered as 409 `four_eyes` by `crate::error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SameSigner(pub String);
+
 /// A caller without the role an operation needs (rendered as 403 by `crate::error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Forbidden;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_pair_of_eyes_is_someone_who_signed_no_earlier_step() {
+        let caller = Caller {
+            sub: "pruefer-2".into(),
+            role: Role::Ministry,
+            org: None,
+        };
+        assert_eq!(caller.second_pair_of_eyes([Some("pruefer-1"), None]), Ok(()));
+        assert_eq!(
+            caller.second_pair_of_eyes([Some("pruefer-1"), Some("pruefer-2")]),
+            Err(SameSigner("pruefer-2".into()))
+        );
+    }
+}

@@ -481,6 +481,12 @@ impl From<Forbidden> for ApiError {
     }
 }
 
+impl From<crate::core::identity::SameSigner> for ApiError {
+    fn from(s: crate::core::identity::SameSigner) -> Self {
+        ApiError::conflict("four_eyes", MessageParams::detail(s.0))
+    }
+}
+
 impl From<Refused> for ApiError {
     fn from(r: Refused) -> Self {
         let allowed: Vec<&str> = r.allowed.iter().map(String::as_str).collect();

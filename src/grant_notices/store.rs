@@ -437,12 +437,7 @@ pub async fn transition(
     let today = crate::core::time::today_in_hessen();
     let stored = match action {
         NoticeAction::Issue => {
-            if caller.sub == current.approved_by {
-                return Err(ApiError::conflict(
-                    "four_eyes",
-                    MessageParams::detail(&current.approved_by),
-                ));
-            }
+            caller.second_pair_of_eyes([Some(current.approved_by.as_str())])?;
             let delivered = input
                 .delivered_on
                 .ok_or_else(|| ApiError::internal("issue without delivery day"))?;

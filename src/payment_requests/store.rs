@@ -245,12 +245,6 @@ pub async fn transition(
     );
     let (mut paid_on, mut cash_reference, mut reason) =
         (current.paid_on, current.cash_reference.clone(), current.reason.clone());
-    let four_eyes = |who: &Option<String>| -> ApiResult<()> {
-        match who {
-            Some(w) if *w == caller.sub => Err(ApiError::conflict("four_eyes", MessageParams::detail(w))),
-            _ => Ok(()),
-        }
-    };
     match action {
         PaymentAction::Submit => {
             if let Some(c) = &input.correction {
@@ -272,8 +266,7 @@ pub async fn transition(
             }
         }
         PaymentAction::Approve => {
-            four_eyes(&checked_by)?;
-            four_eyes(&first_approval_by)?;
+            caller.second_pair_of_eyes([checked_by.as_deref(), first_approval_by.as_deref()])?;
             // All approvals and amendments of one grant take turns on its lock, and read the notice in force.
             crate::grant_notices::lock_grant(conn, current.application_id).await?;
             let notice = crate::grant_notices::in_force(conn, current.application_id).await?;

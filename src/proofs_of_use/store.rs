@@ -336,12 +336,6 @@ pub async fn transition(
     let mut receipts = current.receipts.clone();
     let mut reason = current.reason.clone();
     let mut submitted_at = current.submitted_at;
-    let four_eyes = |other: &Option<String>| -> ApiResult<()> {
-        match other {
-            Some(w) if *w == caller.sub => Err(ApiError::conflict("four_eyes", MessageParams::detail(w))),
-            _ => Ok(()),
-        }
-    };
     match action {
         ProofAction::Submit => {
             let errors = completeness(&current);
@@ -359,11 +353,11 @@ pub async fn transition(
             }
         }
         ProofAction::SignContent => {
-            four_eyes(&financial)?;
+            caller.second_pair_of_eyes([financial.as_deref()])?;
             content = Some(caller.sub.clone());
         }
         ProofAction::SignFinancial => {
-            four_eyes(&content)?;
+            caller.second_pair_of_eyes([content.as_deref()])?;
             let mut errors = Vec::new();
             for (i, a) in input.admissions.iter().enumerate() {
                 match usize::try_from(a.index).ok().and_then(|k| receipts.get_mut(k)) {

@@ -280,12 +280,7 @@ pub async fn transition(
             answer = (input.answer.clone(), Some(Utc::now()));
         }
         ClaimAction::Decide => {
-            if current.created_by == caller.sub {
-                return Err(ApiError::conflict(
-                    "four_eyes",
-                    MessageParams::detail(&current.created_by),
-                ));
-            }
+            caller.second_pair_of_eyes([Some(current.created_by.as_str())])?;
             // The hearing runs its course: until the recipient answered or the deadline passed.
             if current.answer.is_none() && today <= current.hearing_until {
                 return Err(ApiError::conflict(

@@ -259,12 +259,7 @@ pub async fn confirm(
         e.check(current.version)?;
     }
     let rule = LIFECYCLE.check(current.status, SettlementAction::Confirm)?;
-    if current.proposed_by == caller.sub {
-        return Err(ApiError::conflict(
-            "four_eyes",
-            MessageParams::detail(&current.proposed_by),
-        ));
-    }
+    caller.second_pair_of_eyes([Some(current.proposed_by.as_str())])?;
     let released = crate::funding_lines::release_commitment(
         conn,
         &current.funding_line,
