@@ -20,21 +20,6 @@ use crate::http::openapi::{Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 
-async fn act(
-    state: &AppState,
-    req: &HttpRequest,
-    caller: &Caller,
-    id: Uuid,
-    action: PaymentAction,
-    bytes: &[u8],
-    input: TransitionInput,
-) -> ApiResult<HttpResponse> {
-    crate::http::transition::respond(state, req, caller, bytes, async |conn, expected| {
-        store::transition(conn, caller, id, action, expected, input.clone()).await
-    })
-    .await
-}
-
 /// List payment requests
 ///
 /// Filterable by state, notice and fiscal year. A municipality sees its own organisation's. `Accept: text/csv`
@@ -211,251 +196,99 @@ pub(super) async fn history(
     Ok(HttpResponse::Ok().json(store::history(&mut conn, &caller, *id).await?))
 }
 
-/// Submit a payment request
-///
-/// The recipient submits a draft or a returned request; the body may correct `amountCents`, `fiscalYear` and `expenses`. The rules (docs/grants.md): the notice is issued (409 `notice_not_issued`), the due expenses fall within the payout window (422 `outside_payout_window`), the amount is at most the due expenses (`exceeds_due_expenses`) and, under Anteilsfinanzierung, the grant's share of them (`exceeds_share`), the retention stays unpaid (`exceeds_retention`), the grant commits something in the fiscal year (`no_commitment_in_year`).
-///
-/// **Roles:** `municipality` (own organisation only).
-#[utoipa::path(
-    tag = "Payment requests",
-    params(("id" = Uuid, Path, description = "Payment request id"),
-        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    request_body(content = Option<PaymentInput>, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-    ),
-    security(("bearerAuth" = []))
-)]
-#[post("/payment-requests/{id}/submit")]
-pub(super) async fn submit(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: JsonBody<PaymentInput>,
-) -> ApiResult<HttpResponse> {
-    caller.require(LIFECYCLE.roles(PaymentAction::Submit))?;
-    let bytes = body.bytes().to_vec();
-    let input = TransitionInput {
-        correction: Some(body.parse_or_empty()?),
+crate::lifecycle_action!(
+    submit,
+    "/payment-requests/{id}/submit",
+    PaymentAction::Submit,
+    tag "Payment requests",
+    id "Payment request id",
+    item PaymentRequest,
+    optional PaymentInput => |b: PaymentInput| TransitionInput {
+        correction: Some(b),
         ..TransitionInput::default()
-    };
-    act(&state, &req, &caller, *id, PaymentAction::Submit, &bytes, input).await
-}
+    },
+    "Submit a payment request",
+    "The recipient submits a draft or a returned request; the body may correct `amountCents`, `fiscalYear` and `expenses`. The rules (docs/grants.md): the notice is issued (409 `notice_not_issued`), the due expenses fall within the payout window (422 `outside_payout_window`), the amount is at most the due expenses (`exceeds_due_expenses`) and, under Anteilsfinanzierung, the grant's share of them (`exceeds_share`), the retention stays unpaid (`exceeds_retention`), the grant commits something in the fiscal year (`no_commitment_in_year`).\n\n**Roles:** `municipality` (own organisation only)."
+);
 
-/// Cancel a payment request
-///
-/// The recipient withdraws a request before it is checked.
-///
-/// **Roles:** `municipality` (own organisation only).
-#[utoipa::path(
-    tag = "Payment requests",
-    params(("id" = Uuid, Path, description = "Payment request id"),
-        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    request_body(content = Option<Empty>, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-    ),
-    security(("bearerAuth" = []))
-)]
-#[post("/payment-requests/{id}/cancel")]
-pub(super) async fn cancel(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: JsonBody<Empty>,
-) -> ApiResult<HttpResponse> {
-    caller.require(LIFECYCLE.roles(PaymentAction::Cancel))?;
-    let bytes = body.bytes().to_vec();
-    let input = {
-        body.parse_or_empty()?;
-        TransitionInput::default()
-    };
-    act(&state, &req, &caller, *id, PaymentAction::Cancel, &bytes, input).await
-}
+crate::lifecycle_action!(
+    cancel,
+    "/payment-requests/{id}/cancel",
+    PaymentAction::Cancel,
+    tag "Payment requests",
+    id "Payment request id",
+    item PaymentRequest,
+    optional Empty => |_| TransitionInput::default(),
+    "Cancel a payment request",
+    "The recipient withdraws a request before it is checked.\n\n**Roles:** `municipality` (own organisation only)."
+);
 
-/// Check a payment request (sachlich richtig)
-///
-/// A ministry reviewer confirms the need.
-///
-/// **Roles:** `ministry`.
-#[utoipa::path(
-    tag = "Payment requests",
-    params(("id" = Uuid, Path, description = "Payment request id"),
-        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    request_body(content = Option<Empty>, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-    ),
-    security(("bearerAuth" = []))
-)]
-#[post("/payment-requests/{id}/check")]
-pub(super) async fn check(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: JsonBody<Empty>,
-) -> ApiResult<HttpResponse> {
-    caller.require(LIFECYCLE.roles(PaymentAction::Check))?;
-    let bytes = body.bytes().to_vec();
-    let input = {
-        body.parse_or_empty()?;
-        TransitionInput::default()
-    };
-    act(&state, &req, &caller, *id, PaymentAction::Check, &bytes, input).await
-}
+crate::lifecycle_action!(
+    check,
+    "/payment-requests/{id}/check",
+    PaymentAction::Check,
+    tag "Payment requests",
+    id "Payment request id",
+    item PaymentRequest,
+    optional Empty => |_| TransitionInput::default(),
+    "Check a payment request (sachlich richtig)",
+    "A ministry reviewer confirms the need.\n\n**Roles:** `ministry`."
+);
 
-/// Return a payment request for correction
-///
-/// Back to the recipient with a reason; the check is undone.
-///
-/// **Roles:** `ministry`.
-#[utoipa::path(
-    tag = "Payment requests",
-    params(("id" = Uuid, Path, description = "Payment request id"),
-        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    request_body = PaymentReason,
-    responses(
-        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-    ),
-    security(("bearerAuth" = []))
-)]
-#[post("/payment-requests/{id}/return")]
-pub(super) async fn return_request(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: JsonBody<PaymentReason>,
-) -> ApiResult<HttpResponse> {
-    caller.require(LIFECYCLE.roles(PaymentAction::Return))?;
-    let bytes = body.bytes().to_vec();
-    let input = TransitionInput {
-        reason: body.parse()?.reason,
+crate::lifecycle_action!(
+    return_request,
+    "/payment-requests/{id}/return",
+    PaymentAction::Return,
+    tag "Payment requests",
+    id "Payment request id",
+    item PaymentRequest,
+    required PaymentReason => |b: PaymentReason| TransitionInput {
+        reason: b.reason,
         ..TransitionInput::default()
-    };
-    act(&state, &req, &caller, *id, PaymentAction::Return, &bytes, input).await
-}
+    },
+    "Return a payment request for correction",
+    "Back to the recipient with a reason; the check is undone.\n\n**Roles:** `ministry`."
+);
 
-/// Reject a payment request
-///
-/// With a reason.
-///
-/// **Roles:** `ministry`.
-#[utoipa::path(
-    tag = "Payment requests",
-    params(("id" = Uuid, Path, description = "Payment request id"),
-        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    request_body = PaymentReason,
-    responses(
-        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-    ),
-    security(("bearerAuth" = []))
-)]
-#[post("/payment-requests/{id}/reject")]
-pub(super) async fn reject(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: JsonBody<PaymentReason>,
-) -> ApiResult<HttpResponse> {
-    caller.require(LIFECYCLE.roles(PaymentAction::Reject))?;
-    let bytes = body.bytes().to_vec();
-    let input = TransitionInput {
-        reason: body.parse()?.reason,
+crate::lifecycle_action!(
+    reject,
+    "/payment-requests/{id}/reject",
+    PaymentAction::Reject,
+    tag "Payment requests",
+    id "Payment request id",
+    item PaymentRequest,
+    required PaymentReason => |b: PaymentReason| TransitionInput {
+        reason: b.reason,
         ..TransitionInput::default()
-    };
-    act(&state, &req, &caller, *id, PaymentAction::Reject, &bytes, input).await
-}
+    },
+    "Reject a payment request",
+    "With a reason.\n\n**Roles:** `ministry`."
+);
 
-/// Approve a payment request (rechnerisch richtig, payment order)
-///
-/// Four eyes: not the person who checked it (409 `four_eyes`). Above the funding line's threshold the first approval keeps the request `checked` (`firstApprovalBy`) and a third, distinct person approves it. The approval books the amount against the grant's fiscal year: approved requests never exceed the year's commitment (409 `exceeds_commitment` with `year` and `remainingCents`), under concurrency and on any instance. The recipient needs bank details on record (409 `no_bank_account`).
-///
-/// **Roles:** `ministry` (not who checked it).
-#[utoipa::path(
-    tag = "Payment requests",
-    params(("id" = Uuid, Path, description = "Payment request id"),
-        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    request_body(content = Option<Empty>, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-    ),
-    security(("bearerAuth" = []))
-)]
-#[post("/payment-requests/{id}/approve")]
-pub(super) async fn approve(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: JsonBody<Empty>,
-) -> ApiResult<HttpResponse> {
-    caller.require(LIFECYCLE.roles(PaymentAction::Approve))?;
-    let bytes = body.bytes().to_vec();
-    let input = {
-        body.parse_or_empty()?;
-        TransitionInput::default()
-    };
-    act(&state, &req, &caller, *id, PaymentAction::Approve, &bytes, input).await
-}
+crate::lifecycle_action!(
+    approve,
+    "/payment-requests/{id}/approve",
+    PaymentAction::Approve,
+    tag "Payment requests",
+    id "Payment request id",
+    item PaymentRequest,
+    optional Empty => |_| TransitionInput::default(),
+    "Approve a payment request (rechnerisch richtig, payment order)",
+    "Four eyes: not the person who checked it (409 `four_eyes`). Above the funding line's threshold the first approval keeps the request `checked` (`firstApprovalBy`) and a third, distinct person approves it. The approval books the amount against the grant's fiscal year: approved requests never exceed the year's commitment (409 `exceeds_commitment` with `year` and `remainingCents`), under concurrency and on any instance. The recipient needs bank details on record (409 `no_bank_account`).\n\n**Roles:** `ministry` (not who checked it)."
+);
 
-/// Record the payment
-///
-/// The payment's date (not in the future) and the cash office's reference; paid amounts are booked per grant and fiscal year (`GET /funding-lines/{code}/years` shows them).
-///
-/// **Roles:** `ministry` (the cash office's system uses a ministry token of its own `sub`).
-#[utoipa::path(
-    tag = "Payment requests",
-    params(("id" = Uuid, Path, description = "Payment request id"),
-        ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the request changed since this ETag"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    request_body = Payment,
-    responses(
-        (status = 200, description = "The request after the action", body = PaymentRequest, headers(("ETag" = String))),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-    ),
-    security(("bearerAuth" = []))
-)]
-#[post("/payment-requests/{id}/pay")]
-pub(super) async fn pay(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: JsonBody<Payment>,
-) -> ApiResult<HttpResponse> {
-    caller.require(LIFECYCLE.roles(PaymentAction::Pay))?;
-    let bytes = body.bytes().to_vec();
-    let input = {
-        let p = body.parse()?;
-        TransitionInput {
-            paid_on: p.paid_on,
-            cash_reference: p.cash_reference,
-            ..TransitionInput::default()
-        }
-    };
-    act(&state, &req, &caller, *id, PaymentAction::Pay, &bytes, input).await
-}
+crate::lifecycle_action!(
+    pay,
+    "/payment-requests/{id}/pay",
+    PaymentAction::Pay,
+    tag "Payment requests",
+    id "Payment request id",
+    item PaymentRequest,
+    required Payment => |b: Payment| TransitionInput {
+        paid_on: b.paid_on,
+        cash_reference: b.cash_reference,
+        ..TransitionInput::default()
+    },
+    "Record the payment",
+    "The payment's date (not in the future) and the cash office's reference; paid amounts are booked per grant and fiscal year (`GET /funding-lines/{code}/years` shows them).\n\n**Roles:** `ministry` (the cash office's system uses a ministry token of its own `sub`)."
+);

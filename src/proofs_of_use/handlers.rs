@@ -9,7 +9,6 @@ use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
 use crate::db::Connection;
 use crate::error::ApiResult;
-use crate::error::validation::Checked;
 use crate::http::extract::{Empty, JsonBody, Query, ok_with_etag};
 use crate::http::list::Listing;
 use crate::http::openapi::{Conflict, Forbidden};
@@ -180,64 +179,6 @@ pub(super) async fn history(
     Ok(HttpResponse::Ok().json(store::history(&mut conn, &caller, *id).await?))
 }
 
-/// One lifecycle action: the role gate from the lifecycle table, the body parsed into the transition's input, the
-/// shared transition flow (If-Match, Idempotency-Key, transaction).
-macro_rules! action {
-    ($name:ident, $path:literal, $action:expr, optional $body:ty, $input:expr, $summary:literal, $doc:literal) => {
-        action!(@handler $name, $path, $action, $body, Option<$body>, parse_or_empty, $input, $summary, $doc);
-    };
-    ($name:ident, $path:literal, $action:expr, required $body:ty, $input:expr, $summary:literal, $doc:literal) => {
-        action!(@handler $name, $path, $action, $body, $body, parse_required, $input, $summary, $doc);
-    };
-    (@handler $name:ident, $path:literal, $action:expr, $body:ty, $documented:ty, $parse:ident, $input:expr,
-     $summary:literal, $doc:literal) => {
-        // utoipa reads the first doc line as the summary and the rest as the description.
-        #[doc = $summary]
-        #[doc = ""]
-        #[doc = $doc]
-        #[utoipa::path(
-            tag = "Proofs of use",
-            params(("id" = Uuid, Path, description = "Proof of use id"),
-                ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the proof changed since this ETag"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-            request_body(content = $documented, content_type = "application/json"),
-            responses(
-                (status = 200, description = "The proof after the action", body = ProofOfUse, headers(("ETag" = String))),
-                (status = 403, response = Forbidden),
-                (status = 409, response = Conflict),
-            ),
-            security(("bearerAuth" = []))
-        )]
-        #[post($path)]
-        pub(super) async fn $name(
-            state: web::Data<AppState>,
-            req: HttpRequest,
-            caller: Caller,
-            id: web::Path<Uuid>,
-            body: JsonBody<$body>,
-        ) -> ApiResult<HttpResponse> {
-            caller.require(LIFECYCLE.roles($action))?;
-            let bytes = body.bytes().to_vec();
-            let parsed: $body = $parse(body)?;
-            let input: TransitionInput = ($input)(parsed);
-            crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
-                store::transition(conn, &caller, *id, $action, expected, input.clone()).await
-            })
-            .await
-        }
-    };
-}
-
-/// An optional body: none, or an empty object.
-fn parse_or_empty<T: serde::de::DeserializeOwned + Checked>(body: JsonBody<T>) -> ApiResult<T> {
-    body.parse_or_empty()
-}
-
-/// A required body (an empty one is 400, like every other required body).
-fn parse_required<T: serde::de::DeserializeOwned + Checked>(body: JsonBody<T>) -> ApiResult<T> {
-    body.parse()
-}
-
 fn nothing(_: Empty) -> TransitionInput {
     TransitionInput::default()
 }
@@ -256,65 +197,77 @@ fn with_admissions(body: FinancialReview) -> TransitionInput {
     }
 }
 
-action!(
+crate::lifecycle_action!(
     submit,
     "/proofs-of-use/{id}/submit",
     ProofAction::Submit,
-    optional Empty,
-    nothing,
+    tag "Proofs of use",
+    id "Proof of use id",
+    item ProofOfUse,
+    optional Empty => nothing,
     "Submit a proof of use",
     "The recipient submits its proof: the report's activities and results, the income by \
      source and at least one receipt are required (422 `required` naming each missing field).\n\n**Roles:** \
      `municipality` (own organisation only)."
 );
-action!(
+crate::lifecycle_action!(
     start_review,
     "/proofs-of-use/{id}/start-review",
     ProofAction::StartReview,
-    optional Empty,
-    nothing,
+    tag "Proofs of use",
+    id "Proof of use id",
+    item ProofOfUse,
+    optional Empty => nothing,
     "Start the review of a proof of use",
     "**Roles:** `ministry`."
 );
-action!(
+crate::lifecycle_action!(
     request_changes,
     "/proofs-of-use/{id}/request-changes",
     ProofAction::RequestChanges,
-    required ProofReason,
-    with_reason,
+    tag "Proofs of use",
+    id "Proof of use id",
+    item ProofOfUse,
+    required ProofReason => with_reason,
     "Request changes to a proof of use",
     "Back to the recipient with what to change (`reason`); the sign-offs so far \
      are cleared, a changed proof is reviewed afresh.\n\n**Roles:** `ministry`."
 );
-action!(
+crate::lifecycle_action!(
     sign_content,
     "/proofs-of-use/{id}/sign-content",
     ProofAction::SignContent,
-    optional Empty,
-    nothing,
+    tag "Proofs of use",
+    id "Proof of use id",
+    item ProofOfUse,
+    optional Empty => nothing,
     "Sign the content review (Sachbericht)",
     "Four eyes: not the person who signed the financial review (409 \
      `four_eyes`). With both reviews signed the proof is `accepted` and its admitted amount fixed.\n\n**Roles:** \
      `ministry`."
 );
-action!(
+crate::lifecycle_action!(
     sign_financial,
     "/proofs-of-use/{id}/sign-financial",
     ProofAction::SignFinancial,
-    required FinancialReview,
-    with_admissions,
+    tag "Proofs of use",
+    id "Proof of use id",
+    item ProofOfUse,
+    required FinancialReview => with_admissions,
     "Sign the financial review (rechnerische Prüfung)",
     "Decides each receipt by its `index`: admitted in full (its \
      amount), in part (less) or not at all (0); more than the amount is 422 `out_of_range`, a receipt left undecided \
      422 `undecided_receipts`. Four eyes: not the person who signed the content review (409 `four_eyes`). With both \
      reviews signed the proof is `accepted` and its admitted amount (Σ admitted) fixed.\n\n**Roles:** `ministry`."
 );
-action!(
+crate::lifecycle_action!(
     reject,
     "/proofs-of-use/{id}/reject",
     ProofAction::Reject,
-    required ProofReason,
-    with_reason,
+    tag "Proofs of use",
+    id "Proof of use id",
+    item ProofOfUse,
+    required ProofReason => with_reason,
     "Reject a proof of use",
     "Not accepted, with a reason (`reason`).\n\n**Roles:** `ministry`."
 );

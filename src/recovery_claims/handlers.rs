@@ -186,52 +186,14 @@ pub(super) async fn history(
     Ok(HttpResponse::Ok().json(store::history(&mut conn, &caller, *id).await?))
 }
 
-/// One lifecycle action with a required body: the role gate from the lifecycle table, the body parsed into the
-/// transition's input, the shared transition flow (If-Match, Idempotency-Key, transaction).
-macro_rules! action {
-    ($name:ident, $path:literal, $action:expr, $body:ty, $input:expr, $summary:literal, $doc:literal) => {
-        // utoipa reads the first doc line as the summary and the rest as the description.
-        #[doc = $summary]
-        #[doc = ""]
-        #[doc = $doc]
-        #[utoipa::path(
-            tag = "Recovery claims",
-            params(("id" = Uuid, Path, description = "Recovery claim id"),
-                ("If-Match" = Option<String>, Header, description = "Optional: refuse (412) if the claim changed since this ETag"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-            request_body(content = $body, content_type = "application/json"),
-            responses(
-                (status = 200, description = "The claim after the action", body = RecoveryClaim, headers(("ETag" = String))),
-                (status = 403, response = Forbidden),
-                (status = 409, response = Conflict),
-            ),
-            security(("bearerAuth" = []))
-        )]
-        #[post($path)]
-        pub(super) async fn $name(
-            state: web::Data<AppState>,
-            req: HttpRequest,
-            caller: Caller,
-            id: web::Path<Uuid>,
-            body: JsonBody<$body>,
-        ) -> ApiResult<HttpResponse> {
-            caller.require(LIFECYCLE.roles($action))?;
-            let bytes = body.bytes().to_vec();
-            let input: TransitionInput = ($input)(body.parse()?);
-            crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
-                store::transition(conn, &caller, *id, $action, expected, input.clone()).await
-            })
-            .await
-        }
-    };
-}
-
-action!(
+crate::lifecycle_action!(
     respond,
     "/recovery-claims/{id}/respond",
     ClaimAction::Respond,
-    Answer,
-    |b: Answer| TransitionInput {
+    tag "Recovery claims",
+    id "Recovery claim id",
+    item RecoveryClaim,
+    required Answer => |b: Answer| TransitionInput {
         answer: b.answer,
         ..TransitionInput::default()
     },
@@ -239,23 +201,27 @@ action!(
     "The recipient's statement on the claim, until `hearingUntil` (409 `hearing_closed` after it); a later answer \
      replaces an earlier one.\n\n**Roles:** `municipality` (own organisation only)."
 );
-action!(
+crate::lifecycle_action!(
     decide,
     "/recovery-claims/{id}/decide",
     ClaimAction::Decide,
-    crate::http::extract::Empty,
-    |_| TransitionInput::default(),
+    tag "Recovery claims",
+    id "Recovery claim id",
+    item RecoveryClaim,
+    optional crate::http::extract::Empty => |_| TransitionInput::default(),
     "Decide a recovery claim (Rückforderungsbescheid)",
     "Once the recipient answered or the hearing ended (409 `hearing_open` before), another ministry person than \
      the one who raised the claim decides it (409 `four_eyes`).\n\n**Roles:** `ministry` (not the one who raised \
      the claim)."
 );
-action!(
+crate::lifecycle_action!(
     record_payment,
     "/recovery-claims/{id}/record-payment",
     ClaimAction::RecordPayment,
-    Repayment,
-    |b: Repayment| TransitionInput {
+    tag "Recovery claims",
+    id "Recovery claim id",
+    item RecoveryClaim,
+    required Repayment => |b: Repayment| TransitionInput {
         paid_on: b.paid_on,
         ..TransitionInput::default()
     },
@@ -263,24 +229,28 @@ action!(
     "The day the claim was repaid (not in the future: 422 `in_future`); the interest is fixed up to the day before.\
      \n\n**Roles:** `ministry`."
 );
-action!(
+crate::lifecycle_action!(
     agree_instalments,
     "/recovery-claims/{id}/agree-instalments",
     ClaimAction::AgreeInstalments,
-    InstalmentPlan,
-    |b: InstalmentPlan| TransitionInput {
+    tag "Recovery claims",
+    id "Recovery claim id",
+    item RecoveryClaim,
+    required InstalmentPlan => |b: InstalmentPlan| TransitionInput {
         instalments: b.instalments.zip(b.first_instalment_on),
         ..TransitionInput::default()
     },
     "Agree instalments (Ratenzahlung)",
     "The number of instalments (2–120) and the day of the first.\n\n**Roles:** `ministry`."
 );
-action!(
+crate::lifecycle_action!(
     waive,
     "/recovery-claims/{id}/waive",
     ClaimAction::Waive,
-    ClaimWaiver,
-    |b: ClaimWaiver| TransitionInput {
+    tag "Recovery claims",
+    id "Recovery claim id",
+    item RecoveryClaim,
+    required ClaimWaiver => |b: ClaimWaiver| TransitionInput {
         reason: b.reason,
         ..TransitionInput::default()
     },
