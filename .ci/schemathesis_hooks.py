@@ -82,6 +82,10 @@ RULES = [
     ("positive_data_acceptance", ["POST /api/v1/change-requests/{id}/grant"], 422,
      [(r"/years/\d+/year", "year_outside_period"), (r"/years/\d+/year", "duplicate"),
       (r"/periodEnd", "out_of_range"), (r"/periodEnd", "year_outside_period")]),
+    # an early start is asked for from today on (a consent is never retroactive; a schema has no "today"), with the
+    # declaration that the project has not begun (true; a boolean schema cannot demand one value of two).
+    ("positive_data_acceptance", ["POST /api/v1/applications/{id}/early-start-consents"], 422,
+     [(r"/startOn", "in_past"), (r"/notYetBegun", "must_be_true")]),
     # a referral's origin depends on its direction and the caller's role (a municipality sends as itself).
     ("positive_data_acceptance", ["POST /api/v1/referrals"], 422,
      [(r"/originOrganisation", "invalid_value"), (r"/originOrganisation", "required"),

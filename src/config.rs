@@ -64,6 +64,10 @@ pub struct ServeArgs {
     pub rate_limits: RateLimitArgs,
     #[command(flatten)]
     pub reminders: ReminderArgs,
+    /// Pins the calendar day (YYYY-MM-DD) every date rule works with, for test and training environments whose data
+    /// is written against fixed dates. Never set in production: the service logs a warning when it is set.
+    #[arg(long, env = "VERSORGUNG_TODAY")]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 /// Reminders of due duties (`/api/v1/obligations`), sent through the feed and webhooks.

@@ -7,6 +7,7 @@
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod base_rates;
 pub mod change_requests;
 pub mod cli;
 pub mod committees;
@@ -15,6 +16,7 @@ pub mod coordinators;
 pub mod core;
 pub mod db;
 pub mod districts;
+pub mod early_start_consents;
 pub mod error;
 pub mod events;
 pub mod funding_lines;

@@ -5,9 +5,9 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::http::openapi;
 use crate::{
-    applications, change_requests, committees, coordinators, districts, events, funding_lines, grant_notices, health,
-    metrics, obligations, organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements,
-    statistics, webhooks,
+    applications, base_rates, change_requests, committees, coordinators, districts, early_start_consents, events,
+    funding_lines, grant_notices, health, metrics, obligations, organisations, payment_requests, proofs_of_use,
+    recovery_claims, referrals, settlements, statistics, webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -18,11 +18,13 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(organisations::routes)
             .configure(funding_lines::routes)
             .configure(applications::routes)
+            .configure(early_start_consents::routes)
             .configure(grant_notices::routes)
             .configure(payment_requests::routes)
             .configure(proofs_of_use::routes)
             .configure(settlements::routes)
             .configure(recovery_claims::routes)
+            .configure(base_rates::routes)
             .configure(change_requests::routes)
             .configure(obligations::routes)
             .configure(coordinators::routes)

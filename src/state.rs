@@ -24,6 +24,10 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: DbPool, verifier: Verifier, args: &ServeArgs) -> Result<Self, String> {
         let w = &args.webhooks;
+        if let Some(day) = args.today {
+            crate::core::time::pin_today(day)?;
+            log::warn!("the calendar day is pinned to {day} (VERSORGUNG_TODAY): for tests and training only");
+        }
         Ok(Self {
             pool,
             verifier,

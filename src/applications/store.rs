@@ -325,6 +325,17 @@ async fn approve(
             MessageParams::max(requested),
         )]));
     }
+    // Only projects not yet begun are funded: one that starts before the day of its approval needs the ministry's
+    // consent to the early start, covering that start (docs/grants.md, vorzeitiger Maßnahmebeginn).
+    if let Some(start) = current.start_date
+        && start < crate::core::time::today_in_hessen()
+        && !crate::early_start_consents::covers(conn, current.id, start).await?
+    {
+        return Err(ApiError::conflict(
+            "early_start_without_consent",
+            MessageParams::detail(start),
+        ));
+    }
     let plan: Option<Vec<(i32, i64)>> = current
         .financing_plan
         .years

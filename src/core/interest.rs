@@ -119,6 +119,16 @@ pub fn accrue(
     })
 }
 
+/// The last day the table gives a rate for: the end of its last half-year (`None` for an empty table).
+pub fn covered_until(base_rates: &[BaseRate]) -> Option<NaiveDate> {
+    base_rates
+        .iter()
+        .map(|r| r.valid_from)
+        .max()
+        .and_then(|d| d.checked_add_months(chrono::Months::new(6)))
+        .and_then(|d| d.pred_opt())
+}
+
 /// The base rate on `day` and the last day it holds, from rates sorted by their first day.
 fn rate_on(rates: &[BaseRate], day: NaiveDate) -> Option<(i32, NaiveDate)> {
     let index = rates.partition_point(|r| r.valid_from <= day).checked_sub(1)?;

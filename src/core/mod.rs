@@ -5,6 +5,7 @@ pub mod counters;
 pub mod iban;
 pub mod identity;
 pub mod interest;
+pub mod late_use;
 pub mod lifecycle;
 pub mod net;
 pub mod settlement;

@@ -1,10 +1,26 @@
 //! Calendar time in Hessen (Europe/Berlin): windows and deadlines are calendar days there, not in UTC.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::OnceLock;
 
-/// Today's date in Hessen: submission windows are calendar days in Europe/Berlin, not UTC.
+/// The calendar day a test or training environment works on (`VERSORGUNG_TODAY`), for the whole process.
+static PINNED_TODAY: OnceLock<NaiveDate> = OnceLock::new();
+
+/// Pins the calendar day every date rule uses, for the life of the process. A test suite written against fixed dates
+/// (a project starting 2027-01-01) would otherwise change its meaning as the real date passes them: the early-start
+/// rule, the payout window and the final notices all compare with today. Pinning twice to another day is an error.
+pub fn pin_today(day: NaiveDate) -> Result<(), String> {
+    let pinned = *PINNED_TODAY.get_or_init(|| day);
+    if pinned == day {
+        Ok(())
+    } else {
+        Err(format!("the calendar day is already pinned to {pinned}"))
+    }
+}
+
+/// Today's date in Hessen: submission windows are calendar days in Europe/Berlin, not UTC. A pinned day wins.
 pub fn today_in_hessen() -> NaiveDate {
-    hessen_date(Utc::now())
+    PINNED_TODAY.get().copied().unwrap_or_else(|| hessen_date(Utc::now()))
 }
 
 /// The calendar day in Hessen of an instant.

@@ -448,6 +448,7 @@ diesel::table! {
         rate_bp -> Int4,
         version -> Int8,
         updated_at -> Timestamptz,
+        source -> Text,
     }
 }
 
@@ -479,6 +480,8 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        late_use -> Jsonb,
+        late_use_interest_cents -> Int8,
     }
 }
 
@@ -535,6 +538,7 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        late_use_interest_cents -> Int8,
     }
 }
 
@@ -566,3 +570,27 @@ diesel::table! {
 
 diesel::joinable!(change_requests -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(change_requests, organisations);
+
+diesel::table! {
+    early_start_consents (id) {
+        id -> Uuid,
+        application_id -> Uuid,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        funding_line_code -> Text,
+        start_on -> Date,
+        reason -> Text,
+        not_yet_begun -> Bool,
+        requested_on -> Date,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        created_by -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(early_start_consents -> organisations (organisation_id));
+diesel::allow_tables_to_appear_in_same_query!(early_start_consents, organisations);

@@ -184,6 +184,28 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
              sie nicht übersteigen.",
             p.max.clone().unwrap_or_default()
         ),
+        ("early_start_without_consent", Lang::En) => format!(
+            "The project starts on {detail}, before the day of its approval, and no early-start consent covers that \
+             start; only projects not yet begun are funded."
+        ),
+        ("early_start_without_consent", Lang::De) => format!(
+            "Das Vorhaben beginnt am {detail}, vor dem Tag der Bewilligung, und keine Zustimmung zum vorzeitigen \
+             Maßnahmebeginn deckt diesen Beginn; gefördert werden nur Vorhaben, die noch nicht begonnen haben."
+        ),
+        ("early_start_exists", Lang::En) => {
+            format!("An early-start request or consent for this application exists already ({detail}).")
+        }
+        ("early_start_exists", Lang::De) => format!(
+            "Für diesen Antrag besteht bereits ein Antrag auf oder eine Zustimmung zum vorzeitigen Maßnahmebeginn \
+             ({detail})."
+        ),
+        ("application_decided", Lang::En) => {
+            format!("The application is decided already ({detail}); an early start concerns undecided applications.")
+        }
+        ("application_decided", Lang::De) => format!(
+            "Über den Antrag ist bereits entschieden ({detail}); ein vorzeitiger Maßnahmebeginn betrifft nur offene \
+             Anträge."
+        ),
         ("amendment_pending", Lang::En) => {
             format!("An amending notice (number {detail}) is already in draft; complete, issue or delete it first.")
         }
@@ -297,6 +319,10 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("required", Lang::De) => "ist erforderlich".into(),
         ("not_allowed", Lang::En) => format!("is not allowed for {detail}"),
         ("not_allowed", Lang::De) => format!("ist bei {detail} nicht zulässig"),
+        ("in_past", Lang::En) => format!("must not lie before today ({min})"),
+        ("in_past", Lang::De) => format!("darf nicht vor dem heutigen Tag ({min}) liegen"),
+        ("must_be_true", Lang::En) => "must be true".into(),
+        ("must_be_true", Lang::De) => "muss true sein".into(),
         ("undecided_receipts", Lang::En) => format!("must decide every receipt; undecided: {detail}"),
         ("undecided_receipts", Lang::De) => format!("muss über jeden Beleg entscheiden; offen: {detail}"),
         ("too_short", Lang::En) => format!("must be at least {min} characters long"),

@@ -80,6 +80,8 @@ problem_responses! {
         (name = "Proofs of use", description = "Zwischen- und Verwendungsnachweise: scheduled by the notice, written by the recipient, reviewed by two ministry people."),
         (name = "Settlements", description = "Schlussabrechnungen: proposed from the accepted proofs of use, confirmed by another ministry person; close the notice and release the unused commitment."),
         (name = "Recovery claims", description = "Rückforderungen: a hearing, a decision under four eyes, interest at 5 points above the base rate, repaid, in instalments or waived."),
+        (name = "Base rates", description = "Basiszinssatz (§ 247 BGB) per half-year, the reference of the interest on recovery claims; the ministry adds each new half-year."),
+        (name = "Early-start consents", description = "Vorzeitiger Maßnahmebeginn: the recipient asks to begin before the approval; the ministry consents or refuses. An application whose start lies before its approval day is approved only with a consent."),
         (name = "Change requests", description = "Änderungsmitteilungen und Änderungsanträge during the project: acknowledged, or granted (drafting the amending notice) or refused."),
         (name = "Obligations", description = "Fristen: every open duty with its due date, and the reminders before and after it."),
         (name = "Referrals", description = "Vermittlungen: ideas from the regions into committees, requests from committees into the regions."),

@@ -23,6 +23,8 @@ text_enum! {
         Hearing = "recovery_claim.hearing",
         /// The ministry answers a change report or amendment request within 30 days.
         ChangeDecision = "change_request.decide",
+        /// The ministry decides an early-start request before the day the recipient means to begin.
+        EarlyStartDecision = "early_start_consent.decide",
     }
 }
 

@@ -41,6 +41,7 @@ fn href(kind: &str, id: Uuid) -> String {
         "payment_request" => "payment-requests",
         "recovery_claim" => "recovery-claims",
         "change_request" => "change-requests",
+        "early_start_consent" => "early-start-consents",
         _ => "grant-notices",
     };
     format!("/api/v1/{segment}/{id}")
@@ -68,12 +69,22 @@ fn to_api((duty, kind, id, org, district, due_on, party): Row, today: NaiveDate,
     })
 }
 
+/// The duties still open on `today`: a notice's objection period ends by the service's calendar day (which a test or
+/// training environment may pin), so the view lists it and this filter drops it once it has passed.
+fn live(today: NaiveDate) -> obligations::BoxedQuery<'static, diesel::pg::Pg> {
+    obligations::table.into_boxed().filter(
+        obligations::duty
+            .ne(Duty::ObjectionPeriod.as_str())
+            .or(obligations::due_on.ge(today)),
+    )
+}
+
 fn filtered(
     caller: &Caller,
     q: &ListObligations,
     today: NaiveDate,
 ) -> ApiResult<obligations::BoxedQuery<'static, diesel::pg::Pg>> {
-    let mut query = obligations::table.into_boxed();
+    let mut query = live(today);
     if let Some(org) = caller.confined_to()? {
         query = query.filter(obligations::organisation_id.eq(org));
     }
@@ -159,7 +170,7 @@ pub async fn remind(conn: &mut AsyncPgConnection, today: NaiveDate, leads: &[i64
             return Ok(0);
         }
         let horizon = today + chrono::Days::new(u64::try_from(widest).unwrap_or(0));
-        let rows: Vec<Row> = obligations::table
+        let rows: Vec<Row> = live(today)
             .filter(obligations::due_on.le(horizon))
             .order((obligations::due_on, obligations::resource_id))
             .select(COLUMNS)

@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+pub use crate::base_rates::InterestPeriod;
 use crate::core::identity::Role;
 use crate::core::lifecycle::{Lifecycle, Target, Transition};
 use crate::error::validation::Checked;
@@ -85,25 +86,6 @@ pub const LIFECYCLE: Lifecycle<ClaimStatus, ClaimAction> = Lifecycle::new(&[
     },
 ]);
 
-/// One period of constant interest rate.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct InterestPeriod {
-    pub from: NaiveDate,
-    /// Last day of the period (inclusive).
-    pub until: NaiveDate,
-    #[schema(minimum = 1, maximum = 366)]
-    pub days: i64,
-    /// Basiszinssatz (§ 247 BGB), basis points; may be negative.
-    #[schema(minimum = -1000, maximum = 2000)]
-    pub base_rate_basis_points: i32,
-    /// Base rate + 5 percentage points.
-    #[schema(minimum = -1000, maximum = 2500)]
-    pub rate_basis_points: i32,
-    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
-    pub interest_cents: i64,
-}
-
 /// The recipient organisation.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -127,8 +109,8 @@ pub struct RecoveryClaim {
     #[schema(max_length = 10)]
     pub funding_line: String,
     pub status: ClaimStatus,
-    /// What is reclaimed (the settlement's overpayment).
-    #[schema(minimum = 1, maximum = 1000000000000i64)]
+    /// What is reclaimed (the settlement's overpayment); 0 for a claim of late-use interest alone.
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub principal_cents: i64,
     /// Interest runs from this day (§ 49a Abs. 3 HVwVfG).
     pub interest_from: NaiveDate,
@@ -142,7 +124,11 @@ pub struct RecoveryClaim {
     /// Interest below this is not charged.
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub interest_threshold_cents: i64,
-    /// principalCents + interestCents.
+    /// Interest on funds paid out and not used within the payout window, from the payout to the use (§ 49a Abs. 4
+    /// HVwVfG), as the settlement computed it (`lateUse` there); 0 below the small-amount threshold.
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
+    pub late_use_interest_cents: i64,
+    /// principalCents + interestCents + lateUseInterestCents (0 once waived).
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub total_cents: i64,
     /// Last day of the hearing.

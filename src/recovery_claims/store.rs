@@ -2,7 +2,7 @@
 //! organisation's claims. The interest is computed when a claim is read (`core::interest`, day by day across the
 //! base-rate table) and fixed when it is repaid or waived.
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -12,7 +12,7 @@ use super::model::*;
 use crate::audit::{self, Audience, Change, history};
 use crate::core::identity::Caller;
 use crate::core::interest::{self, BaseRate, DEFAULT_SURCHARGE_BP};
-use crate::db::schema::{base_rates, funding_lines, organisations, recovery_claims};
+use crate::db::schema::{funding_lines, organisations, recovery_claims};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Expected;
 use crate::settlements::SettlementStatus;
@@ -38,6 +38,7 @@ struct Row {
     decided_on: Option<NaiveDate>,
     paid_on: Option<NaiveDate>,
     interest_cents: Option<i64>,
+    late_use_interest_cents: i64,
     instalments: Option<i32>,
     first_instalment_on: Option<NaiveDate>,
     reason: Option<String>,
@@ -49,19 +50,6 @@ struct Row {
 
 type Joined = (Row, String);
 
-/// The base-rate table (a few dozen rows: one per half-year).
-async fn rates(conn: &mut AsyncPgConnection) -> ApiResult<Vec<BaseRate>> {
-    let rows: Vec<(NaiveDate, i32)> = base_rates::table
-        .order(base_rates::valid_from)
-        .select((base_rates::valid_from, base_rates::rate_bp))
-        .load(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(valid_from, rate_bp)| BaseRate { valid_from, rate_bp })
-        .collect())
-}
-
 /// Interest on `principal` for every day from `from` to the day before `end`, as far as the base-rate table reaches
 /// (each row covers its half-year). Returns the periods, their sum and the last day counted.
 fn accrued(
@@ -70,29 +58,18 @@ fn accrued(
     end: NaiveDate,
     rates: &[BaseRate],
 ) -> ApiResult<(Vec<InterestPeriod>, i64, Option<NaiveDate>)> {
-    let covered = rates
-        .last()
-        .and_then(|r| r.valid_from.checked_add_months(Months::new(6)))
-        .and_then(|d| d.pred_opt());
+    let covered = interest::covered_until(rates);
     let until = end.pred_opt().map(|d| covered.map_or(d, |c| d.min(c)));
     let Some(until) = until.filter(|u| *u >= from) else {
         return Ok((Vec::new(), 0, None));
     };
     let result = interest::accrue(principal, from, until, rates, DEFAULT_SURCHARGE_BP)
         .map_err(|e| ApiError::internal(format!("interest: {e:?}")))?;
-    let periods = result
-        .periods
-        .into_iter()
-        .map(|p| InterestPeriod {
-            from: p.from,
-            until: p.until,
-            days: p.days,
-            base_rate_basis_points: p.base_rate_bp,
-            rate_basis_points: p.rate_bp,
-            interest_cents: p.interest_cents,
-        })
-        .collect();
-    Ok((periods, result.total_cents, Some(until)))
+    Ok((
+        crate::base_rates::periods(result.periods),
+        result.total_cents,
+        Some(until),
+    ))
 }
 
 /// The day interest stops running: the repayment, the waiver, else today.
@@ -139,8 +116,9 @@ fn to_api(caller: &Caller, (r, name): Joined, rates: &[BaseRate]) -> ApiResult<R
         total_cents: if status == ClaimStatus::Waived {
             0
         } else {
-            r.principal_cents + interest_cents
+            r.principal_cents + interest_cents + r.late_use_interest_cents
         },
+        late_use_interest_cents: r.late_use_interest_cents,
         hearing_until: r.hearing_until,
         answer: r.answer,
         answered_at: r.answered_at,
@@ -183,7 +161,7 @@ pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock:
         .select((Row::as_select(), organisations::name))
         .first(conn)
         .await?;
-    let rates = rates(conn).await?;
+    let rates = crate::base_rates::table(conn).await?;
     to_api(caller, row, &rates)
 }
 
@@ -200,18 +178,24 @@ pub async fn create(
     interest_from: Option<NaiveDate>,
 ) -> ApiResult<RecoveryClaim> {
     let s = crate::settlements::find(conn, caller, settlement_id, true).await?;
-    if s.status != SettlementStatus::Confirmed || s.overpaid_cents <= 0 {
+    let (hearing_days, threshold): (i32, i64) = funding_lines::table
+        .find(&s.funding_line)
+        .select((funding_lines::hearing_days, funding_lines::interest_threshold_cents))
+        .first(conn)
+        .await?;
+    // Late-use interest below the small-amount threshold is not charged, like the interest on the claim itself.
+    let late_use = if s.late_use_interest_cents < threshold {
+        0
+    } else {
+        s.late_use_interest_cents
+    };
+    if s.status != SettlementStatus::Confirmed || (s.overpaid_cents <= 0 && late_use == 0) {
         return Err(ApiError::conflict(
             "nothing_overpaid",
             MessageParams::detail(s.overpaid_cents),
         ));
     }
     let today = crate::core::time::today_in_hessen();
-    let (hearing_days, threshold): (i32, i64) = funding_lines::table
-        .find(&s.funding_line)
-        .select((funding_lines::hearing_days, funding_lines::interest_threshold_cents))
-        .first(conn)
-        .await?;
     let id = Uuid::new_v5(&settlement_id, b"recovery-claim");
     diesel::insert_into(recovery_claims::table)
         .values((
@@ -223,7 +207,8 @@ pub async fn create(
             recovery_claims::district_ags.eq(&s.district),
             recovery_claims::funding_line_code.eq(&s.funding_line),
             recovery_claims::status.eq(ClaimStatus::Hearing.as_str()),
-            recovery_claims::principal_cents.eq(s.overpaid_cents),
+            recovery_claims::principal_cents.eq(s.overpaid_cents.max(0)),
+            recovery_claims::late_use_interest_cents.eq(late_use),
             recovery_claims::interest_from
                 .eq(interest_from.unwrap_or_else(|| crate::core::time::hessen_date(s.updated_at))),
             recovery_claims::interest_threshold_cents.eq(threshold),
@@ -301,7 +286,7 @@ pub async fn transition(
                     MessageParams::max(today),
                 )]));
             }
-            let rates = rates(conn).await?;
+            let rates = crate::base_rates::table(conn).await?;
             let (_, computed, _) = accrued(current.principal_cents, current.interest_from, day, &rates)?;
             interest_fixed = Some(if computed < current.interest_threshold_cents {
                 0
@@ -373,7 +358,7 @@ pub async fn page(
         query = query.filter(recovery_claims::id.gt(after));
     }
     let rows: Vec<Joined> = query.limit(limit).load(conn).await?;
-    let rates = rates(conn).await?;
+    let rates = crate::base_rates::table(conn).await?;
     rows.into_iter()
         .map(|row| {
             let id = row.0.id;

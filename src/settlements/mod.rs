@@ -3,6 +3,7 @@
 //! commitment goes back to the line's fiscal-year budgets. docs/grants.md has the rules and their sources.
 
 mod handlers;
+mod late_use;
 pub mod model;
 mod store;
 

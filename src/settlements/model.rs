@@ -1,6 +1,6 @@
 //! Schlussabrechnung: the settlement's states, its lifecycle (as data) and its response type.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -59,7 +59,8 @@ pub struct SettlementRecipient {
     "plannedEligibleCents": 10000000, "admittedCents": 9000000, "plannedOtherIncomeCents": 1000000,
     "actualOtherIncomeCents": 1000000, "toleranceBasisPoints": 2000, "eligibleCents": 9000000, "notEligibleCents": 0,
     "dueCents": 7200000, "reductionCents": 800000, "reason": "lower_expenditure", "paidCents": 7500000,
-    "overpaidCents": 300000, "outstandingCents": 0, "releasedCents": null, "proposedBy": "pruefer-1",
+    "overpaidCents": 300000, "outstandingCents": 0, "lateUse": [], "lateUseInterestCents": 0,
+    "releasedCents": null, "proposedBy": "pruefer-1",
     "confirmedBy": null, "allowedActions": ["confirm"], "version": 1,
     "createdAt": "2030-03-01T10:00:00Z", "updatedAt": "2030-03-01T10:00:00Z"}))]
 pub struct Settlement {
@@ -119,6 +120,13 @@ pub struct Settlement {
     /// Due beyond what was paid: still to be paid out.
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub outstanding_cents: i64,
+    /// Parts of payouts used only after the payout window (§ 49a Abs. 4 HVwVfG), with interest from the payout to
+    /// the use, computed from the paid payment requests and the receipts of the accepted proofs of use.
+    #[schema(max_items = 1000)]
+    pub late_use: Vec<LateUsePart>,
+    /// Σ of the late uses' interest (charged by the recovery claim).
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
+    pub late_use_interest_cents: i64,
     /// What the confirmation gave back to the line's fiscal-year budgets.
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub released_cents: Option<i64>,
@@ -136,6 +144,22 @@ pub struct Settlement {
 }
 
 crate::versioned!(Settlement);
+
+/// A part of one payout used only after the payout window: interest from the payout through the day before the use.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LateUsePart {
+    /// The payout.
+    pub paid_on: NaiveDate,
+    /// The day the money was used (a receipt's payment day).
+    pub used_on: NaiveDate,
+    #[schema(minimum = 1, maximum = 1000000000000i64)]
+    pub cents: i64,
+    #[schema(minimum = 0, maximum = 9223372036854775807i64)]
+    pub interest_cents: i64,
+    #[schema(max_items = 400)]
+    pub interest_periods: Vec<crate::base_rates::InterestPeriod>,
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

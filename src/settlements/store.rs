@@ -47,6 +47,8 @@ struct Row {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    late_use: serde_json::Value,
+    late_use_interest_cents: i64,
 }
 
 type Joined = (Row, String);
@@ -85,6 +87,8 @@ fn to_api(caller: &Caller, (r, name): Joined) -> ApiResult<Settlement> {
         paid_cents: r.paid_cents,
         overpaid_cents: (r.paid_cents - r.due_cents).max(0),
         outstanding_cents: (r.due_cents - r.paid_cents).max(0),
+        late_use: serde_json::from_value(r.late_use).map_err(ApiError::internal)?,
+        late_use_interest_cents: r.late_use_interest_cents,
         released_cents: r.released_cents,
         proposed_by: r.proposed_by,
         confirmed_by: r.confirmed_by,
@@ -211,6 +215,14 @@ pub async fn propose(conn: &mut AsyncPgConnection, caller: &Caller, notice_id: U
         paid_cents: paid,
     };
     let outcome = arithmetic::settle(&input).map_err(|e| ApiError::internal(format!("{e:?}")))?;
+    let (late_use, late_use_interest) = super::late_use::compute(
+        conn,
+        app,
+        &notice.funding_line,
+        (notice.amount_cents, notice.eligible_costs_cents),
+    )
+    .await?;
+    let late_use = serde_json::to_value(late_use).map_err(ApiError::internal)?;
     let id = settlement_id(app);
     diesel::insert_into(settlements::table)
         .values((
@@ -234,6 +246,8 @@ pub async fn propose(conn: &mut AsyncPgConnection, caller: &Caller, notice_id: U
             settlements::due_cents.eq(outcome.due_cents),
             settlements::reason.eq(outcome.reason.code()),
             settlements::paid_cents.eq(paid),
+            settlements::late_use.eq(late_use),
+            settlements::late_use_interest_cents.eq(late_use_interest),
             settlements::proposed_by.eq(&caller.sub),
         ))
         .execute(conn)

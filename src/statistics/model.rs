@@ -71,7 +71,8 @@ pub struct Row {
     /// Sum of what decided recovery claims reclaim (repaid, in instalments or open), in cents.
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub reclaimed_cents: i64,
-    /// Sum of the interest fixed on repaid recovery claims, in cents.
+    /// Sum of the interest fixed on repaid recovery claims and the late-use interest (§ 49a Abs. 4) of decided ones,
+    /// in cents.
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub interest_cents: i64,
 }

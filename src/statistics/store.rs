@@ -104,11 +104,11 @@ const AFTER_APPROVAL_SUMS: &str = "coalesce(sum(u.admitted), 0)::bigint AS admit
      coalesce(sum(c.reclaimed), 0)::bigint AS reclaimed, coalesce(sum(c.interest), 0)::bigint AS interest";
 
 /// Per application: Σ admitted of its accepted proofs of use; Σ principal of its decided (not waived) recovery
-/// claims and Σ the interest fixed on them.
+/// claims and Σ the interest fixed on them (with the late-use interest of § 49a Abs. 4 they charge).
 const AFTER_APPROVAL_JOINS: &str = "LEFT JOIN (SELECT application_id, sum(admitted_cents) AS admitted \
      FROM proofs_of_use WHERE status = 'accepted' GROUP BY application_id) u ON u.application_id = a.id \
-     LEFT JOIN (SELECT application_id, sum(principal_cents) AS reclaimed, sum(coalesce(interest_cents, 0)) \
-     AS interest FROM recovery_claims WHERE status IN ('decided', 'paid', 'in_instalments') \
+     LEFT JOIN (SELECT application_id, sum(principal_cents) AS reclaimed, sum(coalesce(interest_cents, 0) \
+     + late_use_interest_cents) AS interest FROM recovery_claims WHERE status IN ('decided', 'paid', 'in_instalments') \
      GROUP BY application_id) c ON c.application_id = a.id";
 
 /// The statement's text and the values of its placeholders, in order.

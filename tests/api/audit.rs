@@ -618,6 +618,21 @@ async fn change_request(app: &TestApp, kind: &str) -> Value {
     .await
 }
 
+/// An early-start request on an application in review.
+async fn early_start(app: &TestApp) -> Value {
+    let a = application(app, "in_review").await;
+    let body = json!({"startOn": "2026-12-14", "reason": "Die Stelle muss zum Dezember besetzt werden.",
+        "notYetBegun": true});
+    post(
+        app,
+        &format!("/api/v1/applications/{}/early-start-consents", id(&a)),
+        &municipality(),
+        body,
+        201,
+    )
+    .await
+}
+
 async fn proof_call(app: &TestApp, status: &str, action: &str, token: String, body: Value) -> Call {
     let p = proof(app, status).await;
     Call::post(format!("/api/v1/proofs-of-use/{}/{action}", id(&p)), token, body, 200).on(p)
@@ -731,6 +746,11 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             let line = get(app, "/api/v1/funding-lines/GK").await;
             let body = Some(json!({"budgetCents": 50_000_000}));
             Call::new(Method::PUT, "/api/v1/funding-lines/GK/years/2033", r, body, 201).on(line)
+        }
+        "PUT /api/v1/base-rates/{validFrom}" => {
+            // The resource is the half-year's row; it exists only after the write, so identity reads its key.
+            let body = Some(json!({"rateBasisPoints": 152, "source": "Deutsche Bundesbank, Bekanntmachung"}));
+            Call::new(Method::PUT, "/api/v1/base-rates/2027-01-01", r, body, 201).on(json!({"validFrom": "2027-01-01"}))
         }
         // Grant notices.
         "PATCH /api/v1/grant-notices/{id}" => {
@@ -912,6 +932,48 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
                 format!("/api/v1/recovery-claims/{}/waive", id(&c)),
                 r.clone(),
                 body,
+                200,
+            )
+            .on(c)
+        }
+        // Early-start consents.
+        "POST /api/v1/applications/{id}/early-start-consents" => {
+            let a = application(app, "submitted").await;
+            let body = json!({"startOn": "2026-12-14", "reason": "Früher Beginn nötig.", "notYetBegun": true});
+            Call::post(
+                format!("/api/v1/applications/{}/early-start-consents", id(&a)),
+                m.clone(),
+                body,
+                201,
+            )
+        }
+        "POST /api/v1/early-start-consents/{id}/grant" => {
+            let c = early_start(app).await;
+            Call::post(
+                format!("/api/v1/early-start-consents/{}/grant", id(&c)),
+                r.clone(),
+                json!({}),
+                200,
+            )
+            .on(c)
+        }
+        "POST /api/v1/early-start-consents/{id}/refuse" => {
+            let c = early_start(app).await;
+            let body = json!({"reason": "Nicht begründet."});
+            Call::post(
+                format!("/api/v1/early-start-consents/{}/refuse", id(&c)),
+                r.clone(),
+                body,
+                200,
+            )
+            .on(c)
+        }
+        "POST /api/v1/early-start-consents/{id}/withdraw" => {
+            let c = early_start(app).await;
+            Call::post(
+                format!("/api/v1/early-start-consents/{}/withdraw", id(&c)),
+                m.clone(),
+                json!({}),
                 200,
             )
             .on(c)
@@ -1124,6 +1186,14 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         let history = format!("/api/v1/funding-lines/{code}/history");
         return Ok((versorgung::funding_lines::event_id(code), Some(history)));
     }
+    if kind == "base_rate" {
+        let day: chrono::NaiveDate = resource["validFrom"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("no validFrom in the base rate {resource}"))?;
+        let history = format!("/api/v1/base-rates/{day}/history");
+        return Ok((versorgung::base_rates::model::event_id(day), Some(history)));
+    }
     let id: Uuid = resource["id"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -1140,6 +1210,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "settlement" => Some(format!("/api/v1/settlements/{id}/history")),
         "recovery_claim" => Some(format!("/api/v1/recovery-claims/{id}/history")),
         "change_request" => Some(format!("/api/v1/change-requests/{id}/history")),
+        "early_start_consent" => Some(format!("/api/v1/early-start-consents/{id}/history")),
         "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,

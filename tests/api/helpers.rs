@@ -206,8 +206,14 @@ pub fn test_args() -> ServeArgs {
     // Tests fire hundreds of requests a second from one address; the limits have their own tests.
     args.rate_limits.rate_limit_token_per_second = 0;
     args.rate_limits.rate_limit_address_per_second = 0;
+    // The fixtures are written against fixed dates (projects starting 2027-01-01): the suite's calendar day is pinned
+    // so that rules comparing with today (early start, payout window, final notices) keep their meaning.
+    args.today = Some(PINNED_TODAY.parse().expect("date"));
     args
 }
+
+/// The calendar day every test server works on (see [`test_args`]).
+pub const PINNED_TODAY: &str = "2026-11-27";
 
 impl TestApp {
     pub async fn spawn() -> Self {
@@ -291,6 +297,14 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
         let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.client.put(self.url(path)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }

@@ -200,6 +200,7 @@ struct Fixture {
     settlement: String,
     claim: String,
     change: String,
+    consent: String,
 }
 
 async fn created(res: reqwest::Response) -> String {
@@ -342,7 +343,18 @@ async fn fixture(app: &TestApp) -> Fixture {
                  'plan_shift', 'Umschichtung', 'submitted', 'x' FROM grant_notices n WHERE n.id = '{notice}'"
         ))
         .await;
+    let consent = uuid::Uuid::new_v4().to_string();
+    app.db
+        .execute(&format!(
+            "INSERT INTO early_start_consents (id, application_id, organisation_id, district_ags, funding_line_code,
+                 start_on, reason, not_yet_begun, requested_on, status, created_by)
+             SELECT '{consent}', a.id, a.organisation_id, a.district_ags, a.funding_line_code,
+                 '2027-01-01', 'Früher Beginn', true, '2026-11-27', 'requested', 'x'
+             FROM applications a WHERE a.id = '{application}'"
+        ))
+        .await;
     Fixture {
+        consent,
         change,
         claim,
         proof,
@@ -386,6 +398,8 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("settlements", "id") => f.settlement.clone(),
                 ("recovery-claims", "id") => f.claim.clone(),
                 ("change-requests", "id") => f.change.clone(),
+                ("early-start-consents", "id") => f.consent.clone(),
+                ("base-rates", "validFrom") => "2026-07-01".into(),
                 (_, "deliveryId") => uuid::Uuid::new_v4().to_string(),
                 other => panic!("no fixture for {other:?} in {template}"),
             },

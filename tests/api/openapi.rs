@@ -175,60 +175,24 @@ async fn swagger_ui_is_served() {
     assert!(init.contains("/api-docs/openapi.json"));
 }
 
+/// Every lifecycle's table in the docs is the one its code generates (`Lifecycle::markdown`).
 #[test]
-fn the_documented_lifecycle_is_the_one_in_the_code() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/applications.md")).unwrap();
-    let table = versorgung::applications::model::LIFECYCLE.markdown();
-    assert!(doc.contains(&table), "docs/applications.md must contain:\n{table}");
-}
-
-#[test]
-fn the_documented_grant_notice_lifecycle_is_the_one_in_the_code() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grants.md")).unwrap();
-    let table = versorgung::grant_notices::LIFECYCLE.markdown();
-    assert!(doc.contains(&table), "docs/grants.md must contain:\n{table}");
-}
-
-#[test]
-fn the_documented_payment_lifecycle_is_the_one_in_the_code() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grants.md")).unwrap();
-    let table = versorgung::payment_requests::LIFECYCLE.markdown();
-    assert!(doc.contains(&table), "docs/grants.md must contain:\n{table}");
-}
-
-#[test]
-fn the_documented_proof_of_use_lifecycle_is_the_one_in_the_code() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grants.md")).unwrap();
-    let table = versorgung::proofs_of_use::LIFECYCLE.markdown();
-    assert!(doc.contains(&table), "docs/grants.md must contain:\n{table}");
-}
-
-#[test]
-fn the_documented_settlement_lifecycle_is_the_one_in_the_code() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grants.md")).unwrap();
-    let table = versorgung::settlements::LIFECYCLE.markdown();
-    assert!(doc.contains(&table), "docs/grants.md must contain:\n{table}");
-}
-
-#[test]
-fn the_documented_recovery_lifecycle_is_the_one_in_the_code() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grants.md")).unwrap();
-    let table = versorgung::recovery_claims::LIFECYCLE.markdown();
-    assert!(doc.contains(&table), "docs/grants.md must contain:\n{table}");
-}
-
-#[test]
-fn the_documented_change_request_lifecycle_is_the_one_in_the_code() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grants.md")).unwrap();
-    let table = versorgung::change_requests::LIFECYCLE.markdown();
-    assert!(doc.contains(&table), "docs/grants.md must contain:\n{table}");
-}
-
-#[test]
-fn the_documented_referral_lifecycle_is_the_one_in_the_code() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/coordination.md")).unwrap();
-    let table = versorgung::referrals::LIFECYCLE.markdown();
-    assert!(doc.contains(&table), "docs/coordination.md must contain:\n{table}");
+fn the_documented_lifecycles_are_the_ones_in_the_code() {
+    let lifecycles = [
+        ("applications.md", versorgung::applications::model::LIFECYCLE.markdown()),
+        ("grants.md", versorgung::grant_notices::LIFECYCLE.markdown()),
+        ("grants.md", versorgung::payment_requests::LIFECYCLE.markdown()),
+        ("grants.md", versorgung::proofs_of_use::LIFECYCLE.markdown()),
+        ("grants.md", versorgung::settlements::LIFECYCLE.markdown()),
+        ("grants.md", versorgung::recovery_claims::LIFECYCLE.markdown()),
+        ("grants.md", versorgung::change_requests::LIFECYCLE.markdown()),
+        ("grants.md", versorgung::early_start_consents::LIFECYCLE.markdown()),
+        ("coordination.md", versorgung::referrals::LIFECYCLE.markdown()),
+    ];
+    for (file, table) in lifecycles {
+        let doc = std::fs::read_to_string(format!("{}/docs/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        assert!(doc.contains(&table), "docs/{file} must contain:\n{table}");
+    }
 }
 
 /// Every value of every JSON body, parameter and header is bounded, as `.ci/lint-spec` (OWASP API4) requires: strings

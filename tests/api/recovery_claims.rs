@@ -121,6 +121,38 @@ async fn an_overpayment_is_reclaimed_after_a_hearing_with_interest_across_a_base
     );
     ok(act("decide", second_reviewer(), json!({})).await, 200).await;
 
+    // Open interest runs to today on the base-rate table as it stands: the ministry corrects the rate of the
+    // half-year from 2026-07-01 (with its source) and the claim's last period follows at once.
+    let last_base = |c: &Value| c["interestPeriods"].as_array().unwrap().last().unwrap()["baseRateBasisPoints"].clone();
+    let open: Value = app
+        .get(&format!("/api/v1/recovery-claims/{id}"), Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last_base(&open), json!(152), "{open}");
+    let body = json!({"rateBasisPoints": 177, "source": "Deutsche Bundesbank, Berichtigung"});
+    assert_eq!(
+        app.put("/api/v1/base-rates/2026-07-01", Some(&municipality()), &body)
+            .await
+            .status(),
+        403
+    );
+    let set = ok(
+        app.put("/api/v1/base-rates/2026-07-01", Some(&ministry()), &body).await,
+        200,
+    )
+    .await;
+    assert_eq!((&set["rateBasisPoints"], &set["version"]), (&json!(177), &json!(2)));
+    let corrected: Value = app
+        .get(&format!("/api/v1/recovery-claims/{id}"), Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last_base(&corrected), json!(177));
+    assert!(corrected["interestCents"].as_i64().unwrap() > open["interestCents"].as_i64().unwrap());
+
     // Repaid on 2025-09-01: interest for 2025-05-01 to 2025-08-31 at 5 points above the base rate, which fell from
     // 2.27 % to 1.27 % on 2025-07-01:
     //   800,000 × 7.27 % × 61/365 = 9,719.89 → 9,720;  800,000 × 6.27 % × 62/365 = 8,520.33 → 8,520.

@@ -296,3 +296,102 @@ async fn a_settlement_releasing_a_year_races_approvals_for_it_on_two_instances()
         "the line's year is the sum of its grants' years"
     );
 }
+
+/// § 49a Abs. 4 HVwVfG: money paid out and used only after the payout window (two months) bears interest from the
+/// payout to the use; a settlement that finds nothing overpaid still charges it through a recovery claim.
+#[actix_web::test]
+async fn money_used_after_the_payout_window_bears_interest_from_the_payout_to_the_use() {
+    let app = TestApp::spawn().await;
+    // 8,000,000 of 10,000,000 eligible costs: the grant's share of each euro spent is 80 %.
+    let notice = issued_notice(&app, true).await;
+    let r = ok(create(&app, &notice, &request()).await, 201).await;
+    let r = r["id"].as_str().unwrap().to_owned();
+    ok(pay(&app, &r, "submit", &municipality(), json!({})).await, 200).await;
+    ok(pay(&app, &r, "check", &ministry(), json!({})).await, 200).await;
+    ok(pay(&app, &r, "approve", &second_reviewer(), json!({})).await, 200).await;
+    let paid = json!({"paidOn": today(), "cashReference": "HKR-2026-000001"});
+    ok(pay(&app, &r, "pay", &ministry(), paid).await, 200).await;
+    // The calendar is pinned: the payout is dated back to 2026-01-02, as if it had happened then.
+    app.db
+        .execute(&format!(
+            "UPDATE payment_requests SET paid_on = '2026-01-02' WHERE id = '{r}'"
+        ))
+        .await;
+    // Spent: 1,000,000 on 2026-02-20 (within the window, which ends 2026-03-02) and 1,000,000 on 2026-05-15.
+    let p = proofs(&app, &municipality())
+        .await
+        .into_iter()
+        .find(|p| p["kind"] == "final")
+        .unwrap();
+    let body = json!({
+        "report": {"activities": "Stelle besetzt.", "results": "Gesundheitsstrategie beschlossen."},
+        "income": {"ownFundsCents": 400_000, "thirdPartyFundsCents": 0, "grantCents": 1_600_000},
+        "receipts": [
+            {"paidOn": "2026-02-20", "payee": "Personal", "reason": "Gehalt Februar", "amountCents": 1_000_000},
+            {"paidOn": "2026-05-15", "payee": "Personal", "reason": "Gehalt Mai", "amountCents": 1_000_000}]
+    });
+    let p = ok(patch(&app, &p, body).await, 200).await;
+    let p = ok(act(&app, &p, "submit", &municipality(), json!({})).await, 200).await;
+    let p = ok(act(&app, &p, "start-review", &ministry(), json!({})).await, 200).await;
+    let p = ok(act(&app, &p, "sign-content", &ministry(), json!({})).await, 200).await;
+    let admissions = json!({"admissions": [{"index": 0, "admittedCents": 1_000_000},
+        {"index": 1, "admittedCents": 1_000_000}]});
+    ok(
+        act(&app, &p, "sign-financial", &second_reviewer(), admissions).await,
+        200,
+    )
+    .await;
+
+    let s = ok(
+        app.post(
+            &format!("/api/v1/grant-notices/{notice}/settlement"),
+            Some(&ministry()),
+            &json!({}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    // 80 % of 2,000,000 is due, as much as was paid: nothing overpaid. The grant's share of the first receipt
+    // (800,000) was used in the window; of the second (800,000) on 2026-05-15: 133 days from the payout at 6.27 %
+    // (base rate 1.27 % + 5): 800,000 × 6.27 % × 133 / 365 = 18,277.48 → 18,277.
+    assert_eq!((&s["dueCents"], &s["overpaidCents"]), (&json!(1_600_000), &json!(0)));
+    assert_eq!(
+        s["lateUse"],
+        json!([{"paidOn": "2026-01-02", "usedOn": "2026-05-15", "cents": 800_000, "interestCents": 18_277,
+            "interestPeriods": [{"from": "2026-01-02", "until": "2026-05-14", "days": 133, "baseRateBasisPoints": 127,
+                "rateBasisPoints": 627, "interestCents": 18_277}]}])
+    );
+    assert_eq!(s["lateUseInterestCents"], 18_277);
+    let id = s["id"].as_str().unwrap().to_owned();
+    ok(
+        app.post(
+            &format!("/api/v1/settlements/{id}/confirm"),
+            Some(&second_reviewer()),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    // The claim charges the late-use interest alone.
+    let c = ok(
+        app.post(
+            &format!("/api/v1/settlements/{id}/recovery-claim"),
+            Some(&ministry()),
+            &json!({}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        (
+            &c["principalCents"],
+            &c["interestCents"],
+            &c["lateUseInterestCents"],
+            &c["totalCents"]
+        ),
+        (&json!(0), &json!(0), &json!(18_277), &json!(18_277))
+    );
+}

@@ -1,0 +1,1 @@
+ALTER TABLE base_rates DROP COLUMN source;
