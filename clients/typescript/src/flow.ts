@@ -7,7 +7,13 @@
 //   municipality alike;
 //   a second ministry person issues the grant notice the approval drafted (four eyes); the municipality records its
 //   bank details and requests a first instalment for expenses due soon; the ministry checks it, the second person
-//   approves it, the ministry records the payment; the fiscal year's ledger shows it paid.
+//   approves it, the ministry records the payment; the fiscal year's ledger shows it paid;
+//   the municipality writes the final proof of use (report, income, receipts) and submits it; two ministry people
+//   review content and figures and admit half the spending; the ministry proposes the settlement, the second
+//   person confirms it (the notice closes, the unused commitment goes back to the budget); the overpayment is
+//   reclaimed: a hearing the municipality answers, a decision by the second person, the repayment with interest.
+//
+// The project begins on 1 January of next year: the dates follow the calendar, so the run means the same every year.
 //
 // Environment: VERSORGUNG_URL (e.g. http://127.0.0.1:8080), TOKEN_MUNICIPALITY (role municipality, org 06636),
 // TOKEN_MINISTRY, TOKEN_MINISTRY_2 (another ministry person), TOKEN_SERVICE_UNIT. Every response status is checked; anything unexpected ends the run with a
@@ -30,6 +36,9 @@ function env(name: string): string {
 }
 
 const baseUrl = env("VERSORGUNG_URL").replace(/\/+$/, "");
+
+/** The project's first year: next calendar year, so that it begins after its approval (no early-start consent). */
+const firstYear = new Date().getFullYear() + 1;
 
 /** A client that sends one caller's token; JSON media types only (lists can also answer text/csv). */
 function clientFor(token: string | undefined) {
@@ -194,16 +203,16 @@ async function main(): Promise<void> {
     description:
       "Personalstelle für Gesundheitskoordination: Aufbau einer kommunalen Gesundheitsstrategie und Geschäftsstelle " +
       "der Gesundheits- und Präventionskonferenz.",
-    startDate: "2027-01-01",
-    endDate: "2028-12-31",
+    startDate: `${firstYear}-01-01`,
+    endDate: `${firstYear + 1}-12-31`,
     financingPlan: {
       totalCostsCents: 10_000_000,
       ownFundsCents: 1_000_000,
       thirdPartyFundsCents: 0,
       requestedCents: 9_000_000,
       years: [
-        { year: 2027, requestedCents: 4_500_000 },
-        { year: 2028, requestedCents: 4_500_000 },
+        { year: firstYear, requestedCents: 4_500_000 },
+        { year: firstYear + 1, requestedCents: 4_500_000 },
       ],
     },
     contact: { name: "Anna Schmidt", email: "anna.schmidt@werra-meissner-kreis.de", phone: "+49 5651 302-0" },
@@ -377,7 +386,7 @@ async function main(): Promise<void> {
       params: { path: { id: notice.id }, header: { "Idempotency-Key": randomUUID() } },
       body: {
         amountCents: amount,
-        fiscalYear: notice.years[0]?.year ?? 2027,
+        fiscalYear: notice.years[0]?.year ?? firstYear,
         expenses: [{ description: "Personalkosten der Gesundheitskoordination", amountCents: due, dueOn }],
       },
     }),
@@ -406,7 +415,125 @@ async function main(): Promise<void> {
   check(booked !== undefined && booked.paidCents >= amount, `the fiscal year ${request.fiscalYear} shows the payment`);
   log(`paid ${amount} cents in fiscal year ${request.fiscalYear}; the line's year has ${booked.paidCents} cents paid`);
 
+  await settleAndReclaim(notice.id, notice.rateBasisPoints, amount, today);
+
   console.log(`flow passed: ${steps} steps in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * From the paid instalment to a settled grant: the final proof of use, its two reviews, the settlement under four
+ * eyes, and the recovery of what was paid beyond what is due, with its interest.
+ */
+async function settleAndReclaim(noticeId: string, rateBasisPoints: number, paid: number, today: string): Promise<void> {
+  // 9. The final proof of use: scheduled when the notice was issued; the municipality writes it (merge patch under
+  //    If-Match) and submits it.
+  const listed = expectStatus(
+    "GET /api/v1/proofs-of-use?kind=final",
+    await municipality.GET("/api/v1/proofs-of-use", { params: { query: { kind: "final", limit: 200 } } }),
+    200,
+  );
+  const scheduled = listed.items.find((p) => p.noticeId === noticeId);
+  check(scheduled !== undefined && scheduled.status === "open", "the notice scheduled its final proof of use");
+  log(`the final proof of use is due on ${scheduled.dueOn}`);
+  const spent = 1_000_000; // half of the expenses the instalment was drawn for
+  const written = await municipality.PATCH("/api/v1/proofs-of-use/{id}", {
+    params: { path: { id: scheduled.id }, header: { "If-Match": `"${scheduled.version}"` } },
+    headers: { "Content-Type": "application/merge-patch+json" },
+    body: {
+      report: {
+        activities: "Stelle der Gesundheitskoordination besetzt; Gesundheitskonferenz eingerichtet.",
+        results: "Kommunale Gesundheitsstrategie beschlossen.",
+        deviations: "Die Stelle war ein halbes Jahr unbesetzt.",
+      },
+      income: { ownFundsCents: 100_000, thirdPartyFundsCents: 0, grantCents: paid },
+      receipts: [{ paidOn: today, payee: "Personal", reason: "Personalkosten", amountCents: spent }],
+    },
+  });
+  let proof = expectStatus("PATCH /api/v1/proofs-of-use/{id}", written, 200);
+  for (const [who, client, action, body] of [
+    ["the municipality submitted it", municipality, "submit", {}],
+    ["the ministry started the review", ministry, "start-review", {}],
+    ["the ministry signed the report (Sachbericht)", ministry, "sign-content", {}],
+    [
+      "the second person signed the figures (rechnerische Prüfung), admitting the receipt in full",
+      secondReviewer,
+      "sign-financial",
+      { admissions: [{ index: 0, admittedCents: spent }] },
+    ],
+  ] as const) {
+    const answer = await client.POST(`/api/v1/proofs-of-use/{id}/${action}` as "/api/v1/proofs-of-use/{id}/sign-financial", {
+      params: { path: { id: proof.id }, header: { "Idempotency-Key": randomUUID() } },
+      body: body as unknown as { admissions: { index: number; admittedCents: number }[] },
+    });
+    proof = expectStatus(`POST /api/v1/proofs-of-use/{id}/${action}`, answer, 200);
+    log(`${who}: ${proof.status}`);
+  }
+  check(proof.status === "accepted" && proof.admittedCents === spent, `the proof is ${proof.status}`);
+
+  // 10. The settlement: the grant keeps its rate of what was admitted; the rest of what was paid is overpaid.
+  const due = Math.floor((spent * rateBasisPoints) / 10_000);
+  let settlement = expectStatus(
+    "POST /api/v1/grant-notices/{id}/settlement",
+    await ministry.POST("/api/v1/grant-notices/{id}/settlement", {
+      params: { path: { id: noticeId }, header: { "Idempotency-Key": randomUUID() } },
+      body: {},
+    }),
+    201,
+  );
+  check(settlement.dueCents === due, `the settlement keeps ${settlement.dueCents} cents, expected ${due}`);
+  check(settlement.overpaidCents === paid - due, `overpaid ${settlement.overpaidCents}, expected ${paid - due}`);
+  log(`the ministry proposed the settlement: ${due} cents due, ${settlement.overpaidCents} overpaid`);
+  const byProposer = await ministry.POST("/api/v1/settlements/{id}/confirm", {
+    params: { path: { id: settlement.id } },
+    body: {},
+  });
+  expectStatus("POST /api/v1/settlements/{id}/confirm (by the proposer)", byProposer, 409);
+  settlement = expectStatus(
+    "POST /api/v1/settlements/{id}/confirm",
+    await secondReviewer.POST("/api/v1/settlements/{id}/confirm", {
+      params: { path: { id: settlement.id }, header: { "Idempotency-Key": randomUUID() } },
+      body: {},
+    }),
+    200,
+  );
+  check(settlement.status === "confirmed", `the settlement is ${settlement.status}`);
+  const closed = expectStatus(
+    "GET /api/v1/grant-notices/{id}",
+    await municipality.GET("/api/v1/grant-notices/{id}", { params: { path: { id: noticeId } } }),
+    200,
+  );
+  check(closed.status === "closed", `the notice is ${closed.status} after the settlement`);
+  log(`the second person confirmed it; the notice is closed, ${settlement.releasedCents} cents released`);
+
+  // 11. The recovery claim: a hearing the municipality answers, a decision by another person than the one who
+  //     raised it, the repayment today (interest runs through yesterday).
+  let claim = expectStatus(
+    "POST /api/v1/settlements/{id}/recovery-claim",
+    await ministry.POST("/api/v1/settlements/{id}/recovery-claim", {
+      params: { path: { id: settlement.id }, header: { "Idempotency-Key": randomUUID() } },
+      body: {},
+    }),
+    201,
+  );
+  check(claim.principalCents === paid - due, `the claim reclaims ${claim.principalCents} cents`);
+  log(`the ministry raised a recovery claim of ${claim.principalCents} cents; hearing until ${claim.hearingUntil}`);
+  for (const [who, client, action, body] of [
+    ["the municipality answered the hearing", municipality, "respond", { answer: "Die Stelle war unbesetzt." }],
+    ["the second person decided the claim", secondReviewer, "decide", {}],
+    ["the ministry recorded the repayment", ministry, "record-payment", { paidOn: today }],
+  ] as const) {
+    const answer = await client.POST(`/api/v1/recovery-claims/{id}/${action}` as "/api/v1/recovery-claims/{id}/record-payment", {
+      params: { path: { id: claim.id }, header: { "Idempotency-Key": randomUUID() } },
+      body: body as { paidOn: string },
+    });
+    claim = expectStatus(`POST /api/v1/recovery-claims/{id}/${action}`, answer, 200);
+    log(`${who}: ${claim.status}`);
+  }
+  check(
+    claim.status === "paid" && claim.totalCents === claim.principalCents + claim.interestCents + claim.lateUseInterestCents,
+    `the claim is ${claim.status}, total ${claim.totalCents}`,
+  );
+  log(`repaid: ${claim.principalCents} cents and ${claim.interestCents} cents interest`);
 }
 
 main().catch((error: unknown) => {
