@@ -49,9 +49,16 @@ pub(super) async fn grants(
     use crate::payment_requests::{DueExpense, PaymentAction as P, PaymentInput, TransitionInput};
     let second = staff(Role::Ministry, "demo-zweitpruefer");
     let today = crate::core::time::today_in_hessen();
-    let [_, (issued_app, recipient), (final_app, final_recipient)] = approved else {
-        return Err(ApiError::internal("the demo data has three approved applications"));
+    let [
+        _,
+        (issued_app, recipient),
+        (final_app, final_recipient),
+        (settled_app, settled_recipient),
+    ] = approved
+    else {
+        return Err(ApiError::internal("the demo data has four approved applications"));
     };
+    super::settled::settled_grant(conn, ministry, &second, (*settled_app, settled_recipient)).await?;
     for (app, delivered) in [(issued_app, today), (final_app, today - chrono::Days::new(35))] {
         let id = crate::grant_notices::notice_id(*app, 1);
         let input = NoticeInput {

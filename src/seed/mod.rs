@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiResult};
 
 mod coordination;
 mod grants;
+mod settled;
 
 /// Gemeinden and Träger of the demo (eight-digit AGS for Gemeinden, none for Träger).
 const ORGANISATIONS: &[(Option<&str>, &str, &str, &str)] = &[
@@ -183,6 +184,18 @@ const APPLICATIONS: &[Demo] = &[
         total: 15_000_000,
         own: 4_500_000,
         requested: 10_500_000,
+        steps: &[Action::Submit, Action::StartReview, Action::Approve],
+    },
+    Demo {
+        applicant: "06634",
+        line: "VA",
+        title: "Versorgungsanalyse Schwalm-Eder-Kreis",
+        description: "Analyse der hausärztlichen und pflegerischen Versorgung mit einem Konzept für die Mittelzentren.",
+        start: (2027, 1),
+        months: 12,
+        total: 6_000_000,
+        own: 1_800_000,
+        requested: 4_200_000,
         steps: &[Action::Submit, Action::StartReview, Action::Approve],
     },
 ];

@@ -1,12 +1,14 @@
 //! Chaos: two service processes on one PostgreSQL under a mixed load (drafts, submissions, approvals racing on one
-//! budget, comments, feed readers, webhook deliveries to loopback receivers; every POST with an Idempotency-Key and
-//! retried by its client) while one service is SIGKILLed and restarted and PostgreSQL is stopped (fast or immediate)
+//! budget, comments, feed readers, webhook deliveries to loopback receivers, and grant officers taking approved
+//! grants through notice, payment, change report, final proof of use, settlement and recovery claim; every POST with
+//! an Idempotency-Key and retried by its client) while one service is SIGKILLed and restarted and PostgreSQL is stopped (fast or immediate)
 //! and started again, at moments drawn from a seed the test prints (`CHAOS_SEED=<n>` replays a run, `CHAOS_SECONDS`
 //! changes the load phase, default 60 s). Faults come one at a time, each recovered before the next, so that a
 //! restarted service always finds its database.
 //!
 //! Afterwards: no answer was a 500 or took longer than the service's configured waits; every acknowledged write
-//! exists exactly once; committed = Σ granted of approved applications ≤ budget; the feed, read from position 0, has
+//! exists exactly once; committed = Σ granted of approved applications − Σ released by settlements ≤ budget, and
+//! the fiscal years' committed and paid equal their grants' and the payments'; the feed, read from position 0, has
 //! every event exactly once and in order; every subscription received every event it may see at least once, each
 //! with a valid signature. The test prints its counts (requests, faults, 503s, retries) and the seed.
 
@@ -63,7 +65,12 @@ struct Acked {
     comments: Vec<String>,
     approved: Vec<String>,
     refused: Vec<String>,
+    /// Grants taken through to a repaid recovery claim: (application, settlement, claim).
+    settled: Vec<(String, String, String)>,
 }
+
+/// How many approved grants the officers take through to settlement (each is about twenty writes).
+const SETTLED: usize = 8;
 
 fn draft(n: &str) -> Value {
     json!({
@@ -95,6 +102,12 @@ impl Ctx {
             attempt += 1;
             let mut req = match method {
                 "POST" => self.client.post(format!("{base}{path}")),
+                // A merge patch is idempotent by itself; `If-Match: *` asks for no particular version.
+                "PATCH" => self
+                    .client
+                    .patch(format!("{base}{path}"))
+                    .header("If-Match", "*")
+                    .header("Content-Type", "application/merge-patch+json"),
                 _ => self.client.get(format!("{base}{path}")),
             }
             .bearer_auth(token)
@@ -103,7 +116,10 @@ impl Ctx {
                 req = req.header("Idempotency-Key", k);
             }
             if let Some(b) = body {
-                req = req.json(b);
+                req = match method {
+                    "PATCH" => req.body(b.to_string()),
+                    _ => req.json(b),
+                };
             }
             let sent = Instant::now();
             let res = req.send().await;
@@ -204,6 +220,7 @@ async fn reviewer(
     ctx: Ctx,
     stop: Arc<AtomicBool>,
     queue: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>>>,
+    granted: tokio::sync::mpsc::UnboundedSender<String>,
 ) -> Acked {
     let r = ministry();
     let mut acked = Acked::default();
@@ -233,9 +250,203 @@ async fn reviewer(
             )
             .await;
         match got.0 {
-            200 => acked.approved.push(id),
+            200 => {
+                let _ = granted.send(id.clone());
+                acked.approved.push(id);
+            }
             409 if got.1["code"] == "budget_exceeded" => acked.refused.push(id),
             _ => ctx.stats.fail(format!("approve: {} {}", got.0, got.1)),
+        }
+    }
+    acked
+}
+
+/// One call of a grant officer's chain: the answer's body, or `None` after recording the failure.
+async fn step(ctx: &Ctx, what: &str, method: &str, path: &str, token: &str, body: Value, status: u16) -> Option<Value> {
+    let key = format!("{what}-{path}");
+    let got = ctx.call(method, path, token, Some(&key), Some(&body)).await;
+    ctx.expect(&format!("{what} {path}"), got, status)
+}
+
+/// A grant officer: takes approved grants, up to [`SETTLED`] in all, from the notice to a repaid recovery claim.
+/// The notice is issued by a second ministry person; 20,000,000 of due expenses draw 800,000 (the grant's 4 %
+/// share); half of them are spent, so the settlement keeps 400,000 and the other 400,000 are reclaimed.
+async fn grant_officer(
+    ctx: Ctx,
+    stop: Arc<AtomicBool>,
+    queue: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>>>,
+    taken: Arc<std::sync::atomic::AtomicUsize>,
+) -> Acked {
+    let (m, r, r2) = (municipality(), ministry(), second_reviewer());
+    let mut acked = Acked::default();
+    loop {
+        let next = tokio::time::timeout(Duration::from_millis(200), async { queue.lock().await.recv().await }).await;
+        let app = match next {
+            Ok(Some(id)) => id,
+            Ok(None) => break,
+            Err(_) if stop.load(Ordering::SeqCst) => break,
+            Err(_) => continue,
+        };
+        if taken.fetch_add(1, Ordering::SeqCst) >= SETTLED {
+            continue;
+        }
+        let notice = versorgung::grant_notices::notice_id(app.parse().unwrap(), 1).to_string();
+        let chain = async {
+            let path = |p: &str| p.replace("{n}", &notice);
+            step(
+                &ctx,
+                "issue",
+                "POST",
+                &path("/api/v1/grant-notices/{n}/issue"),
+                &r2,
+                json!({"deliveredOn": PINNED_TODAY}),
+                200,
+            )
+            .await?;
+            let body = json!({"amountCents": 800_000, "fiscalYear": 2027, "expenses": [{"description": "Personal",
+                "amountCents": 20_000_000, "dueOn": "2026-12-15"}]});
+            let request = step(
+                &ctx,
+                "request",
+                "POST",
+                &path("/api/v1/grant-notices/{n}/payment-requests"),
+                &m,
+                body,
+                201,
+            )
+            .await?;
+            let request = request["id"].as_str()?.to_owned();
+            for (action, token, body) in [
+                ("submit", &m, json!({})),
+                ("check", &r, json!({})),
+                ("approve", &r2, json!({})),
+                ("pay", &r, json!({"paidOn": PINNED_TODAY, "cashReference": "HKR-1"})),
+            ] {
+                step(
+                    &ctx,
+                    action,
+                    "POST",
+                    &format!("/api/v1/payment-requests/{request}/{action}"),
+                    token,
+                    body,
+                    200,
+                )
+                .await?;
+            }
+            let report = step(
+                &ctx,
+                "report",
+                "POST",
+                &path("/api/v1/grant-notices/{n}/change-requests"),
+                &m,
+                json!({"kind": "further_funding", "description": "Zuschuss der Kreissparkasse."}),
+                201,
+            )
+            .await?;
+            let report = report["id"].as_str()?.to_owned();
+            step(
+                &ctx,
+                "acknowledge",
+                "POST",
+                &format!("/api/v1/change-requests/{report}/acknowledge"),
+                &r,
+                json!({}),
+                200,
+            )
+            .await?;
+            let proof = versorgung::proofs_of_use::proof_id(
+                app.parse().unwrap(),
+                versorgung::proofs_of_use::ProofKind::Final,
+                None,
+            )
+            .to_string();
+            let content = json!({"report": {"activities": "Stelle besetzt.", "results": "Strategie beschlossen."},
+                "income": {"ownFundsCents": 2_500_000, "thirdPartyFundsCents": 0, "grantCents": 800_000},
+                "receipts": [{"paidOn": PINNED_TODAY, "payee": "Personal", "reason": "Gehalt",
+                    "amountCents": 10_000_000}]});
+            step(
+                &ctx,
+                "write",
+                "PATCH",
+                &format!("/api/v1/proofs-of-use/{proof}"),
+                &m,
+                content,
+                200,
+            )
+            .await?;
+            for (action, token, body) in [
+                ("submit", &m, json!({})),
+                ("start-review", &r, json!({})),
+                ("sign-content", &r, json!({})),
+                (
+                    "sign-financial",
+                    &r2,
+                    json!({"admissions": [{"index": 0, "admittedCents": 10_000_000}]}),
+                ),
+            ] {
+                step(
+                    &ctx,
+                    action,
+                    "POST",
+                    &format!("/api/v1/proofs-of-use/{proof}/{action}"),
+                    token,
+                    body,
+                    200,
+                )
+                .await?;
+            }
+            let settlement = step(
+                &ctx,
+                "settle",
+                "POST",
+                &path("/api/v1/grant-notices/{n}/settlement"),
+                &r,
+                json!({}),
+                201,
+            )
+            .await?;
+            let settlement = settlement["id"].as_str()?.to_owned();
+            step(
+                &ctx,
+                "confirm",
+                "POST",
+                &format!("/api/v1/settlements/{settlement}/confirm"),
+                &r2,
+                json!({}),
+                200,
+            )
+            .await?;
+            let claim = step(
+                &ctx,
+                "claim",
+                "POST",
+                &format!("/api/v1/settlements/{settlement}/recovery-claim"),
+                &r,
+                json!({}),
+                201,
+            )
+            .await?;
+            let claim = claim["id"].as_str()?.to_owned();
+            for (action, token, body) in [
+                ("respond", &m, json!({"answer": "Stelle unbesetzt."})),
+                ("decide", &r2, json!({})),
+                ("record-payment", &r, json!({"paidOn": PINNED_TODAY})),
+            ] {
+                step(
+                    &ctx,
+                    action,
+                    "POST",
+                    &format!("/api/v1/recovery-claims/{claim}/{action}"),
+                    token,
+                    body,
+                    200,
+                )
+                .await?;
+            }
+            Some((app.clone(), settlement, claim))
+        };
+        if let Some(done) = chain.await {
+            acked.settled.push(done);
         }
     }
     acked
@@ -349,6 +560,26 @@ async fn two_services_under_load_survive_kills_and_database_restarts_without_los
     .unwrap();
     drop(db);
 
+    // The recipient's bank details, which a payment needs (PUT under the If-Match of what is there).
+    let account = ctx
+        .client
+        .get(format!("{}/api/v1/organisations/06636/bank-account", ctx.bases[0]))
+        .bearer_auth(municipality())
+        .send()
+        .await
+        .unwrap();
+    let version = account.headers()["etag"].to_str().unwrap().to_owned();
+    let set = ctx
+        .client
+        .put(format!("{}/api/v1/organisations/06636/bank-account", ctx.bases[0]))
+        .bearer_auth(municipality())
+        .header("If-Match", version)
+        .json(&json!({"iban": "DE89370400440532013000", "accountHolder": "Werra-Meißner-Kreis"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+
     let (staff_hooks, staff_from) = subscribe(&ctx, &ministry()).await;
     let (town_hooks, town_from) = subscribe(&ctx, &municipality()).await;
 
@@ -360,8 +591,22 @@ async fn two_services_under_load_survive_kills_and_database_restarts_without_los
         .map(|w| actix_web::rt::spawn(clerk(ctx.clone(), w, stop.clone(), tx.clone())))
         .collect();
     drop(tx);
+    let (granted_tx, granted_rx) = tokio::sync::mpsc::unbounded_channel();
+    let granted_queue = Arc::new(tokio::sync::Mutex::new(granted_rx));
     let reviewers: Vec<_> = (0..2)
-        .map(|_| actix_web::rt::spawn(reviewer(ctx.clone(), stop.clone(), queue.clone())))
+        .map(|_| actix_web::rt::spawn(reviewer(ctx.clone(), stop.clone(), queue.clone(), granted_tx.clone())))
+        .collect();
+    drop(granted_tx);
+    let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let officers: Vec<_> = (0..2)
+        .map(|_| {
+            actix_web::rt::spawn(grant_officer(
+                ctx.clone(),
+                stop.clone(),
+                granted_queue.clone(),
+                taken.clone(),
+            ))
+        })
         .collect();
     let readers: Vec<_> = [ministry(), municipality()]
         .into_iter()
@@ -432,6 +677,9 @@ async fn two_services_under_load_survive_kills_and_database_restarts_without_los
         acked.approved.extend(a.approved);
         acked.refused.extend(a.refused);
     }
+    for o in officers {
+        acked.settled.extend(o.await.unwrap().settled);
+    }
     let followed: Vec<usize> = futures_util::future::join_all(readers)
         .await
         .into_iter()
@@ -473,16 +721,65 @@ async fn two_services_under_load_survive_kills_and_database_restarts_without_los
         "a refused approval leaves its application in review"
     );
 
-    // committed = Σ granted of approved applications ≤ budget.
+    // committed = Σ granted of approved applications − Σ released by confirmed settlements ≤ budget.
     let committed = scalar(&db, "SELECT committed_cents FROM funding_lines WHERE code = 'GK'").await;
     let granted = scalar(
         &db,
         "SELECT coalesce(sum(granted_cents), 0)::bigint FROM applications WHERE status = 'approved' AND funding_line_code = 'GK'",
     )
     .await;
-    assert_eq!(committed, granted);
+    let released = scalar(
+        &db,
+        "SELECT coalesce(sum(released_cents), 0)::bigint FROM settlements WHERE status = 'confirmed'",
+    )
+    .await;
+    assert_eq!(committed, granted - released);
     assert!(committed <= GRANT * FITTING);
-    if acked.created.len() as i64 > FITTING + 2 && acked.refused.is_empty() {
+    // The ledger agrees with itself: each fiscal year's committed and paid are its grants' sums, and paid is what
+    // the paid payment requests paid.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM funding_line_years y WHERE committed_cents <> (SELECT coalesce(sum(g.committed_cents), 0) \
+             FROM grant_years g WHERE g.funding_line_code = y.funding_line_code AND g.year = y.year) \
+             OR paid_cents <> (SELECT coalesce(sum(g.paid_cents), 0) FROM grant_years g \
+             WHERE g.funding_line_code = y.funding_line_code AND g.year = y.year)"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT coalesce(sum(paid_cents), 0)::bigint FROM funding_line_years WHERE funding_line_code = 'GK'"
+        )
+        .await,
+        scalar(
+            &db,
+            "SELECT coalesce(sum(amount_cents), 0)::bigint FROM payment_requests WHERE status = 'paid'"
+        )
+        .await
+    );
+    // Every grant the officers acknowledged as done exists once, settled and repaid; no other was.
+    let done = acked.settled.len() as i64;
+    assert!(done > 0, "no grant was settled");
+    for (sql, want) in [
+        ("SELECT count(*) FROM settlements WHERE status = 'confirmed'", done),
+        ("SELECT count(*) FROM recovery_claims WHERE status = 'paid'", done),
+        ("SELECT count(*) FROM payment_requests WHERE status = 'paid'", done),
+        ("SELECT count(*) FROM grant_notices WHERE status = 'closed'", done),
+        (
+            "SELECT count(*) FROM change_requests WHERE status = 'acknowledged'",
+            done,
+        ),
+        (
+            "SELECT coalesce(sum(principal_cents), 0)::bigint FROM recovery_claims",
+            400_000 * done,
+        ),
+    ] {
+        assert_eq!(scalar(&db, sql).await, want, "{sql}");
+    }
+    if acked.created.len() as i64 > FITTING + 2 && acked.refused.is_empty() && released == 0 {
         assert_eq!(
             committed,
             GRANT * FITTING,
@@ -578,7 +875,7 @@ async fn two_services_under_load_survive_kills_and_database_restarts_without_los
     println!(
         "chaos seed {seed}: {} s, {} requests, {} answered 503, {} retries ({} on a dropped connection); faults: {} \
          (SIGKILL {}, PostgreSQL fast stop {}, immediate stop {}); acknowledged: {} drafts, {} comments, {} approvals, \
-         {} refused for budget; committed {committed} of {} cents; feed {} events (followers read {followed:?}); \
+         {} refused for budget, {} grants settled and reclaimed; committed {committed} of {} cents; feed {} events (followers read {followed:?}); \
          webhooks {} + {} messages for {} + {} events",
         seconds,
         ctx.stats.requests.load(Ordering::Relaxed),
@@ -593,6 +890,7 @@ async fn two_services_under_load_survive_kills_and_database_restarts_without_los
         acked.comments.len(),
         acked.approved.len(),
         acked.refused.len(),
+        acked.settled.len(),
         GRANT * FITTING,
         feed.len(),
         staff_messages,

@@ -165,7 +165,7 @@ async fn serve_with_no_configuration() {
         .json()
         .await
         .unwrap();
-    assert_eq!(applications["total"], 12, "{applications}");
+    assert_eq!(applications["total"], 13, "{applications}");
 
     // SIGTERM: graceful shutdown, then the private cluster is stopped.
     nix::sys::signal::kill(
@@ -188,7 +188,7 @@ async fn serve_with_no_configuration() {
 #[actix_web::test]
 async fn seed_demo_adds_applications_in_every_state_once() {
     let app = TestApp::spawn().await;
-    for expected in ["added the demo data: 12 applications", "nothing added"] {
+    for expected in ["added the demo data: 13 applications", "nothing added"] {
         let out = clean_command()
             .args(["seed", "--demo"])
             .env("DATABASE_URL", &app.db.url)
@@ -203,7 +203,7 @@ async fn seed_demo_adds_applications_in_every_state_once() {
         .json()
         .await
         .unwrap();
-    assert_eq!(all["total"], 12);
+    assert_eq!(all["total"], 13);
     let mut states: Vec<&str> = all["items"]
         .as_array()
         .unwrap()
@@ -265,7 +265,14 @@ async fn seed_demo_adds_applications_in_every_state_once() {
     };
     assert_eq!(
         states("/api/v1/grant-notices").await,
-        vec!["amended", "draft", "final", "issued"]
+        vec!["amended", "closed", "draft", "final", "issued"]
+    );
+    // A settled grant with its recovery claim in the hearing; early-start requests both ways.
+    assert_eq!(states("/api/v1/settlements").await, vec!["confirmed"]);
+    assert_eq!(states("/api/v1/recovery-claims").await, vec!["hearing"]);
+    assert_eq!(
+        states("/api/v1/early-start-consents").await,
+        vec!["granted", "requested"]
     );
     assert_eq!(
         states("/api/v1/payment-requests").await,
@@ -274,6 +281,7 @@ async fn seed_demo_adds_applications_in_every_state_once() {
             "cancelled",
             "checked",
             "draft",
+            "paid",
             "paid",
             "rejected",
             "returned",

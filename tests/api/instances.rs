@@ -44,6 +44,8 @@ pub async fn start_with(db_url: &str, port: u16, env: &[(&str, &str)]) -> Instan
         .env("VERSORGUNG_RATE_LIMIT_TOKEN_PER_SECOND", "0")
         .env("VERSORGUNG_RATE_LIMIT_ADDRESS_PER_SECOND", "0")
         .env("RUST_LOG", "warn")
+        // The fixtures' fixed dates keep their meaning (helpers::test_args pins the in-process servers the same way).
+        .env("VERSORGUNG_TODAY", PINNED_TODAY)
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
