@@ -23,6 +23,9 @@ text_enum! {
         Hearing = "recovery_claim.hearing",
         /// The ministry answers a change report or amendment request within 30 days.
         ChangeDecision = "change_request.decide",
+        /// The recipient repays a decided recovery claim within a month of the decision, or one agreed in
+        /// instalments by its last instalment.
+        Repayment = "recovery_claim.repay",
         /// The ministry decides an early-start request before the day the recipient means to begin.
         EarlyStartDecision = "early_start_consent.decide",
     }

@@ -6,6 +6,13 @@ use crate::payment_requests::{act as pay, create, issued_notice, ok, request};
 use crate::settlements::accepted_final_proof;
 use serde_json::{Value, json};
 
+/// The recipient's repayment duties in /obligations.
+async fn repay(app: &TestApp) -> Value {
+    let path = "/api/v1/obligations?duty=recovery_claim.repay";
+    let list: Value = app.get(path, Some(&municipality())).await.json().await.unwrap();
+    list["items"].clone()
+}
+
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
     app.post(path, Some(token), &body).await
 }
@@ -120,6 +127,12 @@ async fn an_overpayment_is_reclaimed_after_a_hearing_with_interest_across_a_base
         "four_eyes"
     );
     ok(act("decide", second_reviewer(), json!({})).await, 200).await;
+    // Decided: the recipient repays within a month of the decision (a duty in /obligations until it is recorded).
+    let due = repay(&app).await;
+    assert_eq!(
+        (&due[0]["resourceId"], &due[0]["dueOn"]),
+        (&json!(id), &json!("2026-12-27"))
+    );
 
     // Open interest runs to today on the base-rate table as it stands: the ministry corrects the rate of the
     // half-year from 2026-07-01 (with its source) and the claim's last period follows at once.
@@ -162,6 +175,7 @@ async fn an_overpayment_is_reclaimed_after_a_hearing_with_interest_across_a_base
     )
     .await;
     assert_eq!(paid["status"], "paid");
+    assert_eq!(repay(&app).await, json!([]), "repaid: no longer a duty");
     assert_eq!(
         paid["interestPeriods"],
         json!([
