@@ -64,10 +64,29 @@ pub struct ServeArgs {
     pub rate_limits: RateLimitArgs,
     #[command(flatten)]
     pub reminders: ReminderArgs,
+    #[command(flatten)]
+    pub attachments: AttachmentArgs,
     /// Pins the calendar day (YYYY-MM-DD) every date rule works with, for test and training environments whose data
     /// is written against fixed dates. Never set in production: the service logs a warning when it is set.
     #[arg(long, env = "VERSORGUNG_TODAY")]
     pub today: Option<chrono::NaiveDate>,
+}
+
+/// Attachments: where their content is kept and how large it may be.
+#[derive(Debug, Clone, Args)]
+pub struct AttachmentArgs {
+    /// Directory of the attachments' content on the local file system (default: `attachments` in the data dir).
+    #[arg(long, env = "VERSORGUNG_ATTACHMENT_DIR")]
+    pub attachment_dir: Option<PathBuf>,
+    /// Largest file, in bytes (413 beyond).
+    #[arg(long, env = "VERSORGUNG_ATTACHMENT_MAX_BYTES", default_value_t = 100 * 1024 * 1024)]
+    pub attachment_max_bytes: u64,
+    /// Largest sum of the files of one resource, in bytes (413 beyond).
+    #[arg(long, env = "VERSORGUNG_ATTACHMENT_MAX_TOTAL_BYTES", default_value_t = 500 * 1024 * 1024)]
+    pub attachment_max_total_bytes: u64,
+    /// Whether files that no virus scanner checked may be downloaded and count for submission.
+    #[arg(long, env = "VERSORGUNG_ATTACHMENT_ALLOW_UNSCANNED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub attachment_allow_unscanned: bool,
 }
 
 /// Reminders of due duties (`/api/v1/obligations`), sent through the feed and webhooks.

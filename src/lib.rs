@@ -5,6 +5,7 @@
 //! `error` → `core`. The route table is [`routes::routes`].
 
 pub mod applications;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod base_rates;

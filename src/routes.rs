@@ -5,8 +5,8 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::http::openapi;
 use crate::{
-    applications, base_rates, change_requests, committees, coordinators, districts, early_start_consents, events,
-    funding_lines, grant_notices, health, metrics, obligations, organisations, payment_requests, proofs_of_use,
+    applications, attachments, base_rates, change_requests, committees, coordinators, districts, early_start_consents,
+    events, funding_lines, grant_notices, health, metrics, obligations, organisations, payment_requests, proofs_of_use,
     recovery_claims, referrals, settlements, statistics, webhooks,
 };
 
@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(organisations::routes)
             .configure(funding_lines::routes)
             .configure(applications::routes)
+            .configure(attachments::routes)
             .configure(early_start_consents::routes)
             .configure(grant_notices::routes)
             .configure(payment_requests::routes)

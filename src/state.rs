@@ -2,7 +2,10 @@
 //! imports only configuration, the database pool, the token verifier and the process's counters.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use object_store::ObjectStore;
 
 use crate::auth::Verifier;
 use crate::config::ServeArgs;
@@ -19,6 +22,17 @@ pub struct AppState {
     pub metrics_access: Access,
     pub webhooks: WebhookSettings,
     pub reminders: ReminderSettings,
+    /// Where attachments' content is kept (`object_store`: the local file system, or S3).
+    pub storage: Arc<dyn ObjectStore>,
+    pub attachments: AttachmentSettings,
+}
+
+/// Limits and policy of attachments (from configuration).
+#[derive(Debug, Clone)]
+pub struct AttachmentSettings {
+    pub max_bytes: u64,
+    pub max_total_bytes: u64,
+    pub allow_unscanned: bool,
 }
 
 impl AppState {
@@ -51,8 +65,27 @@ impl AppState {
                 lead_days: args.reminders.reminder_lead_days.clone(),
                 interval: args.reminders.reminder_interval,
             },
+            storage: storage(args)?,
+            attachments: AttachmentSettings {
+                max_bytes: args.attachments.attachment_max_bytes,
+                max_total_bytes: args.attachments.attachment_max_total_bytes,
+                allow_unscanned: args.attachments.attachment_allow_unscanned,
+            },
         })
     }
+}
+
+/// The object store of attachments: a directory on the local file system (created if missing).
+fn storage(args: &ServeArgs) -> Result<Arc<dyn ObjectStore>, String> {
+    let dir = args
+        .attachments
+        .attachment_dir
+        .clone()
+        .unwrap_or_else(|| args.db.data_dir.join("attachments"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("attachment directory {}: {e}", dir.display()))?;
+    let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
+        .map_err(|e| format!("attachment directory {}: {e}", dir.display()))?;
+    Ok(Arc::new(store))
 }
 
 /// When the reminder job sends (from configuration).

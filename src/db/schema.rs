@@ -594,3 +594,27 @@ diesel::table! {
 
 diesel::joinable!(early_start_consents -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(early_start_consents, organisations);
+
+diesel::table! {
+    attachments (id) {
+        id -> Uuid,
+        owner_kind -> Text,
+        owner_id -> Uuid,
+        organisation_id -> Uuid,
+        category -> Text,
+        receipt_index -> Nullable<Int4>,
+        file_name -> Text,
+        media_type -> Text,
+        size_bytes -> Int8,
+        sha256 -> Text,
+        storage_key -> Text,
+        scan_state -> Text,
+        content_deleted -> Bool,
+        internal -> Bool,
+        uploaded_by -> Text,
+        uploader_role -> Text,
+        retain_until -> Nullable<Date>,
+        version -> Int8,
+        created_at -> Timestamptz,
+    }
+}

@@ -184,6 +184,26 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
              sie nicht übersteigen.",
             p.max.clone().unwrap_or_default()
         ),
+        ("attachments_closed", Lang::En) => {
+            format!("The {detail} takes no more files from its recipient in its current state.")
+        }
+        ("attachments_closed", Lang::De) => {
+            format!("In ihrem jetzigen Zustand nimmt die Ressource ({detail}) keine Dateien der Empfängerseite mehr an.")
+        }
+        ("retained", Lang::En) => format!(
+            "The file belongs to the record of the {detail}: only its uploader removes it, and only while the {detail} \
+             is still being written."
+        ),
+        ("retained", Lang::De) => format!(
+            "Die Datei gehört zur Akte ({detail}): nur wer sie hochgeladen hat, entfernt sie, und nur solange die \
+             Ressource noch bearbeitet wird."
+        ),
+        ("content_unavailable", Lang::En) => {
+            format!("The file's content cannot be served (scan state {detail}).")
+        }
+        ("content_unavailable", Lang::De) => {
+            format!("Der Inhalt der Datei kann nicht ausgeliefert werden (Prüfstatus {detail}).")
+        }
         ("early_start_without_consent", Lang::En) => format!(
             "The project starts on {detail}, before the day of its approval, and no early-start consent covers that \
              start; only projects not yet begun are funded."
@@ -319,6 +339,8 @@ pub fn field_message(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("required", Lang::De) => "ist erforderlich".into(),
         ("not_allowed", Lang::En) => format!("is not allowed for {detail}"),
         ("not_allowed", Lang::De) => format!("ist bei {detail} nicht zulässig"),
+        ("media_type_mismatch", Lang::En) => format!("does not match the content, which is {detail}"),
+        ("media_type_mismatch", Lang::De) => format!("passt nicht zum Inhalt, der {detail} ist"),
         ("in_past", Lang::En) => format!("must not lie before today ({min})"),
         ("in_past", Lang::De) => format!("darf nicht vor dem heutigen Tag ({min}) liegen"),
         ("must_be_true", Lang::En) => "must be true".into(),

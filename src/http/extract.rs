@@ -346,6 +346,9 @@ pub fn query_max_chars(name: &str) -> usize {
     match name {
         "q" => 200,
         "topic" | "versorgungsgebiet" | "regierungsbezirk" => 100,
+        // An attachment's category and file name (the stored name is cut to 255 characters anyway).
+        "category" => 40,
+        "fileName" => 255,
         "cursor" => crate::http::pagination::MAX_CURSOR_CHARS,
         _ => 1000,
     }

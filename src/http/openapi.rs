@@ -54,7 +54,7 @@ problem_responses! {
     Conflict => "The request conflicts with the current state; `code` says how (e.g. `already_exists`, `budget_below_committed`).", 409, "conflict", "Conflict", "A resource with this key already exists.";
     PreconditionFailed => "No ETag in `If-Match` is the current one (strong comparison: a weak tag never matches); `currentVersion` gives the current version.", 412, "precondition-failed", "Precondition failed", "The resource was changed since you read it; it is now at version 2. Read it again and retry.";
     PayloadTooLarge => "The body exceeds the configured limit (default 1 MiB).", 413, "payload-too-large", "Payload too large", "The request body exceeds 1048576 bytes.";
-    UnsupportedMediaType => "The body is not sent as `application/json` (or `application/merge-patch+json`).", 415, "unsupported-media-type", "Unsupported media type", "The request body must be sent as application/json.";
+    UnsupportedMediaType => "The body is not sent in an accepted media type: `application/json` (or `application/merge-patch+json`) for JSON operations, one of the listed file types for an upload.", 415, "unsupported-media-type", "Unsupported media type", "The request body must be sent as application/json.";
     ValidationFailed => "The values break the resource's rules; `errors` lists every failed field by JSON pointer.", 422, "validation", "Validation failed", "The request contains 1 invalid field(s); see errors.";
     PreconditionRequired => "`If-Match` is required for this change.", 428, "precondition-required", "Precondition required", "Send If-Match with the ETag you last read, so that concurrent changes are not lost.";
     TooManyRequests => "The client (its token or its address) is over its rate limit; retry after `Retry-After` seconds.", 429, "too-many-requests", "Too many requests", "Too many requests from this client. Retry after 1 second(s).";
@@ -81,6 +81,7 @@ problem_responses! {
         (name = "Settlements", description = "Schlussabrechnungen: proposed from the accepted proofs of use, confirmed by another ministry person; close the notice and release the unused commitment."),
         (name = "Recovery claims", description = "Rückforderungen: a hearing, a decision under four eyes, interest at 5 points above the base rate, repaid, in instalments or waived."),
         (name = "Base rates", description = "Basiszinssatz (§ 247 BGB) per half-year, the reference of the interest on recovery claims; the ministry adds each new half-year."),
+        (name = "Attachments", description = "Anlagen: files attached to applications, notices, payment requests, proofs of use and recovery claims; streamed, checked by their magic bytes, hashed, kept for the retention period."),
         (name = "Early-start consents", description = "Vorzeitiger Maßnahmebeginn: the recipient asks to begin before the approval; the ministry consents or refuses. An application whose start lies before its approval day is approved only with a consent."),
         (name = "Change requests", description = "Änderungsmitteilungen und Änderungsanträge during the project: acknowledged, or granted (drafting the amending notice) or refused."),
         (name = "Obligations", description = "Fristen: every open duty with its due date, and the reminders before and after it."),

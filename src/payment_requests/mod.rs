@@ -6,8 +6,8 @@ mod handlers;
 pub mod model;
 mod store;
 
-pub use model::{DueExpense, KIND, LIFECYCLE, PaymentAction, PaymentInput};
-pub use store::{TransitionInput, create, transition};
+pub use model::{DueExpense, KIND, LIFECYCLE, PaymentAction, PaymentInput, PaymentStatus};
+pub use store::{TransitionInput, create, find, transition};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -7,7 +7,7 @@ pub mod model;
 mod store;
 
 pub use model::{ClaimAction, ClaimStatus, KIND, LIFECYCLE, RecoveryClaim};
-pub use store::{TransitionInput, create, transition};
+pub use store::{TransitionInput, create, find, transition};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

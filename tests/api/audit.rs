@@ -217,6 +217,8 @@ struct Call {
     also_history: Vec<(&'static str, &'static str, Uuid)>,
     /// The resource is gone afterwards (its history endpoint answers 404 like the resource).
     gone: bool,
+    /// A raw body with its media type (an upload) instead of JSON.
+    raw: Option<(&'static str, &'static [u8])>,
 }
 
 impl Call {
@@ -232,7 +234,15 @@ impl Call {
             also: vec![],
             also_history: vec![],
             gone: false,
+            raw: None,
         }
+    }
+
+    /// An upload of a small PDF as the raw body.
+    fn upload(path: impl Into<String>, token: String) -> Self {
+        let mut call = Self::new(Method::POST, path, token, None, 201);
+        call.raw = Some(("application/pdf", PDF));
+        call
     }
 
     fn post(path: impl Into<String>, token: String, body: Value, status: u16) -> Self {
@@ -283,6 +293,9 @@ impl Call {
             .bearer_auth(&self.token);
         if let Some(body) = &self.body {
             req = req.json(body);
+        }
+        if let Some((media_type, bytes)) = self.raw {
+            req = req.header("Content-Type", media_type).body(bytes);
         }
         if let Some(version) = &self.if_match {
             req = req.header("If-Match", version);
@@ -618,6 +631,28 @@ async fn change_request(app: &TestApp, kind: &str) -> Value {
     .await
 }
 
+/// A minimal PDF for uploads.
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+
+/// A file attached to a draft application by its applicant.
+async fn attached(app: &TestApp) -> Value {
+    let a = application(app, "draft").await;
+    let path = format!(
+        "/api/v1/applications/{}/attachments?category=konzept&fileName=Konzept.pdf",
+        id(&a)
+    );
+    let res = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(municipality())
+        .header("Content-Type", "application/pdf")
+        .body(PDF)
+        .send()
+        .await
+        .unwrap();
+    answer(res, 201, &path).await
+}
+
 /// An early-start request on an application in review.
 async fn early_start(app: &TestApp) -> Value {
     let a = application(app, "in_review").await;
@@ -936,6 +971,54 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             )
             .on(c)
         }
+        // Attachments.
+        "POST /api/v1/applications/{id}/attachments" => {
+            let a = application(app, "draft").await;
+            let path = format!(
+                "/api/v1/applications/{}/attachments?category=kostenplan&fileName=k.pdf",
+                id(&a)
+            );
+            Call::upload(path, m.clone())
+        }
+        "POST /api/v1/grant-notices/{id}/attachments" => {
+            let n = notice(app, false).await;
+            let path = format!(
+                "/api/v1/grant-notices/{}/attachments?category=bescheid&fileName=b.pdf",
+                id(&n)
+            );
+            Call::upload(path, r.clone())
+        }
+        "POST /api/v1/payment-requests/{id}/attachments" => {
+            let draft = payment_call(app, "draft", "submit", m.clone(), json!({})).await;
+            let p = draft.resource.unwrap_or_default();
+            let path = format!(
+                "/api/v1/payment-requests/{}/attachments?category=beleg&fileName=r.pdf",
+                id(&p)
+            );
+            Call::upload(path, m.clone())
+        }
+        "POST /api/v1/proofs-of-use/{id}/attachments" => {
+            let p = proof(app, "open").await;
+            let path = format!(
+                "/api/v1/proofs-of-use/{}/attachments?category=sachbericht&fileName=s.pdf",
+                id(&p)
+            );
+            Call::upload(path, m.clone())
+        }
+        "POST /api/v1/recovery-claims/{id}/attachments" => {
+            let c = claim(app, false).await;
+            let path = format!(
+                "/api/v1/recovery-claims/{}/attachments?category=stellungnahme&fileName=s.pdf",
+                id(&c)
+            );
+            Call::upload(path, m.clone())
+        }
+        "DELETE /api/v1/attachments/{id}" => {
+            let a = attached(app).await;
+            Call::delete(format!("/api/v1/attachments/{}", id(&a)), m.clone())
+                .on(a)
+                .gone()
+        }
         // Early-start consents.
         "POST /api/v1/applications/{id}/early-start-consents" => {
             let a = application(app, "submitted").await;
@@ -1211,6 +1294,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "recovery_claim" => Some(format!("/api/v1/recovery-claims/{id}/history")),
         "change_request" => Some(format!("/api/v1/change-requests/{id}/history")),
         "early_start_consent" => Some(format!("/api/v1/early-start-consents/{id}/history")),
+        "attachment" => Some(format!("/api/v1/attachments/{id}/history")),
         "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,

@@ -201,6 +201,7 @@ struct Fixture {
     claim: String,
     change: String,
     consent: String,
+    attachment: String,
 }
 
 async fn created(res: reqwest::Response) -> String {
@@ -353,7 +354,18 @@ async fn fixture(app: &TestApp) -> Fixture {
              FROM applications a WHERE a.id = '{application}'"
         ))
         .await;
+    let attachment = uuid::Uuid::new_v4().to_string();
+    app.db
+        .execute(&format!(
+            "INSERT INTO attachments (id, owner_kind, owner_id, organisation_id, category, file_name, media_type,
+                 size_bytes, sha256, storage_key, scan_state, uploaded_by, uploader_role)
+             SELECT '{attachment}', 'application', a.id, a.organisation_id, 'konzept', 'k.pdf', 'application/pdf',
+                 1, repeat('0', 64), 'attachments/{attachment}', 'not_scanned', 'x', 'municipality'
+             FROM applications a WHERE a.id = '{application}'"
+        ))
+        .await;
     Fixture {
+        attachment,
         consent,
         change,
         claim,
@@ -400,6 +412,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("change-requests", "id") => f.change.clone(),
                 ("early-start-consents", "id") => f.consent.clone(),
                 ("base-rates", "validFrom") => "2026-07-01".into(),
+                ("attachments", "id") => f.attachment.clone(),
                 (_, "deliveryId") => uuid::Uuid::new_v4().to_string(),
                 other => panic!("no fixture for {other:?} in {template}"),
             },

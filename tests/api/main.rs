@@ -8,6 +8,7 @@ mod limits;
 mod amendments;
 mod applications;
 mod architecture;
+mod attachments;
 mod audit;
 mod auth;
 mod bank_accounts;

@@ -1,0 +1,28 @@
+//! `/api/v1/attachments` and `.../{resource}/{id}/attachments`: documents attached to applications, grant notices,
+//! payment requests, proofs of use and recovery claims. Content in the object store (`content.rs`), metadata in
+//! PostgreSQL (`store.rs`), visibility from the owner (`owner.rs`). docs/attachments.md has the rules.
+
+mod content;
+mod handlers;
+pub mod model;
+mod owner;
+mod store;
+
+pub use model::{KIND, OwnerKind, ScanState};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::get_one)
+        .service(handlers::download)
+        .service(handlers::remove)
+        .service(handlers::history)
+        .service(handlers::upload_application)
+        .service(handlers::list_application)
+        .service(handlers::upload_notice)
+        .service(handlers::list_notice)
+        .service(handlers::upload_payment)
+        .service(handlers::list_payment)
+        .service(handlers::upload_proof)
+        .service(handlers::list_proof)
+        .service(handlers::upload_claim)
+        .service(handlers::list_claim);
+}

@@ -1,0 +1,183 @@
+//! Every SQL statement on attachments: the metadata rows (the content is in the object store, `content.rs`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::*;
+use super::owner::Owner;
+use crate::audit::{self, Audience, Change, history};
+use crate::core::identity::Caller;
+use crate::db::schema::attachments;
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attachments)]
+pub struct Row {
+    pub id: Uuid,
+    pub owner_kind: String,
+    pub owner_id: Uuid,
+    pub organisation_id: Uuid,
+    pub category: String,
+    pub receipt_index: Option<i32>,
+    pub file_name: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub scan_state: String,
+    pub content_deleted: bool,
+    pub internal: bool,
+    pub uploaded_by: String,
+    pub retain_until: Option<NaiveDate>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn to_api(r: Row) -> ApiResult<Attachment> {
+    Ok(Attachment {
+        id: r.id,
+        owner_kind: r.owner_kind.parse().map_err(ApiError::internal)?,
+        owner_id: r.owner_id,
+        category: r.category,
+        receipt_index: r.receipt_index,
+        file_name: r.file_name,
+        media_type: r.media_type,
+        size_bytes: r.size_bytes,
+        sha256: r.sha256,
+        scan_state: r.scan_state.parse().map_err(ApiError::internal)?,
+        internal: r.internal,
+        uploaded_by: r.uploaded_by,
+        retain_until: r.retain_until,
+        href: (!r.content_deleted).then(|| format!("/api/v1/attachments/{}/content", r.id)),
+        version: r.version,
+        created_at: r.created_at,
+    })
+}
+
+/// Who may see an attachment's event: an internal one only staff, else the owner's organisation.
+pub fn audience(internal: bool, organisation: Uuid) -> Audience {
+    if internal {
+        Audience::staff()
+    } else {
+        Audience::organisation(organisation)
+    }
+}
+
+/// One attachment's row; internal ones are not found for a municipality.
+pub async fn row(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock: bool) -> ApiResult<Row> {
+    let mut query = attachments::table.find(id).select(Row::as_select()).into_boxed();
+    if caller.confined_to()?.is_some() {
+        query = query.filter(attachments::internal.eq(false));
+    }
+    if lock {
+        attachments::table
+            .find(id)
+            .select(attachments::id)
+            .for_update()
+            .first::<Uuid>(conn)
+            .await
+            .optional()?;
+    }
+    Ok(query.first(conn).await?)
+}
+
+/// The owner's attachments the caller may see, oldest first.
+pub async fn list(conn: &mut AsyncPgConnection, caller: &Caller, owner: &Owner) -> ApiResult<Vec<Attachment>> {
+    let mut query = attachments::table
+        .filter(attachments::owner_kind.eq(owner.kind.as_str()))
+        .filter(attachments::owner_id.eq(owner.id))
+        .select(Row::as_select())
+        .order(attachments::id)
+        .into_boxed();
+    if caller.confined_to()?.is_some() {
+        query = query.filter(attachments::internal.eq(false));
+    }
+    query.load::<Row>(conn).await?.into_iter().map(to_api).collect()
+}
+
+/// Σ of the sizes of the owner's files, for the per-resource limit.
+pub async fn total_size(conn: &mut AsyncPgConnection, owner: &Owner) -> ApiResult<i64> {
+    let sizes: Vec<i64> = attachments::table
+        .filter(attachments::owner_kind.eq(owner.kind.as_str()))
+        .filter(attachments::owner_id.eq(owner.id))
+        .select(attachments::size_bytes)
+        .load(conn)
+        .await?;
+    Ok(sizes.iter().sum())
+}
+
+/// What an upload adds.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub id: Uuid,
+    pub category: String,
+    pub receipt_index: Option<i32>,
+    pub file_name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub scan_state: ScanState,
+    pub internal: bool,
+}
+
+/// Records an uploaded file (its content is stored already) with its history entry and event.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    owner: &Owner,
+    new: NewAttachment,
+) -> ApiResult<Attachment> {
+    let row: Row = diesel::insert_into(attachments::table)
+        .values((
+            attachments::id.eq(new.id),
+            attachments::owner_kind.eq(owner.kind.as_str()),
+            attachments::owner_id.eq(owner.id),
+            attachments::organisation_id.eq(owner.organisation_id),
+            attachments::category.eq(&new.category),
+            attachments::receipt_index.eq(new.receipt_index),
+            attachments::file_name.eq(&new.file_name),
+            attachments::media_type.eq(&new.media_type),
+            attachments::size_bytes.eq(new.size),
+            attachments::sha256.eq(&new.sha256),
+            attachments::storage_key.eq(&new.storage_key),
+            attachments::scan_state.eq(new.scan_state.as_str()),
+            attachments::internal.eq(new.internal),
+            attachments::uploaded_by.eq(&caller.sub),
+            attachments::uploader_role.eq(caller.role.as_str()),
+        ))
+        .returning(Row::as_returning())
+        .get_result(conn)
+        .await?;
+    let attachment = to_api(row)?;
+    let change = Change::new(
+        KIND,
+        new.id,
+        "create",
+        "attachment.added",
+        audience(new.internal, owner.organisation_id),
+    );
+    audit::record(conn, caller, change, &attachment).await?;
+    Ok(attachment)
+}
+
+/// Removes an attachment's row, with its history entry and event (the content goes after the commit).
+pub async fn delete(conn: &mut AsyncPgConnection, caller: &Caller, row: &Row) -> ApiResult<()> {
+    diesel::delete(attachments::table.find(row.id)).execute(conn).await?;
+    let attachment = to_api(row.clone())?;
+    let change = Change::new(
+        KIND,
+        row.id,
+        "delete",
+        "attachment.deleted",
+        audience(row.internal, row.organisation_id),
+    );
+    audit::record(conn, caller, change, &attachment).await?;
+    Ok(())
+}
+
+pub async fn history(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Vec<history::HistoryEntry>> {
+    history::list(conn, KIND, id).await
+}
