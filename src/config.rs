@@ -87,6 +87,13 @@ pub struct AttachmentArgs {
     /// Whether files that no virus scanner checked may be downloaded and count for submission.
     #[arg(long, env = "VERSORGUNG_ATTACHMENT_ALLOW_UNSCANNED", default_value_t = true, action = clap::ArgAction::Set)]
     pub attachment_allow_unscanned: bool,
+    /// The ClamAV daemon that scans uploads: `tcp://host:port` or `unix:///path/to/clamd.ctl` (unset: no scanning,
+    /// files are `not_scanned`).
+    #[arg(long, env = "VERSORGUNG_CLAMAV")]
+    pub clamav: Option<String>,
+    /// How often an instance looks for files waiting for the scanner.
+    #[arg(long, env = "VERSORGUNG_CLAMAV_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub clamav_interval: Duration,
 }
 
 /// Reminders of due duties (`/api/v1/obligations`), sent through the feed and webhooks.

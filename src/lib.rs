@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod base_rates;
 pub mod change_requests;
+pub mod clamav;
 pub mod cli;
 pub mod committees;
 pub mod config;

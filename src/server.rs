@@ -20,6 +20,7 @@ use crate::state::AppState;
 /// Starts the background work of an instance: the event sequencer and webhook dispatcher, the reminder job.
 pub fn spawn_workers(state: web::Data<AppState>) {
     crate::obligations::spawn(state.clone());
+    crate::attachments::scan::spawn(state.clone());
     crate::webhooks::spawn(state);
 }
 

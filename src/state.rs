@@ -25,6 +25,8 @@ pub struct AppState {
     /// Where attachments' content is kept (`object_store`: the local file system, or S3).
     pub storage: Arc<dyn ObjectStore>,
     pub attachments: AttachmentSettings,
+    /// The virus scanner, when one is configured.
+    pub scanner: Option<Arc<crate::clamav::Scanner>>,
 }
 
 /// Limits and policy of attachments (from configuration).
@@ -33,6 +35,7 @@ pub struct AttachmentSettings {
     pub max_bytes: u64,
     pub max_total_bytes: u64,
     pub allow_unscanned: bool,
+    pub scan_interval: Duration,
 }
 
 impl AppState {
@@ -70,7 +73,15 @@ impl AppState {
                 max_bytes: args.attachments.attachment_max_bytes,
                 max_total_bytes: args.attachments.attachment_max_total_bytes,
                 allow_unscanned: args.attachments.attachment_allow_unscanned,
+                scan_interval: args.attachments.clamav_interval,
             },
+            scanner: args
+                .attachments
+                .clamav
+                .as_deref()
+                .map(crate::clamav::Scanner::parse)
+                .transpose()?
+                .map(Arc::new),
         })
     }
 }

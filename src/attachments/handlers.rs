@@ -237,7 +237,11 @@ pub(super) async fn upload(
                 size: received.size,
                 sha256: received.sha256.clone(),
                 storage_key: key.to_string(),
-                scan_state: ScanState::NotScanned,
+                scan_state: if state.scanner.is_some() {
+                    ScanState::Pending
+                } else {
+                    ScanState::NotScanned
+                },
                 internal: params.internal.unwrap_or(false),
             };
             store::insert(conn, &caller, &owner, new).await

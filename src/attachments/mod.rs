@@ -6,9 +6,11 @@ mod content;
 mod handlers;
 pub mod model;
 mod owner;
+pub mod scan;
 mod store;
 
 pub use model::{KIND, OwnerKind, ScanState};
+pub use scan::scan_pending;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::get_one)

@@ -178,6 +178,42 @@ pub async fn delete(conn: &mut AsyncPgConnection, caller: &Caller, row: &Row) ->
     Ok(())
 }
 
+/// The oldest file waiting for the scanner, locked; files another instance is scanning are skipped.
+pub async fn next_pending(conn: &mut AsyncPgConnection) -> ApiResult<Option<Row>> {
+    Ok(attachments::table
+        .filter(attachments::scan_state.eq(ScanState::Pending.as_str()))
+        .order(attachments::id)
+        .select(Row::as_select())
+        .for_update()
+        .skip_locked()
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Records a scan's verdict with its history entry and event (`attachment.scanned`, or `attachment.infected`, whose
+/// content is deleted).
+pub async fn record_scan(conn: &mut AsyncPgConnection, row: &Row, verdict: &crate::clamav::Verdict) -> ApiResult<()> {
+    let (state, event, deleted) = match verdict {
+        crate::clamav::Verdict::Clean => (ScanState::Clean, "attachment.scanned", false),
+        crate::clamav::Verdict::Infected(_) => (ScanState::Infected, "attachment.infected", true),
+    };
+    let updated: Row = diesel::update(attachments::table.find(row.id))
+        .set((
+            attachments::scan_state.eq(state.as_str()),
+            attachments::content_deleted.eq(deleted),
+            attachments::version.eq(row.version + 1),
+        ))
+        .returning(Row::as_returning())
+        .get_result(conn)
+        .await?;
+    let attachment = to_api(updated)?;
+    let change = Change::new(KIND, row.id, "scan", event, audience(row.internal, row.organisation_id))
+        .states(Some(ScanState::Pending), state);
+    audit::record(conn, &Caller::system(), change, &attachment).await?;
+    Ok(())
+}
+
 pub async fn history(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Vec<history::HistoryEntry>> {
     history::list(conn, KIND, id).await
 }

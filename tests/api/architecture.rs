@@ -21,7 +21,8 @@ const LOWER: &[(&str, &[&str])] = &[
     ("config", &["core"]),
     ("db", &["core", "error", "config"]),
     ("auth", &["core", "error", "config", "db"]),
-    ("state", &["core", "config", "db", "auth"]),
+    ("clamav", &[]),
+    ("state", &["core", "config", "db", "auth", "clamav"]),
     ("audit", &["core", "error", "db"]),
     ("http", &["core", "error", "config", "db", "auth", "state", "audit"]),
 ];

@@ -20,7 +20,13 @@ const HEADER: [&str; 3] = ["operation", "history (resource kind: action)", "even
 const NOTHING: &str = "—";
 /// Event types that no request writes: the dispatcher disables a failing subscription; the reminder job announces
 /// due and overdue duties.
-const NOT_FROM_REQUESTS: &[&str] = &["webhook.disabled", "obligation.due_soon", "obligation.overdue"];
+const NOT_FROM_REQUESTS: &[&str] = &[
+    "webhook.disabled",
+    "obligation.due_soon",
+    "obligation.overdue",
+    "attachment.scanned",
+    "attachment.infected",
+];
 /// Event types written only alongside another operation's own event (the table names that one): `approve` drafts the
 /// grant notice, `amend` records on the notice in force, issuing a notice schedules its proofs of use and, for an
 /// amending notice, retires the one it replaces, and confirming a settlement closes the notice (docs/integration.md

@@ -125,6 +125,11 @@ impl Ctx {
             let res = req.send().await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             match res {
+                // 408: the service gave up waiting for the request itself (two busy cores); RFC 9110 lets the
+                // client repeat it, with the same Idempotency-Key.
+                Ok(res) if res.status() == 408 => {
+                    self.stats.unavailable.fetch_add(1, Ordering::Relaxed);
+                }
                 Ok(res) if res.status() == 503 => {
                     self.stats.unavailable.fetch_add(1, Ordering::Relaxed);
                     if !res.headers().contains_key("retry-after") {

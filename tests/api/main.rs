@@ -15,6 +15,7 @@ mod bank_accounts;
 mod base_rates;
 mod change_requests;
 mod chaos;
+mod clamav;
 mod cli;
 mod committees;
 mod coordinators;
