@@ -87,6 +87,21 @@ pub struct AttachmentArgs {
     /// Whether files that no virus scanner checked may be downloaded and count for submission.
     #[arg(long, env = "VERSORGUNG_ATTACHMENT_ALLOW_UNSCANNED", default_value_t = true, action = clap::ArgAction::Set)]
     pub attachment_allow_unscanned: bool,
+    /// An S3-compatible bucket for the content instead of the local file system (for several instances).
+    #[arg(long, env = "VERSORGUNG_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// The S3 endpoint (unset: AWS; set for MinIO, Ceph, a state data centre's store).
+    #[arg(long, env = "VERSORGUNG_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    #[arg(long, env = "VERSORGUNG_S3_REGION", default_value = "eu-central-1")]
+    pub s3_region: String,
+    #[arg(long, env = "VERSORGUNG_S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+    #[arg(long, env = "VERSORGUNG_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+    /// Allow an `http://` endpoint (a store on the same host or inside a trusted network only).
+    #[arg(long, env = "VERSORGUNG_S3_ALLOW_HTTP", default_value_t = false, action = clap::ArgAction::Set)]
+    pub s3_allow_http: bool,
     /// The ClamAV daemon that scans uploads: `tcp://host:port` or `unix:///path/to/clamd.ctl` (unset: no scanning,
     /// files are `not_scanned`).
     #[arg(long, env = "VERSORGUNG_CLAMAV")]

@@ -86,8 +86,23 @@ impl AppState {
     }
 }
 
-/// The object store of attachments: a directory on the local file system (created if missing).
+/// The object store of attachments: an S3-compatible bucket when one is configured (deployments on several
+/// instances share it), else a directory on the local file system (created if missing).
 fn storage(args: &ServeArgs) -> Result<Arc<dyn ObjectStore>, String> {
+    let a = &args.attachments;
+    if let Some(bucket) = &a.s3_bucket {
+        let mut s3 = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(&a.s3_region)
+            .with_allow_http(a.s3_allow_http);
+        if let Some(endpoint) = &a.s3_endpoint {
+            s3 = s3.with_endpoint(endpoint);
+        }
+        if let (Some(key), Some(secret)) = (&a.s3_access_key_id, &a.s3_secret_access_key) {
+            s3 = s3.with_access_key_id(key).with_secret_access_key(secret);
+        }
+        return Ok(Arc::new(s3.build().map_err(|e| format!("S3 bucket {bucket}: {e}"))?));
+    }
     let dir = args
         .attachments
         .attachment_dir

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use object_store::{ObjectStore, WriteMultipart};
 use sha2::{Digest, Sha256};
 
 use super::model::ALLOWED_MEDIA_TYPES;

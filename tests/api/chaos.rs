@@ -544,6 +544,9 @@ async fn two_services_under_load_survive_kills_and_database_restarts_without_los
     let env: Vec<(&str, &str)> = vec![
         ("VERSORGUNG_DB_POOL_WAIT_TIMEOUT", &pool_wait),
         ("VERSORGUNG_DB_STATEMENT_TIMEOUT", &statement_timeout),
+        // Deliveries that failed while a service or the database was down retry within seconds once it is back
+        // (the production ceiling of two hours would outlast the test's wait for them).
+        ("VERSORGUNG_WEBHOOK_BACKOFF_MAX", "2s"),
         ("RUST_LOG", "error"),
     ];
     let ports = [free_port(), free_port()];
