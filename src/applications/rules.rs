@@ -310,6 +310,7 @@ mod tests {
             max_rate_bp: 10_000,
             max_duration_months: None,
             yearly_cap_cents: None,
+            required_attachments: Vec::new(),
         };
         let closed = |resubmission| {
             let mut errors = Vec::new();

@@ -272,6 +272,34 @@ struct Effect {
     decision_reason: Option<Option<String>>,
 }
 
+/// The documents the funding line requires that the application lacks: one `required` error per category at
+/// `/attachments/{category}`. A file counts unless it is infected or still waiting for the scanner (it may turn out
+/// infected). Read from the attachments table directly: the attachments module takes its owners' visibility from
+/// this one, so it cannot be imported here.
+async fn missing_documents(
+    conn: &mut AsyncPgConnection,
+    application: Uuid,
+    required: &[crate::core::documents::ApplicationDocument],
+) -> ApiResult<Vec<FieldError>> {
+    use crate::db::schema::attachments;
+    if required.is_empty() {
+        return Ok(Vec::new());
+    }
+    let present: Vec<String> = attachments::table
+        .filter(attachments::owner_kind.eq("application"))
+        .filter(attachments::owner_id.eq(application))
+        .filter(attachments::scan_state.ne_all(["infected", "pending"]))
+        .select(attachments::category)
+        .distinct()
+        .load(conn)
+        .await?;
+    Ok(required
+        .iter()
+        .filter(|d| !present.iter().any(|p| p == d.as_str()))
+        .map(|d| FieldError::new(format!("/attachments/{d}"), "required", MessageParams::default()))
+        .collect())
+}
+
 /// `submit`: the application must satisfy its funding line's rules for the applicant, today in Hessen.
 async fn submit(
     conn: &mut AsyncPgConnection,
@@ -290,13 +318,14 @@ async fn submit(
     // Submitted before: `submitted_at` is set by a successful submit only (which passed the window then) and never
     // cleared, so it says exactly whether this is a resubmission, whichever state the lifecycle allows it from.
     let resubmission = current.submitted_at.is_some();
-    let errors = submission_errors(
+    let mut errors = submission_errors(
         &current.input(),
         &line,
         applicant,
         crate::core::time::today_in_hessen(),
         resubmission,
     );
+    errors.extend(missing_documents(conn, current.id, &line.required_attachments).await?);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

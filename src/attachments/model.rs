@@ -8,6 +8,17 @@ use uuid::Uuid;
 
 use crate::text_enum;
 
+const APPLICATION_CATEGORIES: [&str; 5] = {
+    use crate::core::documents::ApplicationDocument as D;
+    [
+        D::Kostenplan.as_str(),
+        D::Konzept.as_str(),
+        D::Satzung.as_str(),
+        D::Stellenbeschreibung.as_str(),
+        D::Sonstiges.as_str(),
+    ]
+};
+
 /// The resource kind of attachments in the history and the feed.
 pub const KIND: &str = "attachment";
 
@@ -26,8 +37,9 @@ impl OwnerKind {
     /// The categories an attachment of this owner may have (codes; the German terms in the docs).
     pub fn categories(self) -> &'static [&'static str] {
         match self {
-            // Kostenplan, Konzept, Satzung/Gesellschaftsvertrag, Stellenbeschreibung, Sonstiges
-            Self::Application => &["kostenplan", "konzept", "satzung", "stellenbeschreibung", "sonstiges"],
+            // Kostenplan, Konzept, Satzung/Gesellschaftsvertrag, Stellenbeschreibung, Sonstiges (one vocabulary with
+            // what a funding line may require: core::documents)
+            Self::Application => &APPLICATION_CATEGORIES,
             // Bescheid (the letter), Anlage zum Bescheid, Sonstiges
             Self::GrantNotice => &["bescheid", "anlage", "sonstiges"],
             // Beleg (invoice, contract), Sonstiges

@@ -2,6 +2,7 @@
 //! here imports another layer of the crate.
 
 pub mod counters;
+pub mod documents;
 pub mod iban;
 pub mod identity;
 pub mod interest;

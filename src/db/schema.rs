@@ -55,6 +55,7 @@ diesel::table! {
         plan_line_tolerance_bp -> Int4,
         hearing_days -> Int4,
         interest_threshold_cents -> Int8,
+        required_attachments -> Array<Text>,
     }
 }
 

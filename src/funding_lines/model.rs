@@ -1,5 +1,6 @@
 //! Förderlinien: the line's types, the rules a line must satisfy, and the rules a submission is checked against.
 
+use crate::core::documents::ApplicationDocument;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,7 +26,7 @@ pub const MAX_CENTS: i64 = 1_000_000_000_000;
     "opensOn": "2026-01-01", "closesOn": null, "open": true, "maxAmountCents": 22500000,
     "minRateBasisPoints": 0, "maxRateBasisPoints": 10000, "maxDurationMonths": 60, "yearlyCapCents": 4500000,
     "budgetCents": 500000000, "committedCents": 0, "remainingCents": 500000000, "payoutWindowMonths": 2,
-    "retentionBasisPoints": 0, "thirdSignoffAboveCents": null, "paymentsRequireFinal": false, "version": 1,
+    "retentionBasisPoints": 0, "thirdSignoffAboveCents": null, "paymentsRequireFinal": false, "requiredAttachments": ["kostenplan"], "version": 1,
     "createdAt": "2026-11-22T09:00:00Z", "updatedAt": "2026-11-22T09:00:00Z"}))]
 pub struct FundingLine {
     /// Short code, e.g. `GK`, `VA`, `GZ`, `MV`, `PX`.
@@ -85,6 +86,9 @@ pub struct FundingLine {
     pub third_signoff_above_cents: Option<i64>,
     /// Payments only once the notice is final.
     pub payments_require_final: bool,
+    /// The documents an application must have attached before it is submitted (their categories).
+    #[schema(max_items = 5)]
+    pub required_attachments: Vec<ApplicationDocument>,
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -173,6 +177,11 @@ pub struct FundingLineInput {
     /// Payments only once the notice is final (bestandskräftig). Default false.
     #[serde(default)]
     pub payments_require_final: bool,
+    /// The documents an application must have attached before it is submitted. Default none.
+    #[serde(default)]
+    #[validate(length(max = 5))]
+    #[schema(max_items = 5)]
+    pub required_attachments: Vec<ApplicationDocument>,
 }
 
 fn two() -> i32 {
@@ -257,6 +266,8 @@ pub struct PatchFundingLine {
     pub third_signoff_above_cents: Option<i64>,
     #[schema(value_type = bool, required = false)]
     pub payments_require_final: Option<bool>,
+    #[schema(value_type = Vec<ApplicationDocument>, required = false, max_items = 5)]
+    pub required_attachments: Option<Vec<ApplicationDocument>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -288,6 +299,8 @@ pub struct LineRules {
     pub max_rate_bp: i32,
     pub max_duration_months: Option<i32>,
     pub yearly_cap_cents: Option<i64>,
+    /// The documents an application must have attached before it is submitted.
+    pub required_attachments: Vec<ApplicationDocument>,
 }
 
 // ---- queries ----

@@ -9,6 +9,7 @@ use super::KIND;
 use super::model::{FundingLine, FundingLineInput, LineRules, ListFundingLines, event_id};
 use crate::audit::history::HistoryEntry;
 use crate::audit::{self, Audience, Change};
+use crate::core::documents::ApplicationDocument;
 use crate::core::identity::{Caller, OrgKind};
 use crate::db::schema::funding_lines;
 use crate::error::{ApiError, ApiResult, MessageParams};
@@ -40,6 +41,16 @@ pub struct LineRow {
     retention_bp: i32,
     third_signoff_above_cents: Option<i64>,
     payments_require_final: bool,
+    required_attachments: Vec<String>,
+}
+
+/// The stored document categories (valid when written: a CHECK keeps them to the vocabulary).
+fn documents(stored: &[String]) -> ApiResult<Vec<ApplicationDocument>> {
+    stored.iter().map(|d| d.parse().map_err(ApiError::internal)).collect()
+}
+
+fn as_text(documents: &[ApplicationDocument]) -> Vec<String> {
+    documents.iter().map(|d| d.as_str().to_owned()).collect()
 }
 
 impl LineRow {
@@ -71,6 +82,7 @@ impl LineRow {
             retention_basis_points: self.retention_bp,
             third_signoff_above_cents: self.third_signoff_above_cents,
             payments_require_final: self.payments_require_final,
+            required_attachments: documents(&self.required_attachments)?,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -104,6 +116,7 @@ impl From<LineRow> for FundingLineInput {
             retention_basis_points: r.retention_bp,
             third_signoff_above_cents: r.third_signoff_above_cents,
             payments_require_final: r.payments_require_final,
+            required_attachments: r.required_attachments.iter().filter_map(|d| d.parse().ok()).collect(),
         }
     }
 }
@@ -136,6 +149,7 @@ pub async fn load_rules(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<O
         max_rate_bp: r.max_rate_bp,
         max_duration_months: r.max_duration_months,
         yearly_cap_cents: r.yearly_cap_cents,
+        required_attachments: documents(&r.required_attachments)?,
     }))
 }
 
@@ -232,6 +246,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, s: FundingLineInput) -> ApiRes
             funding_lines::retention_bp.eq(s.retention_basis_points),
             funding_lines::third_signoff_above_cents.eq(s.third_signoff_above_cents),
             funding_lines::payments_require_final.eq(s.payments_require_final),
+            funding_lines::required_attachments.eq(as_text(&s.required_attachments)),
         ))
         .returning(LineRow::as_returning())
         .get_result(conn)
@@ -286,6 +301,7 @@ pub async fn apply_patch(
             funding_lines::retention_bp.eq(next.retention_basis_points),
             funding_lines::third_signoff_above_cents.eq(next.third_signoff_above_cents),
             funding_lines::payments_require_final.eq(next.payments_require_final),
+            funding_lines::required_attachments.eq(as_text(&next.required_attachments)),
             funding_lines::version.eq(version + 1),
             funding_lines::updated_at.eq(diesel::dsl::now),
         ))

@@ -365,3 +365,56 @@ async fn forged_oversized_empty_and_misplaced_uploads_are_refused_and_store_noth
     .await;
     assert_eq!(p["code"], "attachments_closed");
 }
+
+/// A funding line may require documents before submitting: one `required` error per missing category, like the
+/// other submission rules; a file the scanner found infected would not count.
+#[actix_web::test]
+async fn a_funding_line_names_the_documents_an_application_needs_before_it_is_submitted() {
+    let app = TestApp::spawn().await;
+    let line = app.get("/api/v1/funding-lines/GK", Some(&ministry())).await;
+    let version = line.headers()["etag"].to_str().unwrap().to_owned();
+    let patched = app
+        .patch(
+            "/api/v1/funding-lines/GK",
+            Some(&ministry()),
+            Some(&version),
+            &json!({"requiredAttachments": ["kostenplan", "konzept"]}),
+        )
+        .await;
+    assert_eq!(patched.status(), 200, "{:?}", patched.text().await);
+    let body = json!({
+        "fundingLine": "GK", "title": "Gesundheitskoordination Werra-Meißner-Kreis",
+        "description": "Aufbau einer kommunalen Gesundheitsstrategie.",
+        "startDate": "2027-01-01", "endDate": "2031-12-31",
+        "financingPlan": {"totalCostsCents": 25_000_000, "ownFundsCents": 2_500_000, "thirdPartyFundsCents": 0,
+            "requestedCents": 22_500_000},
+        "contact": {"name": "Anna Schmidt", "email": "anna.schmidt@werra-meissner-kreis.de", "phone": "+49 5651 302-0"}
+    });
+    let a = ok(
+        app.post("/api/v1/applications", Some(&municipality()), &body).await,
+        201,
+    )
+    .await;
+    let a = a["id"].as_str().unwrap().to_owned();
+    let submit_path = format!("/api/v1/applications/{a}/submit");
+    let token = municipality();
+    let empty = json!({});
+    let submit = || app.post(&submit_path, Some(&token), &empty);
+    let p = problem(submit().await, 422).await;
+    assert_eq!(pointers(&p), vec!["/attachments/konzept", "/attachments/kostenplan"]);
+    let attach = |category: &'static str| {
+        app.client
+            .post(app.url(&format!(
+                "/api/v1/applications/{a}/attachments?category={category}&fileName={category}.pdf"
+            )))
+            .bearer_auth(municipality())
+            .header("Content-Type", "application/pdf")
+            .body(PDF)
+            .send()
+    };
+    assert_eq!(attach("kostenplan").await.unwrap().status(), 201);
+    let p = problem(submit().await, 422).await;
+    assert_eq!(pointers(&p), vec!["/attachments/konzept"]);
+    assert_eq!(attach("konzept").await.unwrap().status(), 201);
+    ok(submit().await, 200).await;
+}

@@ -1,0 +1,1 @@
+ALTER TABLE funding_lines DROP COLUMN required_attachments;
