@@ -780,3 +780,143 @@ async fn free_text_keeps_sql_and_markup_verbatim_and_inert() {
     assert_eq!(res.status(), 200);
     assert_eq!(app.db_count("applications").await, (SQL.len() + SCRIPT.len()) as i64);
 }
+
+/// Hostile uploads to every upload endpoint: broken multipart (truncated, a boundary the body does not use, none at
+/// all, a form without its file, a second file), empty and oversize bodies, forged types, an executable, names
+/// that try to climb out of the store. Each is a 4xx problem from every role, and nothing is stored anywhere.
+#[actix_web::test]
+async fn hostile_uploads_are_refused_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_owned();
+    let app = TestApp::spawn_with(move |a| {
+        a.attachments.attachment_dir = Some(store);
+        a.attachments.attachment_max_bytes = 64 * 1024;
+    })
+    .await;
+    let f = fixture(&app).await;
+    let before = counts(&app).await;
+    let pdf = b"%PDF-1.7\n%%EOF\n".to_vec();
+    let part = |name: &str, filename: &str, media: &str, content: &[u8]| -> Vec<u8> {
+        let mut p = format!(
+            "--B\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {media}\r\n\r\n"
+        )
+        .into_bytes();
+        p.extend_from_slice(content);
+        p.extend_from_slice(b"\r\n");
+        p
+    };
+    let mut two_files = part("file", "a.pdf", "application/pdf", &pdf);
+    two_files.extend(part("file", "b.pdf", "application/pdf", &pdf));
+    two_files.extend(b"--B\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nkostenplan\r\n--B--\r\n");
+    let mut truncated = part("file", "a.pdf", "application/pdf", &pdf);
+    truncated.truncate(truncated.len() - 4);
+    let mut no_file =
+        b"--B\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nkostenplan\r\n--B--\r\n".to_vec();
+    no_file.extend_from_slice(b"");
+    let mut unknown_field = part("file", "a.pdf", "application/pdf", &pdf);
+    unknown_field.extend(b"--B\r\nContent-Disposition: form-data; name=\"owner\"\r\n\r\nx\r\n--B--\r\n");
+    let mut big = pdf.clone();
+    big.resize(65 * 1024, b' ');
+    let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+    let cases: Vec<(&str, String, Vec<u8>, &str)> = vec![
+        (
+            "multipart/form-data; boundary=B",
+            String::new(),
+            truncated,
+            "a truncated form",
+        ),
+        (
+            "multipart/form-data; boundary=OTHER",
+            String::new(),
+            two_files.clone(),
+            "a boundary the body does not use",
+        ),
+        ("multipart/form-data", String::new(), two_files.clone(), "no boundary"),
+        ("multipart/form-data; boundary=B", String::new(), two_files, "two files"),
+        (
+            "multipart/form-data; boundary=B",
+            String::new(),
+            no_file,
+            "a form without its file",
+        ),
+        (
+            "multipart/form-data; boundary=B",
+            String::new(),
+            unknown_field,
+            "an unknown field",
+        ),
+        (
+            "application/pdf",
+            "category=kostenplan&fileName=a.pdf".into(),
+            Vec::new(),
+            "0 bytes",
+        ),
+        (
+            "application/pdf",
+            "category=kostenplan&fileName=a.pdf".into(),
+            big,
+            "one byte above the limit",
+        ),
+        (
+            "image/png",
+            "category=kostenplan&fileName=a.png".into(),
+            pdf.clone(),
+            "a PDF declared as PNG",
+        ),
+        (
+            "application/pdf",
+            "category=kostenplan&fileName=a.pdf".into(),
+            elf.clone(),
+            "an executable declared as PDF",
+        ),
+        (
+            "application/x-executable",
+            "category=kostenplan&fileName=a".into(),
+            elf,
+            "an executable",
+        ),
+        (
+            "application/pdf",
+            "category=..%2F..%2Fetc&fileName=a.pdf".into(),
+            pdf.clone(),
+            "a path as category",
+        ),
+        (
+            "application/pdf",
+            "category=kostenplan&fileName=a.pdf&receiptIndex=-1".into(),
+            pdf,
+            "a negative receipt line",
+        ),
+    ];
+    let owners = [
+        format!("/api/v1/applications/{}/attachments", f.application),
+        format!("/api/v1/grant-notices/{}/attachments", f.notice),
+        format!("/api/v1/payment-requests/{}/attachments", f.payment),
+        format!("/api/v1/proofs-of-use/{}/attachments", f.proof),
+        format!("/api/v1/recovery-claims/{}/attachments", f.claim),
+    ];
+    let mut failures = Vec::new();
+    for owner in &owners {
+        for (media, query, body, what) in &cases {
+            let path = if query.is_empty() {
+                owner.clone()
+            } else {
+                format!("{owner}?{query}")
+            };
+            attack(&app, &Method::POST, &path, media, body, what, &mut failures).await;
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} accepted or not a problem:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(counts(&app).await, before, "nothing written");
+    let stored = std::fs::read_dir(dir.path()).map_or(0, |d| {
+        d.flatten()
+            .map(|e| std::fs::read_dir(e.path()).map_or(1, |inner| inner.count()))
+            .sum::<usize>()
+    });
+    assert_eq!(stored, 0, "nothing stored");
+}
