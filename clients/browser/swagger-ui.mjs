@@ -1,10 +1,12 @@
 // Uses the Swagger UI of a running service the way a developer does, in headless Chromium (Debian's, driven by
 // playwright-core): open /swagger-ui/, Authorize with a bearer token, expand "List funding lines"
 // (GET /api/v1/funding-lines), Try it out, Execute, and wait for the live response to show 200, with the budget
-// figures that only an authenticated call gets. Saves a screenshot and exits non-zero on any failure, printing
+// figures that only an authenticated call gets; then, as a municipality, upload a PDF through "Try it out" of
+// POST /api/v1/applications/{id}/attachments (multipart/form-data) and see 201. Saves a screenshot and exits non-zero on any failure, printing
 // what the page's console and the content security policy reported.
 //
-// Environment: VERSORGUNG_URL (e.g. http://127.0.0.1:8080), TOKEN (a JWT, without "Bearer "), optionally
+// Environment: VERSORGUNG_URL (e.g. http://127.0.0.1:8080), TOKEN (a JWT, without "Bearer "), TOKEN_MUNICIPALITY
+// (a municipality of 06636, for the upload), optionally
 // CHROMIUM (default /usr/bin/chromium) and SCREENSHOT (default out/swagger-ui.png beside this file).
 
 import { mkdirSync, rmSync } from "node:fs";
@@ -143,6 +145,70 @@ try {
     throw new Error(`the live response does not show GK with its budget figures:\n${body.slice(0, 2000)}`);
   }
   log("the live response shows 200 with the funding lines and their budget figures (only sent with a token)");
+
+  // An upload through "Try it out", as a developer attaches a cost plan: authorized as the municipality, the
+  // request body switched to multipart/form-data, a PDF chosen in the file input, Execute, 201 with the SHA-256.
+  const municipalityToken = env("TOKEN_MUNICIPALITY");
+  const draft = await fetch(`${baseUrl}/api/v1/applications`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${municipalityToken}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ fundingLine: "GK", title: "Anlage über die Swagger UI", description: "Test." }),
+  });
+  if (draft.status !== 201) throw new Error(`creating the draft answered ${draft.status}`);
+  const application = (await draft.json()).id;
+  await page.locator(".scheme-container button.authorize").click();
+  const again = page.locator(".dialog-ux .modal-ux");
+  await again.waitFor();
+  await again.locator("button", { hasText: "Logout" }).first().click();
+  await again.locator("input").first().fill(municipalityToken);
+  await again.locator("button.modal-btn.auth.authorize").click();
+  await again.locator("h6", { hasText: "Authorized" }).waitFor();
+  await again.locator("button.btn-done").click();
+  await again.waitFor({ state: "detached" });
+  log("authorized again, as the municipality");
+  const upload = page
+    .locator(".opblock.opblock-post")
+    .filter({ has: page.locator('.opblock-summary-path[data-path="/api/v1/applications/{id}/attachments"]') });
+  await upload.first().waitFor();
+  await upload.locator(".opblock-summary-path").scrollIntoViewIfNeeded();
+  await upload.locator(".opblock-summary-control").click();
+  await upload.locator(".opblock-body").waitFor();
+  await upload.locator("button.try-out__btn").click();
+  await upload.locator('.parameters-container tr[data-param-name="id"] input').fill(application);
+  await upload.locator('.parameters-container tr[data-param-name="category"] input').fill("kostenplan");
+  await upload.locator(".opblock-section-request-body select").first().selectOption("multipart/form-data");
+  await upload.locator('input[type="file"]').setInputFiles({
+    name: "Kostenplan.pdf",
+    mimeType: "application/pdf",
+    buffer: Buffer.from("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"),
+  });
+  // The form's own fields, as a developer leaves or sets them: the category, not internal, no receipt line.
+  const requestBody = upload.locator(".opblock-section-request-body");
+  const field = (name, element) =>
+    requestBody.locator(`tr[data-property-name="${name}"] ${element}, tr[data-param-name="${name}"] ${element}`).first();
+  if ((await field("category", "input").count()) > 0) await field("category", "input").fill("kostenplan");
+  if ((await field("internal", "select").count()) > 0) await field("internal", "select").selectOption("false");
+  if ((await field("receiptIndex", "input").count()) > 0) await field("receiptIndex", "input").fill("");
+  const [uploadRequest] = await Promise.all([
+    page.waitForRequest((r) => r.method() === "POST" && new URL(r.url()).pathname.endsWith("/attachments")),
+    upload.locator("button.execute").click(),
+  ]);
+  log(`chose a PDF in "Try it out" of POST /api/v1/applications/{id}/attachments and executed it`);
+  const contentType = (await uploadRequest.headerValue("content-type")) ?? "";
+  if (!contentType.startsWith("multipart/form-data")) {
+    throw new Error(`the upload was sent as ${contentType}, not multipart/form-data`);
+  }
+  const uploaded = upload.locator(".responses-wrapper .live-responses-table tbody .response");
+  const uploadStatus = (await uploaded.locator(".response-col_status").first().innerText()).trim();
+  if (uploadStatus !== "201") {
+    const text = await uploaded.locator(".response-col_description").innerText().catch(() => "");
+    throw new Error(`the upload's live response shows ${uploadStatus}, expected 201\n${text}`);
+  }
+  const uploadBody = await uploaded.locator(".response-col_description .microlight, .response-col_description pre").first().innerText();
+  if (!uploadBody.includes('"sha256"') || !uploadBody.includes("Kostenplan.pdf")) {
+    throw new Error(`the upload's live response does not describe the file:\n${uploadBody.slice(0, 2000)}`);
+  }
+  log("the live response shows 201 with the stored file's name and SHA-256 (multipart/form-data from the browser)");
 
   // The operation from its summary line down to the live response, in one viewport.
   await operation.evaluate((element) => element.scrollIntoView({ block: "start" }));

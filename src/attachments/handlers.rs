@@ -162,6 +162,10 @@ async fn receive(
                     MessageParams::default(),
                 )])
             })?;
+            // A browser's form sends the fields left empty as well: an empty field is one not given.
+            if value.is_empty() {
+                continue;
+            }
             let bad = |code: &str| {
                 ApiError::BadRequest(vec![FieldError::new(
                     format!("/{name}"),

@@ -172,14 +172,19 @@ impl ToSchema for FileBody {}
 
 /// The multipart form of an upload (`multipart/form-data`): the file and its description.
 #[derive(Debug, ToSchema)]
+#[schema(rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// The file (its name and Content-Type are taken from the part).
     #[schema(value_type = String, format = Binary, max_length = 104857600)]
     pub file: Vec<u8>,
-    #[schema(max_length = 40, pattern = "^[a-z_]{3,40}$")]
+    /// One of the owner's categories.
+    #[schema(max_length = 40, pattern = "^[a-z_]{3,40}$", example = "kostenplan")]
     pub category: String,
+    /// A document for the service unit and the ministry only (staff only).
+    #[schema(example = false)]
     pub internal: Option<bool>,
+    /// The receipt line of a proof of use the document proves (only there).
     #[schema(minimum = 0, maximum = 9999)]
     pub receipt_index: Option<i32>,
 }
