@@ -93,8 +93,11 @@ RULES = [
     # an upload's content is checked by its magic bytes against its declared type (a schema cannot generate a real PDF),
     # must not be empty, and its category must be one of its owner's (a pattern states only the shape); `internal`
     # is for staff and `receiptIndex` for proofs of use (the caller and the owner, not the request, decide).
+    # The category is required in the query of a raw upload and in the form of a multipart one: no schema states
+    # "in one of the two".
     ("positive_data_acceptance", UPLOADS, 422,
      [(r"/header/Content-Type", "media_type_mismatch"), (r"/body", "empty"), (r"/category", "invalid_value"),
+      (r"/category", "required"),
       (r"/internal", "not_allowed"), (r"/receiptIndex", "not_allowed"), (r"/file", "required"),
       (r"/query/fileName", "required")]),
     # a referral's origin depends on its direction and the caller's role (a municipality sends as itself).

@@ -162,8 +162,9 @@ async fn receive(
                     MessageParams::default(),
                 )])
             })?;
-            // A browser's form sends the fields left empty as well: an empty field is one not given.
-            if value.is_empty() {
+            // A browser's form sends the fields left empty as well, and the document lets the optional ones be
+            // null: an empty or `null` field is one not given.
+            if value.is_empty() || value == "null" {
                 continue;
             }
             let bad = |code: &str| {

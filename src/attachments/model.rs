@@ -170,9 +170,10 @@ impl utoipa::PartialSchema for FileBody {
 
 impl ToSchema for FileBody {}
 
-/// The multipart form of an upload (`multipart/form-data`): the file and its description.
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "camelCase")]
+/// The multipart form of an upload (`multipart/form-data`): the file and its description; no other fields (400
+/// `unknown_field`). Deserialize only states the form's shape for the document; the handler reads the parts.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// The file (its name and Content-Type are taken from the part).
