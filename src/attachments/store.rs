@@ -99,13 +99,15 @@ pub async fn list(conn: &mut AsyncPgConnection, caller: &Caller, owner: &Owner) 
 
 /// Σ of the sizes of the owner's files, for the per-resource limit.
 pub async fn total_size(conn: &mut AsyncPgConnection, owner: &Owner) -> ApiResult<i64> {
-    let sizes: Vec<i64> = attachments::table
+    // Summed in PostgreSQL: one row back, however many files the owner has.
+    Ok(attachments::table
         .filter(attachments::owner_kind.eq(owner.kind.as_str()))
         .filter(attachments::owner_id.eq(owner.id))
-        .select(attachments::size_bytes)
-        .load(conn)
-        .await?;
-    Ok(sizes.iter().sum())
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "coalesce(sum(size_bytes), 0)::bigint",
+        ))
+        .first(conn)
+        .await?)
 }
 
 /// What an upload adds.

@@ -109,21 +109,23 @@ async fn application(
     caller: &Caller,
     id: Uuid,
 ) -> ApiResult<(Uuid, String, String, String)> {
-    let row: (Uuid, String, String, String) = applications::table
-        .filter(applications::id.eq(id))
-        .select((
-            applications::organisation_id,
-            applications::district_ags,
-            applications::funding_line_code,
-            applications::status,
-        ))
-        .for_update()
-        .first(conn)
-        .await?;
-    match caller.confined_to()? {
-        Some(org) if org != row.0 => Err(ApiError::NotFound),
-        _ => Ok(row),
-    }
+    let query = applications::table.filter(applications::id.eq(id)).select((
+        applications::organisation_id,
+        applications::district_ags,
+        applications::funding_line_code,
+        applications::status,
+    ));
+    // Scoped before the lock, like every store's `visible`: another organisation's row is neither seen nor locked.
+    Ok(match caller.confined_to()? {
+        Some(org) => {
+            query
+                .filter(applications::organisation_id.eq(org))
+                .for_update()
+                .first(conn)
+                .await?
+        }
+        None => query.for_update().first(conn).await?,
+    })
 }
 
 /// Whether an application is still to be decided: only then does a consent to begin before its approval mean
