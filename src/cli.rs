@@ -149,7 +149,8 @@ pub async fn seed(args: crate::config::SeedArgs) -> Result<(), String> {
     crate::db::run_migrations(&url).await?;
     let pool = crate::db::build_pool(&url, &pool_settings(&args.db))?;
     let mut conn = crate::db::conn(&pool).await.map_err(|e| e.to_string())?;
-    let added = crate::seed::demo(&mut conn)
+    let storage = crate::state::storage(&args.attachments, &args.db.data_dir)?;
+    let added = crate::seed::demo(&mut conn, &storage)
         .await
         .map_err(|e| format!("seeding failed: {e}"))?;
     drop(conn);

@@ -43,6 +43,9 @@ pub struct SeedArgs {
     pub demo: bool,
     #[command(flatten)]
     pub db: DbArgs,
+    /// Where the demo notices' letters are kept (the same store the service uses).
+    #[command(flatten)]
+    pub attachments: AttachmentArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -21,6 +21,7 @@ pub mod districts;
 pub mod early_start_consents;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod funding_lines;
 pub mod grant_notices;
 pub mod health;

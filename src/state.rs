@@ -68,7 +68,7 @@ impl AppState {
                 lead_days: args.reminders.reminder_lead_days.clone(),
                 interval: args.reminders.reminder_interval,
             },
-            storage: storage(args)?,
+            storage: storage(&args.attachments, &args.db.data_dir)?,
             attachments: AttachmentSettings {
                 max_bytes: args.attachments.attachment_max_bytes,
                 max_total_bytes: args.attachments.attachment_max_total_bytes,
@@ -88,8 +88,7 @@ impl AppState {
 
 /// The object store of attachments: an S3-compatible bucket when one is configured (deployments on several
 /// instances share it), else a directory on the local file system (created if missing).
-fn storage(args: &ServeArgs) -> Result<Arc<dyn ObjectStore>, String> {
-    let a = &args.attachments;
+pub fn storage(a: &crate::config::AttachmentArgs, data_dir: &std::path::Path) -> Result<Arc<dyn ObjectStore>, String> {
     if let Some(bucket) = &a.s3_bucket {
         let mut s3 = object_store::aws::AmazonS3Builder::new()
             .with_bucket_name(bucket)
@@ -103,11 +102,7 @@ fn storage(args: &ServeArgs) -> Result<Arc<dyn ObjectStore>, String> {
         }
         return Ok(Arc::new(s3.build().map_err(|e| format!("S3 bucket {bucket}: {e}"))?));
     }
-    let dir = args
-        .attachments
-        .attachment_dir
-        .clone()
-        .unwrap_or_else(|| args.db.data_dir.join("attachments"));
+    let dir = a.attachment_dir.clone().unwrap_or_else(|| data_dir.join("attachments"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("attachment directory {}: {e}", dir.display()))?;
     let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
         .map_err(|e| format!("attachment directory {}: {e}", dir.display()))?;

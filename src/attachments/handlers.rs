@@ -6,13 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures_util::{StreamExt, TryStreamExt};
 use uuid::Uuid;
 
-use super::content::{self, Received};
-use super::model::{Attachment, Attachments, FileBody, OwnerKind, ScanState, UploadForm, UploadParams};
 use super::owner::{self, Owner};
-use super::store::{self, NewAttachment};
 use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
+use crate::files::content::{self, Received};
+use crate::files::model::{Attachment, Attachments, FileBody, OwnerKind, ScanState, UploadForm, UploadParams};
+use crate::files::store::{self, NewAttachment};
 use crate::http::extract::{NoParams, Query, etag, ok_with_etag};
 use crate::http::openapi::{BadRequest, Conflict, Forbidden};
 use crate::state::AppState;

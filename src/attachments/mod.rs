@@ -1,15 +1,12 @@
 //! `/api/v1/attachments` and `.../{resource}/{id}/attachments`: documents attached to applications, grant notices,
-//! payment requests, proofs of use and recovery claims. Content in the object store (`content.rs`), metadata in
-//! PostgreSQL (`store.rs`), visibility from the owner (`owner.rs`). docs/attachments.md has the rules.
+//! payment requests, proofs of use and recovery claims. Content and records through `crate::files`, visibility
+//! from the owner (`owner.rs`). docs/attachments.md has the rules.
 
-mod content;
 mod handlers;
-pub mod model;
 mod owner;
 pub mod scan;
-mod store;
 
-pub use model::{KIND, OwnerKind, ScanState};
+pub use crate::files::model::{KIND, OwnerKind, ScanState};
 pub use scan::scan_pending;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

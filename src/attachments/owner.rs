@@ -5,25 +5,15 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::model::OwnerKind;
 use crate::applications::model::Status as ApplicationStatus;
 use crate::core::identity::Caller;
 use crate::error::ApiResult;
+pub use crate::files::Owner;
+use crate::files::model::OwnerKind;
 use crate::grant_notices::NoticeStatus;
 use crate::payment_requests::PaymentStatus;
 use crate::proofs_of_use::ProofStatus;
 use crate::recovery_claims::ClaimStatus;
-
-/// The owner of attachments, resolved for one caller.
-#[derive(Debug, Clone)]
-pub struct Owner {
-    pub kind: OwnerKind,
-    pub id: Uuid,
-    /// The recipient or applicant organisation: whose files these are.
-    pub organisation_id: Uuid,
-    /// Still being written by its author: files may be added by the recipient and removed by their uploader.
-    pub editable: bool,
-}
 
 /// The owner as the caller may see it (404 otherwise), locked when `lock` (an upload or a deletion serialises with
 /// the owner's own transitions, so a file is never added to a resource that was submitted meanwhile).

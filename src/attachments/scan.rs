@@ -9,11 +9,11 @@ use actix_web::web;
 use futures_util::TryStreamExt;
 use object_store::ObjectStore;
 
-use super::content;
-use super::store;
 use crate::clamav::{Scanner, Verdict};
 use crate::db::Connection;
 use crate::error::{ApiError, ApiResult};
+use crate::files::content;
+use crate::files::store;
 use crate::state::AppState;
 
 /// One round: scans the pending files one at a time until none is left; returns how many were decided. A

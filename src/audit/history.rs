@@ -39,7 +39,7 @@ impl Actor {
 #[schema(example = json!({"id": 3, "action": "request-changes",
     "actor": {"sub": "pruefer-1", "role": "ministry", "organisationId": null},
     "fromStatus": "in_review", "toStatus": "changes_requested", "reason": "Bitte den Finanzierungsplan nach Jahren aufschlüsseln.",
-    "changedFields": [], "occurredAt": "2026-11-21T10:00:00Z"}))]
+    "changedFields": [], "document": null, "occurredAt": "2026-11-21T10:00:00Z"}))]
 pub struct HistoryEntry {
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub id: i64,
@@ -57,7 +57,19 @@ pub struct HistoryEntry {
     /// JSON pointers of the fields a change touched.
     #[schema(max_items = 100, max_length = 200)]
     pub changed_fields: Vec<String>,
+    /// The document the step produced, such as the letter an `issue` sent: its attachment and SHA-256.
+    pub document: Option<DocumentRef>,
     pub occurred_at: DateTime<Utc>,
+}
+
+/// A document named by a history entry: the attachment kept and the SHA-256 of the content it had when the step
+/// happened (compare it with the download's).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentRef {
+    pub attachment_id: Uuid,
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
 }
 
 /// What happened, for [`record`].
@@ -67,6 +79,7 @@ pub struct Step<'a> {
     pub to: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub changed: Vec<String>,
+    pub document: Option<&'a DocumentRef>,
 }
 
 impl<'a> Step<'a> {
@@ -77,6 +90,7 @@ impl<'a> Step<'a> {
             to: None,
             reason: None,
             changed: vec![],
+            document: None,
         }
     }
 }
@@ -101,6 +115,8 @@ pub async fn record(
             history::to_status.eq(step.to),
             history::reason.eq(step.reason),
             history::changed_fields.eq(step.changed),
+            history::document_id.eq(step.document.map(|d| d.attachment_id)),
+            history::document_sha256.eq(step.document.map(|d| d.sha256.as_str())),
         ))
         .execute(conn)
         .await?;
@@ -118,6 +134,8 @@ type Row = (
     Option<String>,
     Vec<String>,
     DateTime<Utc>,
+    Option<Uuid>,
+    Option<String>,
 );
 
 /// A resource's history, oldest first: its latest [`MAX_UNPAGED`](crate::core::types::MAX_UNPAGED) entries. The caller has checked that the resource
@@ -139,22 +157,29 @@ pub async fn list(conn: &mut AsyncPgConnection, kind: &str, resource: Uuid) -> A
             history::reason,
             history::changed_fields,
             history::occurred_at,
+            history::document_id,
+            history::document_sha256,
         ))
         .load(conn)
         .await?;
     rows.reverse();
     rows.into_iter()
-        .map(|(id, action, sub, role, org, from, to, reason, changed, at)| {
-            Ok(HistoryEntry {
-                id,
-                action,
-                actor: Actor::parse(sub, &role, org)?,
-                from_status: from,
-                to_status: to,
-                reason,
-                changed_fields: changed,
-                occurred_at: at,
-            })
-        })
+        .map(
+            |(id, action, sub, role, org, from, to, reason, changed, at, doc, sha)| {
+                Ok(HistoryEntry {
+                    id,
+                    action,
+                    actor: Actor::parse(sub, &role, org)?,
+                    from_status: from,
+                    to_status: to,
+                    reason,
+                    changed_fields: changed,
+                    document: doc
+                        .zip(sha)
+                        .map(|(attachment_id, sha256)| DocumentRef { attachment_id, sha256 }),
+                    occurred_at: at,
+                })
+            },
+        )
         .collect()
 }

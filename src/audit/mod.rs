@@ -37,6 +37,8 @@ pub struct Change<'a> {
     pub changed: Vec<String>,
     /// Who may see the event besides the service unit and the ministry.
     pub audience: Audience,
+    /// The document the change produced (the issued notice's letter).
+    pub document: Option<history::DocumentRef>,
 }
 
 impl<'a> Change<'a> {
@@ -52,6 +54,7 @@ impl<'a> Change<'a> {
             reason: None,
             changed: Vec::new(),
             audience,
+            document: None,
         }
     }
 
@@ -97,6 +100,11 @@ impl<'a> Change<'a> {
         self.changed = changed;
         self
     }
+
+    pub fn document(mut self, document: Option<history::DocumentRef>) -> Self {
+        self.document = document;
+        self
+    }
 }
 
 /// Writes the change's history entry and its event (with `data`, the resource's representation after the change)
@@ -114,6 +122,7 @@ pub async fn record<T: Serialize>(
             to: change.to.as_deref(),
             reason: change.reason,
             changed: change.changed,
+            document: change.document.as_ref(),
         };
         history::record(conn, caller, change.kind, change.id, step).await?;
     }

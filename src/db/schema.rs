@@ -24,6 +24,9 @@ diesel::table! {
         account_holder -> Nullable<Text>,
         bank_account_version -> Int8,
         bank_account_updated_at -> Nullable<Timestamptz>,
+        street -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        city -> Nullable<Text>,
     }
 }
 
@@ -60,6 +63,7 @@ diesel::table! {
 }
 
 diesel::joinable!(organisations -> districts (district_ags));
+diesel::allow_tables_to_appear_in_same_query!(organisations, districts);
 
 diesel::table! {
     use diesel::sql_types::*;
@@ -107,6 +111,8 @@ diesel::table! {
         reason -> Nullable<Text>,
         changed_fields -> Array<Text>,
         occurred_at -> Timestamptz,
+        document_id -> Nullable<Uuid>,
+        document_sha256 -> Nullable<Text>,
     }
 }
 
@@ -366,6 +372,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         amends -> Nullable<Uuid>,
         amendment_reason -> Nullable<Text>,
+        file_number -> Text,
     }
 }
 

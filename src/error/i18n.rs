@@ -495,6 +495,8 @@ fn format_en(f: Format) -> &'static str {
         Format::IdempotencyKey => "1–255 visible ASCII characters, such as a UUID",
         Format::OrganisationKey => "an organisation id (UUID) or an AGS",
         Format::Iban => "an IBAN such as DE89 3704 0044 0532 0130 00 (spaces and lower case allowed)",
+        Format::FileNumber => "a file number: 3–60 letters, digits, spaces or ./_()-, starting with a letter or digit",
+        Format::PostalCode => "a five-digit German postal code such as 37269",
     }
 }
 
@@ -514,6 +516,10 @@ fn format_de(f: Format) -> &'static str {
         Format::IdempotencyKey => "1–255 sichtbare ASCII-Zeichen, etwa eine UUID",
         Format::OrganisationKey => "eine Organisations-ID (UUID) oder einen AGS",
         Format::Iban => "eine IBAN wie DE89 3704 0044 0532 0130 00 (Leerzeichen und Kleinbuchstaben erlaubt)",
+        Format::FileNumber => {
+            "ein Aktenzeichen: 3–60 Buchstaben, Ziffern, Leerzeichen oder ./_()-, beginnend mit Buchstabe oder Ziffer"
+        }
+        Format::PostalCode => "eine fünfstellige Postleitzahl wie 37269",
     }
 }
 

@@ -55,6 +55,8 @@ pub enum Format {
     IdempotencyKey,
     OrganisationKey,
     Iban,
+    FileNumber,
+    PostalCode,
 }
 
 impl Format {
@@ -72,6 +74,8 @@ impl Format {
             Format::IdempotencyKey => "idempotency_key",
             Format::OrganisationKey => "organisation_key",
             Format::Iban => "iban",
+            Format::FileNumber => "file_number",
+            Format::PostalCode => "postal_code",
         }
     }
 
@@ -88,6 +92,8 @@ impl Format {
             Format::IdempotencyKey,
             Format::OrganisationKey,
             Format::Iban,
+            Format::FileNumber,
+            Format::PostalCode,
         ]
         .into_iter()
         .find(|f| f.key() == key)

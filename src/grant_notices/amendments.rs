@@ -106,6 +106,7 @@ pub async fn amend(
             grant_notices::excluded_clauses.eq(&current.excluded_clauses),
             grant_notices::conditions.eq(&current.conditions),
             grant_notices::legal_remedy.eq(&current.legal_remedy),
+            grant_notices::file_number.eq(&current.file_number),
             grant_notices::approved_by.eq(&caller.sub),
             grant_notices::amends.eq(current.id),
             grant_notices::amendment_reason.eq(&input.reason),

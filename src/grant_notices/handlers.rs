@@ -1,5 +1,6 @@
 //! The grant-notice handlers: role gate, parse, call the store, respond.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
@@ -10,6 +11,7 @@ use crate::audit::history::HistoryEntry;
 use crate::core::identity::{Caller, Role};
 use crate::db::Connection;
 use crate::error::ApiResult;
+use crate::files::model::FileBody;
 use crate::http::extract::{JsonBody, Query, ok_with_etag};
 use crate::http::idempotency::{self, Stored};
 use crate::http::list::Listing;
@@ -107,24 +109,40 @@ fn csv_row(n: &GrantNotice) -> String {
 
 /// Get a grant notice
 ///
+/// As JSON, or with `Accept: application/pdf` as the letter (PDF/A-2b, fonts embedded): for an issued notice the
+/// letter kept when it was issued — the attachment whose SHA-256 the `issue` history entry names, so the bytes are
+/// the letter sent —, for a draft a preview marked ENTWURF, dated today.
+///
 /// **Roles:** every authenticated role (a municipality: its own organisation's, once issued).
 #[utoipa::path(
     tag = "Grant notices",
     params(("id" = Uuid, Path, description = "Grant notice id")),
     responses(
-        (status = 200, description = "The notice", body = GrantNotice, headers(("ETag" = String))),
+        (status = 200, description = "The notice, or its letter", content(
+            (GrantNotice = "application/json"), (FileBody = "application/pdf")),
+            headers(("ETag" = String, description = "The notice's version (JSON only)"),
+                ("Vary" = String, description = "Accept"))),
     ),
     security(("bearerAuth" = []))
 )]
 #[get("/grant-notices/{id}")]
 pub(super) async fn get_one(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = crate::db::conn(&state.pool).await?;
     let n = store::find(&mut conn, &caller, *id, false).await?;
-    Ok(ok_with_etag(n.version, &n))
+    let mut response = if crate::http::csv::prefers(&req, "application", "pdf") {
+        super::document::serve(&mut conn, &state.storage, &n).await?
+    } else {
+        ok_with_etag(n.version, &n)
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    Ok(response)
 }
 
 /// The grant notice of an application
@@ -221,12 +239,18 @@ pub(super) async fn issue(
     let bytes = body.bytes().to_vec();
     let input = TransitionInput {
         delivered_on: body.parse()?.delivered_on,
+        storage: Some(state.storage.clone()),
         ..TransitionInput::default()
     };
-    crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
+    let issued = crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
         store::transition(conn, &caller, *id, NoticeAction::Issue, expected, input.clone()).await
     })
-    .await
+    .await;
+    if issued.is_err() {
+        let mut conn = crate::db::conn(&state.pool).await?;
+        super::document::discard_unsent(&mut conn, &state.storage, *id).await?;
+    }
+    issued
 }
 
 /// Waive the objection

@@ -3,11 +3,14 @@
 //! or on a waiver of objection. docs/grants.md has the rules and their sources.
 
 mod amendments;
+mod document;
 mod handlers;
+mod letter;
 pub mod model;
 mod store;
 
 pub use amendments::{AmendInput, amend};
+pub use document::letter_id;
 pub use model::{FinancingType, GrantNotice, NoticeStatus};
 pub use model::{KIND, LIFECYCLE};
 pub use store::{Draft, TransitionInput, close, draft, final_on, find, in_force, lock_grant, notice_id, transition};

@@ -9,6 +9,7 @@ use validator::Validate;
 use crate::core::identity::Role;
 use crate::core::lifecycle::{Lifecycle, Target, Transition};
 use crate::error::validation::Checked;
+use crate::error::{FieldError, MessageParams};
 use crate::text_enum;
 
 /// The resource kind of grant notices in the history and the feed.
@@ -121,7 +122,7 @@ pub struct Recipient {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8c1", "applicationId": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1",
-    "number": 1, "status": "issued", "amends": null, "amendmentReason": null, "recipient": {"id": "0193a6a4-0000-7000-8000-000000000001", "name": "Werra-Meißner-Kreis"},
+    "number": 1, "fileNumber": "VG-2026-00042", "status": "issued", "amends": null, "amendmentReason": null, "recipient": {"id": "0193a6a4-0000-7000-8000-000000000001", "name": "Werra-Meißner-Kreis"},
     "district": "06636", "fundingLine": "GK", "amountCents": 20000000,
     "years": [{"year": 2027, "amountCents": 4000000}, {"year": 2028, "amountCents": 4000000}],
     "financingType": "anteilsfinanzierung", "rateBasisPoints": 8000, "eligibleCostsCents": 25000000,
@@ -137,6 +138,10 @@ pub struct GrantNotice {
     /// 1 for the notice, 2 and up for amending notices.
     #[schema(minimum = 1, maximum = 1000)]
     pub number: i32,
+    /// Aktenzeichen: the grant's file number, shared by the notice and its amendments (the ministry may set its own
+    /// while the notice is a draft).
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9 ./_()-]{2,59}$")]
+    pub file_number: String,
     pub status: NoticeStatus,
     /// The notice this one amends (the previous number); `null` for the first notice.
     pub amends: Option<Uuid>,
@@ -206,6 +211,9 @@ crate::versioned!(GrantNotice);
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"lockInUntil": "2036-12-31", "conditions": ["Die Stelle ist bis 31.03.2027 zu besetzen."]}))]
 pub struct NoticeTerms {
+    /// Aktenzeichen (letters, digits, space and `./_()-`, 3 to 60 characters).
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9 ./_()-]{2,59}$")]
+    pub file_number: Option<String>,
     #[schema(value_type = Option<FinancingType>)]
     pub financing_type: Option<FinancingType>,
     #[validate(range(min = 0, max = 10000))]
@@ -229,7 +237,27 @@ pub struct NoticeTerms {
     pub legal_remedy: Option<String>,
 }
 
-impl Checked for NoticeTerms {}
+impl Checked for NoticeTerms {
+    fn cross_field_errors(&self) -> Vec<FieldError> {
+        match &self.file_number {
+            Some(f) if !is_file_number(f) => vec![FieldError::new(
+                "/fileNumber",
+                "invalid_format",
+                MessageParams::format(crate::error::Format::FileNumber),
+            )],
+            _ => vec![],
+        }
+    }
+}
+
+/// An Aktenzeichen as the database's CHECK states it: a letter or digit, then 2 to 59 of letters, digits, space and
+/// `./_()-` (ASCII: it is printed in letters and typed into registries).
+pub fn is_file_number(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && (3..=60).contains(&s.len())
+        && chars.all(|c| c.is_ascii_alphanumeric() || " ./_()-".contains(c))
+}
 
 /// Body of `issue`: the day the notice was delivered (Bekanntgabe).
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]

@@ -48,6 +48,7 @@ struct Row {
     updated_at: DateTime<Utc>,
     amends: Option<Uuid>,
     amendment_reason: Option<String>,
+    file_number: String,
 }
 
 type Joined = (Row, String);
@@ -92,6 +93,7 @@ fn to_api(caller: &Caller, (r, name): Joined, years: Vec<NoticeYear>) -> ApiResu
         id: r.id,
         application_id: r.application_id,
         number: r.number,
+        file_number: r.file_number,
         status,
         amends: r.amends,
         amendment_reason: r.amendment_reason,
@@ -328,6 +330,7 @@ pub async fn update(
         ));
     }
     let terms = NoticeTerms {
+        file_number: Some(current.file_number.clone()),
         financing_type: Some(current.financing_type),
         rate_basis_points: Some(current.rate_basis_points),
         eligible_costs_cents: Some(current.eligible_costs_cents),
@@ -365,7 +368,8 @@ pub async fn update(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let (Some(financing), Some(rate), Some(costs), Some(purpose), Some(remedy)) = (
+    let (Some(file_number), Some(financing), Some(rate), Some(costs), Some(purpose), Some(remedy)) = (
+        next.file_number,
         next.financing_type,
         next.rate_basis_points,
         next.eligible_costs_cents,
@@ -381,6 +385,7 @@ pub async fn update(
     };
     diesel::update(grant_notices::table.find(id))
         .set((
+            grant_notices::file_number.eq(file_number),
             grant_notices::financing_type.eq(financing.as_str()),
             grant_notices::rate_bp.eq(rate),
             grant_notices::eligible_costs_cents.eq(costs),
@@ -417,6 +422,8 @@ pub fn final_on(delivered: NaiveDate) -> Option<NaiveDate> {
 pub struct TransitionInput {
     pub delivered_on: Option<NaiveDate>,
     pub waived_on: Option<NaiveDate>,
+    /// Where `issue` keeps the letter.
+    pub storage: Option<std::sync::Arc<dyn object_store::ObjectStore>>,
 }
 
 /// Moves a notice through its lifecycle: row lock, state, four eyes, effect, audit, in the caller's transaction.
@@ -502,7 +509,13 @@ pub async fn transition(
         };
         crate::proofs_of_use::schedule(conn, caller, &schedule).await?;
     }
-    let change = Change::transition(KIND, id, rule, current.status, to, audience(&notice));
+    // The letter sent is the letter kept: stored as the notice's attachment, its SHA-256 in this history entry.
+    let letter = match (action, &input.storage) {
+        (NoticeAction::Issue, Some(storage)) => Some(super::document::keep(conn, storage, caller, &notice).await?),
+        (NoticeAction::Issue, None) => return Err(ApiError::internal("issue without a store for the letter")),
+        _ => None,
+    };
+    let change = Change::transition(KIND, id, rule, current.status, to, audience(&notice)).document(letter);
     audit::record(conn, caller, change, &notice).await?;
     Ok(notice)
 }

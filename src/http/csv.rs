@@ -16,12 +16,18 @@ pub const BATCH: i64 = 500;
 /// its quality is above 0 and above JSON's (`application/json`, `application/*`, `*/*`); ties and a missing or
 /// unreadable `Accept` go to JSON, the default representation.
 pub fn wanted(req: &HttpRequest) -> bool {
+    prefers(req, "text", "csv")
+}
+
+/// Whether the client prefers `type_/subtype` to JSON, by the rule [`wanted`] states for CSV (the grant notice's
+/// letter: `application/pdf`).
+pub fn prefers(req: &HttpRequest, type_: &str, subtype: &str) -> bool {
     use actix_web::http::header::Header;
     let Ok(accept) = header::Accept::parse(req) else {
         return false;
     };
-    let csv = quality(&accept, "text", "csv");
-    csv > header::Quality::ZERO && csv > quality(&accept, "application", "json")
+    let wanted = quality(&accept, type_, subtype);
+    wanted > header::Quality::ZERO && wanted > quality(&accept, "application", "json")
 }
 
 /// The quality the client gives `type_/subtype`: that of the most specific matching range (the first among equally

@@ -20,7 +20,8 @@ pub const KIND: &str = "organisation";
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a1", "ags": "06636", "name": "Landkreis Werra-Meißner-Kreis",
-    "kind": "landkreis", "district": "06636", "version": 1,
+    "kind": "landkreis", "district": "06636",
+    "postalAddress": {"street": "Schloßplatz 1", "postalCode": "37269", "city": "Eschwege"}, "version": 1,
     "createdAt": "2026-11-22T09:00:00Z", "updatedAt": "2026-11-22T09:00:00Z"}))]
 pub struct Organisation {
     pub id: Uuid,
@@ -33,6 +34,8 @@ pub struct Organisation {
     /// AGS of the district the organisation belongs to.
     #[schema(max_length = 5, pattern = "^06[0-9]{3}$")]
     pub district: String,
+    /// Where letters (the grant notice) are addressed; `null` until it is recorded.
+    pub postal_address: Option<PostalAddress>,
     #[schema(minimum = 0, maximum = 9223372036854775807i64)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -40,6 +43,35 @@ pub struct Organisation {
 }
 
 crate::versioned!(Organisation);
+
+/// A German postal address (Anschrift).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"street": "Schloßplatz 1", "postalCode": "37269", "city": "Eschwege"}))]
+pub struct PostalAddress {
+    /// Street and number, or a Postfach.
+    #[validate(required, length(min = 2, max = 100))]
+    #[schema(value_type = String, required = true, min_length = 2, max_length = 100)]
+    pub street: Option<String>,
+    /// Postleitzahl: five digits.
+    #[validate(required, custom(function = "validate_postal_code"))]
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{5}$")]
+    pub postal_code: Option<String>,
+    #[validate(required, length(min = 2, max = 100))]
+    #[schema(value_type = String, required = true, min_length = 2, max_length = 100)]
+    pub city: Option<String>,
+}
+
+fn validate_postal_code(code: &str) -> Result<(), validator::ValidationError> {
+    if code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(crate::error::validation::rule_error(
+            "invalid_format",
+            &[("format", Format::PostalCode.key().into())],
+        ))
+    }
+}
 
 /// A new Gemeinde or Träger.
 #[derive(Clone, Debug, Deserialize, Validate, ToSchema)]
@@ -60,6 +92,8 @@ pub struct CreateOrganisation {
     /// District AGS; required for a Träger, derived from the AGS for a Gemeinde (must agree when given).
     #[schema(max_length = 5, pattern = "^06[0-9]{3}$")]
     pub district: Option<String>,
+    #[validate(nested)]
+    pub postal_address: Option<PostalAddress>,
 }
 
 impl Checked for CreateOrganisation {
@@ -121,11 +155,15 @@ impl Checked for CreateOrganisation {
 /// (AGS, kind, district) never change.
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[schema(example = json!({"name": "Stadt Bad Sooden-Allendorf"}))]
+#[schema(example = json!({"name": "Stadt Bad Sooden-Allendorf",
+    "postalAddress": {"street": "Rathausstraße 1", "postalCode": "37242", "city": "Bad Sooden-Allendorf"}}))]
 pub struct PatchOrganisation {
     #[validate(required, length(min = 2, max = 200))]
     #[schema(min_length = 2, max_length = 200)]
     pub name: Option<String>,
+    /// The whole address, or `null` to remove it.
+    #[validate(nested)]
+    pub postal_address: Option<PostalAddress>,
 }
 
 impl Checked for PatchOrganisation {}

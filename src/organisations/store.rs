@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::bank_account::{self, BankAccount, BankAccountChanged, BankAccountInput};
-use super::model::{CreateOrganisation, KIND, ListOrganisations, Organisation, PatchOrganisation};
+use super::model::{CreateOrganisation, KIND, ListOrganisations, Organisation, PatchOrganisation, PostalAddress};
 use crate::audit::history::{self, HistoryEntry};
 use crate::audit::{self, Audience, Change, record};
 use crate::core::identity::{Caller, Role};
@@ -17,7 +17,7 @@ use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Expected;
 
-#[derive(Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = organisations)]
 struct OrgRow {
     id: Uuid,
@@ -28,6 +28,9 @@ struct OrgRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    street: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
 }
 
 impl TryFrom<OrgRow> for Organisation {
@@ -39,6 +42,14 @@ impl TryFrom<OrgRow> for Organisation {
             name: r.name,
             kind: r.kind.parse().map_err(ApiError::internal)?,
             district: r.district_ags,
+            postal_address: match (r.street, r.postal_code, r.city) {
+                (Some(street), Some(code), Some(city)) => Some(PostalAddress {
+                    street: Some(street),
+                    postal_code: Some(code),
+                    city: Some(city),
+                }),
+                _ => None,
+            },
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -122,6 +133,9 @@ async fn insert(conn: &mut AsyncPgConnection, body: CreateOrganisation) -> ApiRe
                 organisations::name.eq(name),
                 organisations::kind.eq(kind.as_str()),
                 organisations::district_ags.eq(district),
+                organisations::street.eq(body.postal_address.as_ref().and_then(|a| a.street.clone())),
+                organisations::postal_code.eq(body.postal_address.as_ref().and_then(|a| a.postal_code.clone())),
+                organisations::city.eq(body.postal_address.as_ref().and_then(|a| a.city.clone())),
             ))
             .returning(OrgRow::as_returning())
             .get_result(conn)
@@ -159,8 +173,10 @@ pub async fn apply_patch(
         .first(conn)
         .await?;
     expected.check(current.version)?;
+    let org = Organisation::try_from(current.clone())?;
     let editable = PatchOrganisation {
         name: Some(current.name.clone()),
+        postal_address: org.postal_address,
     };
     let Some((next, changed)) = crate::http::patch::merged(&editable, &patch, &[])? else {
         return Organisation::try_from(current);
@@ -168,6 +184,9 @@ pub async fn apply_patch(
     let row = diesel::update(organisations::table.find(current.id))
         .set((
             organisations::name.eq(next.name.unwrap_or(current.name)),
+            organisations::street.eq(next.postal_address.as_ref().and_then(|a| a.street.clone())),
+            organisations::postal_code.eq(next.postal_address.as_ref().and_then(|a| a.postal_code.clone())),
+            organisations::city.eq(next.postal_address.as_ref().and_then(|a| a.city.clone())),
             organisations::version.eq(current.version + 1),
             organisations::updated_at.eq(diesel::dsl::now),
         ))

@@ -44,6 +44,7 @@ pub(super) async fn grants(
     conn: &mut AsyncPgConnection,
     ministry: &Caller,
     approved: &[(Uuid, Caller)],
+    storage: &std::sync::Arc<dyn object_store::ObjectStore>,
 ) -> ApiResult<()> {
     use crate::grant_notices::{TransitionInput as NoticeInput, model::NoticeAction};
     use crate::payment_requests::{DueExpense, PaymentAction as P, PaymentInput, TransitionInput};
@@ -58,11 +59,12 @@ pub(super) async fn grants(
     else {
         return Err(ApiError::internal("the demo data has four approved applications"));
     };
-    super::settled::settled_grant(conn, ministry, &second, (*settled_app, settled_recipient)).await?;
+    super::settled::settled_grant(conn, ministry, &second, (*settled_app, settled_recipient), storage).await?;
     for (app, delivered) in [(issued_app, today), (final_app, today - chrono::Days::new(35))] {
         let id = crate::grant_notices::notice_id(*app, 1);
         let input = NoticeInput {
             delivered_on: Some(delivered),
+            storage: Some(storage.clone()),
             ..NoticeInput::default()
         };
         crate::grant_notices::transition(conn, &second, id, NoticeAction::Issue, None, input).await?;
@@ -80,6 +82,7 @@ pub(super) async fn grants(
     let second_notice = crate::grant_notices::amend(conn, ministry, first.id, None, amendment).await?;
     let input = NoticeInput {
         delivered_on: first.delivered_on,
+        storage: Some(storage.clone()),
         ..NoticeInput::default()
     };
     crate::grant_notices::transition(conn, &second, second_notice.id, NoticeAction::Issue, None, input).await?;

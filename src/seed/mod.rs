@@ -271,7 +271,10 @@ fn reason(action: Action) -> Option<String> {
 }
 
 /// Adds the demo data; returns how many applications were added (0 when it is there already).
-pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
+pub async fn demo(
+    conn: &mut AsyncPgConnection,
+    storage: &std::sync::Arc<dyn object_store::ObjectStore>,
+) -> ApiResult<usize> {
     crate::db::transaction(conn, async |conn| {
         let present: i64 = applications::table
             .filter(applications::title.eq(TITLE_MARKER))
@@ -364,7 +367,7 @@ pub async fn demo(conn: &mut AsyncPgConnection) -> ApiResult<usize> {
             }
         }
         grants::early_starts(conn, &ministry, &in_review).await?;
-        grants::grants(conn, &ministry, &approved).await?;
+        grants::grants(conn, &ministry, &approved, storage).await?;
         coordination::coordination(conn, &service_unit).await?;
         Ok(APPLICATIONS.len())
     })

@@ -13,6 +13,7 @@ pub(super) async fn settled_grant(
     ministry: &Caller,
     second: &Caller,
     (app, recipient): (Uuid, &Caller),
+    storage: &std::sync::Arc<dyn object_store::ObjectStore>,
 ) -> ApiResult<()> {
     use crate::grant_notices::{TransitionInput as NoticeInput, model::NoticeAction};
     use crate::payment_requests::{DueExpense, PaymentAction as P, PaymentInput, TransitionInput};
@@ -22,6 +23,7 @@ pub(super) async fn settled_grant(
     let notice = crate::grant_notices::notice_id(app, 1);
     let issue = NoticeInput {
         delivered_on: Some(today),
+        storage: Some(storage.clone()),
         ..NoticeInput::default()
     };
     let notice = crate::grant_notices::transition(conn, second, notice, NoticeAction::Issue, None, issue).await?;

@@ -25,6 +25,7 @@ const LOWER: &[(&str, &[&str])] = &[
     ("state", &["core", "config", "db", "auth", "clamav"]),
     ("audit", &["core", "error", "db"]),
     ("http", &["core", "error", "config", "db", "auth", "state", "audit"]),
+    ("files", &["core", "error", "db", "audit", "clamav"]),
 ];
 
 /// Modules above the resources: they assemble the service and may import anything (but are imported by nothing

@@ -824,6 +824,12 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
                     .also("proof_of_use.created", proof)
                     .also_history("proof_of_use", "create", proof);
             }
+            // The letter kept as the notice's attachment.
+            let notice_id: Uuid = id(&n).parse().unwrap();
+            let letter = versorgung::grant_notices::letter_id(notice_id);
+            call = call
+                .also("attachment.added", letter)
+                .also_history("attachment", "create", letter);
             call.on(n)
         }
         "POST /api/v1/grant-notices/{id}/waive-objection" => {

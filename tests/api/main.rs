@@ -3,6 +3,7 @@
 
 mod helpers;
 mod instances;
+mod letters;
 mod limits;
 
 mod amendments;

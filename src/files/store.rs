@@ -6,11 +6,21 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::*;
-use super::owner::Owner;
 use crate::audit::{self, Audience, Change, history};
 use crate::core::identity::Caller;
 use crate::db::schema::attachments;
 use crate::error::{ApiError, ApiResult};
+
+/// The owner of attachments, as resolved for one caller by the resource it is (`attachments::owner`).
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub kind: OwnerKind,
+    pub id: Uuid,
+    /// The recipient or applicant organisation: whose files these are.
+    pub organisation_id: Uuid,
+    /// Still being written by its author: files may be added by the recipient and removed by their uploader.
+    pub editable: bool,
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = attachments)]
@@ -81,6 +91,16 @@ pub async fn row(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock: 
             .optional()?;
     }
     Ok(query.first(conn).await?)
+}
+
+/// One attachment's row whatever its visibility (the caller has checked the owner's), if it exists.
+pub async fn row_unchecked(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Option<Row>> {
+    Ok(attachments::table
+        .find(id)
+        .select(Row::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 /// The owner's attachments the caller may see, oldest first.
