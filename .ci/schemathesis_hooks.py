@@ -15,7 +15,8 @@ ANY = None  # every operation
 
 # The upload operations (POST /{resource}/{id}/attachments).
 UPLOADS = [f"POST /api/v1/{r}/{{id}}/attachments"
-           for r in ("applications", "grant-notices", "payment-requests", "proofs-of-use", "recovery-claims")]
+           for r in ("applications", "grant-notices", "payment-requests", "proofs-of-use", "recovery-claims",
+                     "meetings", "referrals", "coordinators")]
 
 # (check, operations, status, field errors as (pointer pattern, code)); the reason is the comment above each.
 RULES = [

@@ -150,7 +150,7 @@ pub async fn seed(args: crate::config::SeedArgs) -> Result<(), String> {
     let pool = crate::db::build_pool(&url, &pool_settings(&args.db))?;
     let mut conn = crate::db::conn(&pool).await.map_err(|e| e.to_string())?;
     let storage = crate::state::storage(&args.attachments, &args.db.data_dir)?;
-    let added = crate::seed::demo(&mut conn, &storage)
+    let added = crate::seed::demo(&mut conn, &storage, args.attachments.retention_years)
         .await
         .map_err(|e| format!("seeding failed: {e}"))?;
     drop(conn);

@@ -105,6 +105,10 @@ pub struct AttachmentArgs {
     /// Allow an `http://` endpoint (a store on the same host or inside a trusted network only).
     #[arg(long, env = "VERSORGUNG_S3_ALLOW_HTTP", default_value_t = false, action = clap::ArgAction::Set)]
     pub s3_allow_http: bool,
+    /// Aufbewahrungsfrist: how many years after its settlement a grant's files are kept (none may be deleted
+    /// before).
+    #[arg(long, env = "VERSORGUNG_RETENTION_YEARS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub retention_years: u32,
     /// The ClamAV daemon that scans uploads: `tcp://host:port` or `unix:///path/to/clamd.ctl` (unset: no scanning,
     /// files are `not_scanned`).
     #[arg(long, env = "VERSORGUNG_CLAMAV")]

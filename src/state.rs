@@ -36,6 +36,8 @@ pub struct AttachmentSettings {
     pub max_total_bytes: u64,
     pub allow_unscanned: bool,
     pub scan_interval: Duration,
+    /// Years a grant's files are kept after its settlement.
+    pub retention_years: u32,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
                 max_total_bytes: args.attachments.attachment_max_total_bytes,
                 allow_unscanned: args.attachments.attachment_allow_unscanned,
                 scan_interval: args.attachments.clamav_interval,
+                retention_years: args.attachments.retention_years,
             },
             scanner: args
                 .attachments

@@ -63,8 +63,13 @@ fn check(caller: &Caller, kind: OwnerKind, params: &UploadParams) -> ApiResult<(
 /// A recipient adds files while the owner is still its own to write (409 `attachments_closed` after); the ministry at
 /// any time; the service unit reads only.
 fn may_upload(caller: &Caller, owner: &Owner) -> ApiResult<()> {
-    caller.require(&[Role::Municipality, Role::Ministry])?;
-    if caller.role == Role::Municipality && !owner.editable {
+    caller.require(owner.kind.uploaders())?;
+    // A municipality adds files to its own organisation's resources only (a referral forwarded to its district is
+    // read, not added to).
+    if caller.role == Role::Municipality && owner.organisation_id != caller.org.as_ref().map(|o| o.id) {
+        return Err(ApiError::Forbidden);
+    }
+    if !owner.editable && (caller.role == Role::Municipality || owner.kind.closes_for_staff()) {
         return Err(ApiError::conflict(
             "attachments_closed",
             MessageParams::detail(owner.kind),
@@ -247,7 +252,7 @@ pub(super) async fn upload(
                 } else {
                     ScanState::NotScanned
                 },
-                internal: params.internal.unwrap_or(false),
+                internal: params.internal.unwrap_or(false) || kind.always_internal(),
             };
             store::insert(conn, &caller, &owner, new).await
         })
@@ -405,7 +410,10 @@ pub(super) async fn remove(
     let mut conn = crate::db::conn(&state.pool).await?;
     let row = crate::db::transaction(&mut conn, async |conn| {
         let (row, owner) = visible(conn, &caller, *id, true).await?;
-        if row.uploaded_by != caller.sub || !owner.editable {
+        let kept = row
+            .retain_until
+            .is_some_and(|d| d >= crate::core::time::today_in_hessen());
+        if row.uploaded_by != caller.sub || !owner.editable || kept {
             return Err(ApiError::conflict("retained", MessageParams::detail(owner.kind)));
         }
         store::delete(conn, &caller, &row).await?;
@@ -446,7 +454,7 @@ pub(super) async fn history(
 /// Upload and list endpoints of one owner kind (`POST`/`GET <path>`), each with its own OpenAPI operation.
 macro_rules! owner_attachments {
     ($upload:ident, $list:ident, $path:literal, $kind:expr, tag $tag:literal, id $id_doc:literal,
-     categories $categories:literal) => {
+     categories $categories:literal, roles $roles:literal) => {
         /// Attach a file
         ///
         /// Either the raw file as the body, with its `Content-Type` and `fileName` (and `category`) as query
@@ -458,7 +466,7 @@ macro_rules! owner_attachments {
         /// any time, also `internal` ones the recipient never sees.
         #[doc = $categories]
         ///
-        /// **Roles:** `municipality` (own organisation only), `ministry`.
+        #[doc = $roles]
         #[utoipa::path(
             tag = $tag,
             params(("id" = Uuid, Path, description = $id_doc), UploadParams),
@@ -521,16 +529,33 @@ macro_rules! owner_attachments {
 
 owner_attachments!(upload_application, list_application, "/applications/{id}/attachments", OwnerKind::Application,
     tag "Applications", id "Application id",
-    categories "Categories: `kostenplan`, `konzept`, `satzung`, `stellenbeschreibung`, `sonstiges`.");
+    categories "Categories: `kostenplan`, `konzept`, `satzung`, `stellenbeschreibung`, `sonstiges`.",
+    roles "**Roles:** `municipality` (own organisation only), `ministry`.");
 owner_attachments!(upload_notice, list_notice, "/grant-notices/{id}/attachments", OwnerKind::GrantNotice,
     tag "Grant notices", id "Grant notice id",
-    categories "Categories: `bescheid`, `anlage`, `sonstiges`.");
+    categories "Categories: `bescheid`, `anlage`, `sonstiges`.",
+    roles "**Roles:** `municipality` (own organisation only), `ministry`.");
 owner_attachments!(upload_payment, list_payment, "/payment-requests/{id}/attachments", OwnerKind::PaymentRequest,
     tag "Payment requests", id "Payment request id",
-    categories "Categories: `beleg`, `sonstiges`.");
+    categories "Categories: `beleg`, `sonstiges`.",
+    roles "**Roles:** `municipality` (own organisation only), `ministry`.");
 owner_attachments!(upload_proof, list_proof, "/proofs-of-use/{id}/attachments", OwnerKind::ProofOfUse,
     tag "Proofs of use", id "Proof of use id",
-    categories "Categories: `sachbericht`, `beleg` (with `receiptIndex`, the receipt line it proves), `sonstiges`.");
+    categories "Categories: `sachbericht`, `beleg` (with `receiptIndex`, the receipt line it proves), `sonstiges`.",
+    roles "**Roles:** `municipality` (own organisation only), `ministry`.");
 owner_attachments!(upload_claim, list_claim, "/recovery-claims/{id}/attachments", OwnerKind::RecoveryClaim,
     tag "Recovery claims", id "Recovery claim id",
-    categories "Categories: `stellungnahme`, `zahlungsnachweis`, `bescheid`, `sonstiges`.");
+    categories "Categories: `stellungnahme`, `zahlungsnachweis`, `bescheid`, `sonstiges`.",
+    roles "**Roles:** `municipality` (own organisation only), `ministry`.");
+owner_attachments!(upload_meeting, list_meeting, "/meetings/{id}/attachments", OwnerKind::CommitteeMeeting,
+    tag "Committees", id "Meeting id (from `GET /committees/{id}/meetings`)",
+    categories "Categories: `protokoll` (the minutes), `tagesordnung`, `vorlage`, `sonstiges`. Added by the service unit and the ministry; every role reads them (`internal` ones staff only).",
+    roles "**Roles:** `service_unit`, `ministry`.");
+owner_attachments!(upload_referral, list_referral, "/referrals/{id}/attachments", OwnerKind::Referral,
+    tag "Referrals", id "Referral id",
+    categories "Categories: `anlage`, `stellungnahme`, `sonstiges`. Added by staff, and by the originating organisation while the referral is open; read by whoever sees the referral.",
+    roles "**Roles:** `municipality` (its own organisation's referral, while open), `service_unit`, `ministry`.");
+owner_attachments!(upload_coordinator, list_coordinator, "/coordinators/{id}/attachments", OwnerKind::Coordinator,
+    tag "Coordinators", id "Coordinator id",
+    categories "Categories: `stellenbeschreibung`, `qualifikation`, `vertrag`, `sonstiges`. Personal documents: added and read by the service unit and the ministry only, always internal, deleted with the person's data (`DELETE /coordinators/{id}`).",
+    roles "**Roles:** `service_unit`, `ministry`.");

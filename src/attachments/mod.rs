@@ -23,5 +23,11 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::upload_proof)
         .service(handlers::list_proof)
         .service(handlers::upload_claim)
-        .service(handlers::list_claim);
+        .service(handlers::list_claim)
+        .service(handlers::upload_meeting)
+        .service(handlers::list_meeting)
+        .service(handlers::upload_referral)
+        .service(handlers::list_referral)
+        .service(handlers::upload_coordinator)
+        .service(handlers::list_coordinator);
 }

@@ -6,7 +6,7 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::applications::model::Status as ApplicationStatus;
-use crate::core::identity::Caller;
+use crate::core::identity::{Caller, Role};
 use crate::error::ApiResult;
 pub use crate::files::Owner;
 use crate::files::model::OwnerKind;
@@ -14,6 +14,7 @@ use crate::grant_notices::NoticeStatus;
 use crate::payment_requests::PaymentStatus;
 use crate::proofs_of_use::ProofStatus;
 use crate::recovery_claims::ClaimStatus;
+use crate::referrals::model::ReferralStatus;
 
 /// The owner as the caller may see it (404 otherwise), locked when `lock` (an upload or a deletion serialises with
 /// the owner's own transitions, so a file is never added to a resource that was submitted meanwhile).
@@ -24,20 +25,24 @@ pub async fn resolve(
     id: Uuid,
     lock: bool,
 ) -> ApiResult<Owner> {
-    let (organisation_id, editable) = match kind {
+    let (organisation_id, grant_id, editable) = match kind {
         OwnerKind::Application => {
             let a = crate::applications::find(conn, caller, id, lock).await?;
             let editable = matches!(a.status, ApplicationStatus::Draft | ApplicationStatus::ChangesRequested);
-            (a.organisation.id, editable)
+            (Some(a.organisation.id), Some(a.id), editable)
         }
         OwnerKind::GrantNotice => {
             let n = crate::grant_notices::find(conn, caller, id, lock).await?;
-            (n.recipient.id, n.status == NoticeStatus::Draft)
+            (
+                Some(n.recipient.id),
+                Some(n.application_id),
+                n.status == NoticeStatus::Draft,
+            )
         }
         OwnerKind::PaymentRequest => {
             let r = crate::payment_requests::find(conn, caller, id, lock).await?;
             let editable = matches!(r.status, PaymentStatus::Draft | PaymentStatus::Returned);
-            (r.recipient.id, editable)
+            (Some(r.recipient.id), Some(r.application_id), editable)
         }
         OwnerKind::ProofOfUse => {
             let p = crate::proofs_of_use::find(conn, caller, id, lock).await?;
@@ -45,17 +50,40 @@ pub async fn resolve(
                 p.status,
                 ProofStatus::Open | ProofStatus::Draft | ProofStatus::ChangesRequested
             );
-            (p.recipient.id, editable)
+            (Some(p.recipient.id), Some(p.application_id), editable)
         }
         OwnerKind::RecoveryClaim => {
             let c = crate::recovery_claims::find(conn, caller, id, lock).await?;
-            (c.recipient.id, c.status == ClaimStatus::Hearing)
+            (
+                Some(c.recipient.id),
+                Some(c.application_id),
+                c.status == ClaimStatus::Hearing,
+            )
+        }
+        // Meetings are read by every role; their files are the committee's record, kept by staff.
+        OwnerKind::CommitteeMeeting => {
+            crate::committees::meeting_exists(conn, id).await?;
+            (None, None, true)
+        }
+        // A referral's files go with it while it is open; its origin organisation adds its own.
+        OwnerKind::Referral => {
+            let r = crate::referrals::find(conn, caller, id).await?;
+            let open = !matches!(r.status, ReferralStatus::Closed | ReferralStatus::Declined);
+            (r.origin.organisation.map(|o| o.id), None, open)
+        }
+        // A coordinator's documents are personal data: staff only (403 for a municipality, which sees the record's
+        // public part); none are added once the person's data is erased.
+        OwnerKind::Coordinator => {
+            caller.require(&[Role::ServiceUnit, Role::Ministry])?;
+            let c = crate::coordinators::get(conn, caller, id).await?;
+            (Some(c.employer.id), None, !c.erased)
         }
     };
     Ok(Owner {
         kind,
         id,
         organisation_id,
+        grant_id,
         editable,
     })
 }

@@ -410,6 +410,16 @@ type MeetingRow = (
     DateTime<Utc>,
 );
 
+/// 404 unless the meeting exists (every role reads meetings).
+pub async fn meeting_exists(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
+    committee_meetings::table
+        .find(id)
+        .select(committee_meetings::id)
+        .first::<Uuid>(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn meetings(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResult<Vec<Meeting>> {
     let rows: Vec<MeetingRow> = committee_meetings::table
         .filter(committee_meetings::committee_id.eq(committee))

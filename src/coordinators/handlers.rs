@@ -195,7 +195,9 @@ pub(super) async fn update(
 ///
 /// The right to be forgotten (GDPR Art. 17): removes the person's name, e-mail and phone from the database,
 /// including stored request copies; history entries never held them. The record stays as an anonymous placeholder
-/// (`erased: true`, status `left`) so that memberships and links remain valid. Erasing twice is harmless.
+/// (`erased: true`, status `left`) so that memberships and links remain valid. The person's documents
+/// (`/coordinators/{id}/attachments`) are deleted with their content; their events in the feed keep no file name.
+/// Erasing twice is harmless.
 ///
 /// **Roles:** `service_unit`.
 #[utoipa::path(
@@ -211,7 +213,18 @@ pub(super) async fn update(
 pub(super) async fn erase(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     caller.require(&[Role::ServiceUnit])?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    crate::db::transaction(&mut conn, async |conn| store::erase_row(conn, &caller, *id).await).await?;
+    let keys = crate::db::transaction(&mut conn, async |conn| {
+        store::erase_row(conn, &caller, *id).await?;
+        // The person's documents go with the person's data.
+        crate::files::store::delete_all_of(conn, &caller, crate::files::model::OwnerKind::Coordinator, *id).await
+    })
+    .await?;
+    // After the commit: the records are gone, so the content is never served again even if a removal fails.
+    for key in keys {
+        if let Err(e) = crate::files::content::remove(&state.storage, &crate::files::content::at(&key)).await {
+            log::warn!("coordinator {}: content {key} not removed: {e}", *id);
+        }
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -94,6 +94,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         submitted_at -> Nullable<Timestamptz>,
         decided_at -> Nullable<Timestamptz>,
+        retain_files_until -> Nullable<Date>,
     }
 }
 
@@ -608,7 +609,7 @@ diesel::table! {
         id -> Uuid,
         owner_kind -> Text,
         owner_id -> Uuid,
-        organisation_id -> Uuid,
+        organisation_id -> Nullable<Uuid>,
         category -> Text,
         receipt_index -> Nullable<Int4>,
         file_name -> Text,
@@ -624,5 +625,6 @@ diesel::table! {
         retain_until -> Nullable<Date>,
         version -> Int8,
         created_at -> Timestamptz,
+        grant_id -> Nullable<Uuid>,
     }
 }

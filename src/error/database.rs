@@ -17,6 +17,8 @@ pub enum Failure {
     Duplicate,
     /// 23503: a delete meets rows that still refer to it (writes check their references first).
     InUse,
+    /// 23001: a trigger refused to delete what must be kept (an attachment within its retention period).
+    Retained,
     /// 23514: a check constraint, named, refused the write.
     Check(Option<String>),
     /// 40001, 40P01: the transaction lost a race; running it again will most likely succeed.
@@ -63,6 +65,7 @@ fn by_sql_state(code: &str, constraint: Option<&str>) -> Failure {
         "23505" => Failure::Duplicate,
         "23503" => Failure::InUse,
         "23514" => Failure::Check(constraint.map(str::to_owned)),
+        "23001" => Failure::Retained,
         // serialization_failure, deadlock_detected
         "40001" | "40P01" => Failure::Retry,
         // admin_shutdown, crash_shutdown, cannot_connect_now: the server ends or refuses the session.
@@ -90,6 +93,7 @@ impl From<DieselError> for ApiError {
             Failure::NotFound => Self::NotFound,
             Failure::Duplicate => Self::conflict("already_exists", MessageParams::default()),
             Failure::InUse => Self::conflict("in_use", MessageParams::default()),
+            Failure::Retained => Self::conflict("retained", MessageParams::detail("attachment")),
             Failure::Check(Some(c))
                 if c == "funding_lines_committed_within_budget"
                     || c == "funding_line_years_committed_within_budget" =>
@@ -183,6 +187,7 @@ mod tests {
     fn constraint_violations_are_409_or_500_by_constraint() {
         assert_eq!(status(pg("23505")), 409);
         assert_eq!(status(pg("23503")), 409);
+        assert_eq!(status(pg("23001")), 409);
         let budget = DieselError::DatabaseError(
             DatabaseErrorKind::CheckViolation,
             Box::new(Pg {

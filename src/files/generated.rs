@@ -22,6 +22,8 @@ pub struct Generated {
     pub owner_kind: OwnerKind,
     pub owner_id: Uuid,
     pub organisation_id: Uuid,
+    /// The grant the document belongs to.
+    pub grant_id: Uuid,
     pub category: &'static str,
     pub file_name: String,
     pub media_type: &'static str,
@@ -46,7 +48,8 @@ pub async fn keep(
     let owner = Owner {
         kind: doc.owner_kind,
         id: doc.owner_id,
-        organisation_id: doc.organisation_id,
+        organisation_id: Some(doc.organisation_id),
+        grant_id: Some(doc.grant_id),
         editable: false,
     };
     let new = NewAttachment {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::core::identity::Role;
 use crate::text_enum;
 
 const APPLICATION_CATEGORIES: [&str; 5] = {
@@ -30,6 +31,9 @@ text_enum! {
         PaymentRequest = "payment_request",
         ProofOfUse = "proof_of_use",
         RecoveryClaim = "recovery_claim",
+        CommitteeMeeting = "committee_meeting",
+        Referral = "referral",
+        Coordinator = "coordinator",
     }
 }
 
@@ -48,7 +52,36 @@ impl OwnerKind {
             Self::ProofOfUse => &["sachbericht", "beleg", "sonstiges"],
             // Stellungnahme (the hearing), Zahlungsnachweis, Bescheid, Sonstiges
             Self::RecoveryClaim => &["stellungnahme", "zahlungsnachweis", "bescheid", "sonstiges"],
+            // Protokoll (minutes), Tagesordnung, Vorlage (a paper for an agenda item), Sonstiges
+            Self::CommitteeMeeting => &["protokoll", "tagesordnung", "vorlage", "sonstiges"],
+            // Anlage (what the idea or request comes with), Stellungnahme (an answer), Sonstiges
+            Self::Referral => &["anlage", "stellungnahme", "sonstiges"],
+            // Stellenbeschreibung, Qualifikationsnachweis, Arbeitsvertrag, Sonstiges: personal documents
+            Self::Coordinator => &["stellenbeschreibung", "qualifikation", "vertrag", "sonstiges"],
         }
+    }
+
+    /// Who adds files: the recipient and the ministry on a grant's resources, staff on committee meetings and
+    /// coordinators, everyone who may see it on a referral.
+    pub fn uploaders(self) -> &'static [Role] {
+        match self {
+            Self::Application | Self::GrantNotice | Self::PaymentRequest | Self::ProofOfUse | Self::RecoveryClaim => {
+                &[Role::Municipality, Role::Ministry]
+            }
+            Self::CommitteeMeeting | Self::Coordinator => &[Role::ServiceUnit, Role::Ministry],
+            Self::Referral => &[Role::Municipality, Role::ServiceUnit, Role::Ministry],
+        }
+    }
+
+    /// Whether staff, too, add no files once the owner is closed (an erased coordinator has no documents any more);
+    /// elsewhere the ministry adds files at any time.
+    pub fn closes_for_staff(self) -> bool {
+        self == Self::Coordinator
+    }
+
+    /// A coordinator's files are personal data: always internal (staff only).
+    pub fn always_internal(self) -> bool {
+        self == Self::Coordinator
     }
 }
 

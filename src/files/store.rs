@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::model::*;
 use crate::audit::{self, Audience, Change, history};
 use crate::core::identity::Caller;
-use crate::db::schema::attachments;
+use crate::db::schema::{applications, attachments};
 use crate::error::{ApiError, ApiResult};
 
 /// The owner of attachments, as resolved for one caller by the resource it is (`attachments::owner`).
@@ -16,8 +16,11 @@ use crate::error::{ApiError, ApiResult};
 pub struct Owner {
     pub kind: OwnerKind,
     pub id: Uuid,
-    /// The recipient or applicant organisation: whose files these are.
-    pub organisation_id: Uuid,
+    /// The recipient or applicant organisation: whose files these are (none for a committee's meeting or a
+    /// committee's referral).
+    pub organisation_id: Option<Uuid>,
+    /// The grant (application) the owner belongs to: its files share the grant's retention period.
+    pub grant_id: Option<Uuid>,
     /// Still being written by its author: files may be added by the recipient and removed by their uploader.
     pub editable: bool,
 }
@@ -28,7 +31,7 @@ pub struct Row {
     pub id: Uuid,
     pub owner_kind: String,
     pub owner_id: Uuid,
-    pub organisation_id: Uuid,
+    pub organisation_id: Option<Uuid>,
     pub category: String,
     pub receipt_index: Option<i32>,
     pub file_name: String,
@@ -43,6 +46,7 @@ pub struct Row {
     pub retain_until: Option<NaiveDate>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
+    pub grant_id: Option<Uuid>,
 }
 
 pub fn to_api(r: Row) -> ApiResult<Attachment> {
@@ -66,12 +70,14 @@ pub fn to_api(r: Row) -> ApiResult<Attachment> {
     })
 }
 
-/// Who may see an attachment's event: an internal one only staff, else the owner's organisation.
-pub fn audience(internal: bool, organisation: Uuid) -> Audience {
-    if internal {
-        Audience::staff()
-    } else {
-        Audience::organisation(organisation)
+/// Who may see an attachment's event: an internal one only staff; a committee meeting's every role (meetings are
+/// read by all); else the owner's organisation, or only staff where there is none.
+pub fn audience(kind: &str, internal: bool, organisation: Option<Uuid>) -> Audience {
+    match (internal, organisation) {
+        (true, _) => Audience::staff(),
+        _ if kind == OwnerKind::CommitteeMeeting.as_str() => Audience::everyone(),
+        (false, Some(org)) => Audience::organisation(org),
+        (false, None) => Audience::staff(),
     }
 }
 
@@ -152,12 +158,25 @@ pub async fn insert(
     owner: &Owner,
     new: NewAttachment,
 ) -> ApiResult<Attachment> {
+    // A file added to a settled grant (a recovery claim's) is kept as long as the grant's other files.
+    let retain_until: Option<NaiveDate> = match owner.grant_id {
+        Some(grant) => applications::table
+            .find(grant)
+            .select(applications::retain_files_until)
+            .first(conn)
+            .await
+            .optional()?
+            .flatten(),
+        None => None,
+    };
     let row: Row = diesel::insert_into(attachments::table)
         .values((
             attachments::id.eq(new.id),
             attachments::owner_kind.eq(owner.kind.as_str()),
             attachments::owner_id.eq(owner.id),
             attachments::organisation_id.eq(owner.organisation_id),
+            attachments::grant_id.eq(owner.grant_id),
+            attachments::retain_until.eq(retain_until),
             attachments::category.eq(&new.category),
             attachments::receipt_index.eq(new.receipt_index),
             attachments::file_name.eq(&new.file_name),
@@ -179,7 +198,7 @@ pub async fn insert(
         new.id,
         "create",
         "attachment.added",
-        audience(new.internal, owner.organisation_id),
+        audience(owner.kind.as_str(), new.internal, owner.organisation_id),
     );
     audit::record(conn, caller, change, &attachment).await?;
     Ok(attachment)
@@ -194,7 +213,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, caller: &Caller, row: &Row) ->
         row.id,
         "delete",
         "attachment.deleted",
-        audience(row.internal, row.organisation_id),
+        audience(&row.owner_kind, row.internal, row.organisation_id),
     );
     audit::record(conn, caller, change, &attachment).await?;
     Ok(())
@@ -230,12 +249,66 @@ pub async fn record_scan(conn: &mut AsyncPgConnection, row: &Row, verdict: &crat
         .get_result(conn)
         .await?;
     let attachment = to_api(updated)?;
-    let change = Change::new(KIND, row.id, "scan", event, audience(row.internal, row.organisation_id))
-        .states(Some(ScanState::Pending), state);
+    let change = Change::new(
+        KIND,
+        row.id,
+        "scan",
+        event,
+        audience(&row.owner_kind, row.internal, row.organisation_id),
+    )
+    .states(Some(ScanState::Pending), state);
     audit::record(conn, &Caller::system(), change, &attachment).await?;
     Ok(())
 }
 
 pub async fn history(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Vec<history::HistoryEntry>> {
     history::list(conn, KIND, id).await
+}
+
+/// The grant's retention (Aufbewahrungsfrist), in the settlement's transaction: its files are kept until `until`,
+/// and so are files added to it later. Returns how many files it now covers.
+pub async fn retain(conn: &mut AsyncPgConnection, grant: Uuid, until: NaiveDate) -> ApiResult<usize> {
+    diesel::update(applications::table.find(grant))
+        .set(applications::retain_files_until.eq(until))
+        .execute(conn)
+        .await?;
+    Ok(
+        diesel::update(attachments::table.filter(attachments::grant_id.eq(grant)))
+            .set((
+                attachments::retain_until.eq(until),
+                attachments::version.eq(attachments::version + 1),
+            ))
+            .execute(conn)
+            .await?,
+    )
+}
+
+/// Deletes every file of one owner (a coordinator whose personal data is erased), each with its history entry and
+/// event, in the caller's transaction. Returns the storage keys, whose content the caller removes after the commit.
+pub async fn delete_all_of(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    kind: OwnerKind,
+    owner: Uuid,
+) -> ApiResult<Vec<String>> {
+    let rows: Vec<Row> = attachments::table
+        .filter(attachments::owner_kind.eq(kind.as_str()))
+        .filter(attachments::owner_id.eq(owner))
+        .select(Row::as_select())
+        .for_update()
+        .load(conn)
+        .await?;
+    let mut keys = Vec::with_capacity(rows.len());
+    for row in rows {
+        // A file name may name the person: the feed's earlier events of the file and its deletion event carry a
+        // placeholder instead.
+        let anonymous = Row {
+            file_name: "erased".into(),
+            ..row.clone()
+        };
+        audit::erase(conn, KIND, row.id, &to_api(anonymous.clone())?).await?;
+        delete(conn, caller, &anonymous).await?;
+        keys.push(row.storage_key);
+    }
+    Ok(keys)
 }

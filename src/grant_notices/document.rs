@@ -144,6 +144,7 @@ pub async fn keep(
         owner_kind: OwnerKind::GrantNotice,
         owner_id: notice.id,
         organisation_id: notice.recipient.id,
+        grant_id: notice.application_id,
         category: "bescheid",
         file_name: format!("{title} {} Nr. {}.pdf", notice.file_number, notice.number),
         media_type: "application/pdf",

@@ -7,7 +7,7 @@ mod handlers;
 mod model;
 mod store;
 
-pub use store::{has_bank_account, set_bank_account, snapshot};
+pub use store::{apply_patch, has_bank_account, set_bank_account, snapshot};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

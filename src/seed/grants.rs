@@ -45,6 +45,7 @@ pub(super) async fn grants(
     ministry: &Caller,
     approved: &[(Uuid, Caller)],
     storage: &std::sync::Arc<dyn object_store::ObjectStore>,
+    retention_years: u32,
 ) -> ApiResult<()> {
     use crate::grant_notices::{TransitionInput as NoticeInput, model::NoticeAction};
     use crate::payment_requests::{DueExpense, PaymentAction as P, PaymentInput, TransitionInput};
@@ -59,7 +60,15 @@ pub(super) async fn grants(
     else {
         return Err(ApiError::internal("the demo data has four approved applications"));
     };
-    super::settled::settled_grant(conn, ministry, &second, (*settled_app, settled_recipient), storage).await?;
+    super::settled::settled_grant(
+        conn,
+        ministry,
+        &second,
+        (*settled_app, settled_recipient),
+        storage,
+        retention_years,
+    )
+    .await?;
     for (app, delivered) in [(issued_app, today), (final_app, today - chrono::Days::new(35))] {
         let id = crate::grant_notices::notice_id(*app, 1);
         let input = NoticeInput {

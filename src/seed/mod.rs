@@ -274,6 +274,7 @@ fn reason(action: Action) -> Option<String> {
 pub async fn demo(
     conn: &mut AsyncPgConnection,
     storage: &std::sync::Arc<dyn object_store::ObjectStore>,
+    retention_years: u32,
 ) -> ApiResult<usize> {
     crate::db::transaction(conn, async |conn| {
         let present: i64 = applications::table
@@ -301,6 +302,16 @@ pub async fn demo(
         let mut approved = Vec::new();
         let mut in_review = Vec::new();
         let service_unit = staff(Role::ServiceUnit, "demo-serviceeinheit");
+        // The district administrations' postal addresses, for the address field of the demo notices' letters.
+        for (district, street, code, city) in [
+            ("06636", "Schloßplatz 1", "37269", "Eschwege"),
+            ("06535", "Goldhelg 20", "36341", "Lauterbach (Hessen)"),
+            ("06631", "Wörthstraße 15", "36037", "Fulda"),
+        ] {
+            let patch = serde_json::json!({"postalAddress": {"street": street, "postalCode": code, "city": city}});
+            crate::organisations::apply_patch(conn, &service_unit, district, crate::http::extract::Expected::Any, patch)
+                .await?;
+        }
         for demo in APPLICATIONS {
             let applicant = Caller {
                 sub: "demo-antragsteller".into(),
@@ -367,7 +378,7 @@ pub async fn demo(
             }
         }
         grants::early_starts(conn, &ministry, &in_review).await?;
-        grants::grants(conn, &ministry, &approved, storage).await?;
+        grants::grants(conn, &ministry, &approved, storage, retention_years).await?;
         coordination::coordination(conn, &service_unit).await?;
         Ok(APPLICATIONS.len())
     })

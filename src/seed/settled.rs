@@ -14,6 +14,7 @@ pub(super) async fn settled_grant(
     second: &Caller,
     (app, recipient): (Uuid, &Caller),
     storage: &std::sync::Arc<dyn object_store::ObjectStore>,
+    retention_years: u32,
 ) -> ApiResult<()> {
     use crate::grant_notices::{TransitionInput as NoticeInput, model::NoticeAction};
     use crate::payment_requests::{DueExpense, PaymentAction as P, PaymentInput, TransitionInput};
@@ -109,7 +110,7 @@ pub(super) async fn settled_grant(
 
     // Settled: 70 % of 1,000,000 is due, 1,400,000 was paid; 700,000 are reclaimed after a hearing.
     let settlement = crate::settlements::propose(conn, ministry, notice.id).await?;
-    crate::settlements::confirm(conn, second, settlement.id, None).await?;
+    crate::settlements::confirm(conn, second, settlement.id, None, retention_years).await?;
     crate::recovery_claims::create(conn, ministry, settlement.id, None).await?;
     Ok(())
 }

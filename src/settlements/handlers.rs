@@ -201,7 +201,7 @@ pub(super) async fn confirm(
     let bytes = body.bytes().to_vec();
     body.parse_or_empty()?;
     crate::http::transition::respond(&state, &req, &caller, &bytes, async |conn, expected| {
-        store::confirm(conn, &caller, *id, expected).await
+        store::confirm(conn, &caller, *id, expected, state.attachments.retention_years).await
     })
     .await
 }

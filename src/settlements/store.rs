@@ -259,12 +259,14 @@ pub async fn propose(conn: &mut AsyncPgConnection, caller: &Caller, notice_id: U
 }
 
 /// Confirms a proposed settlement (another ministry person than the proposer: 409 `four_eyes`): the grant's
-/// commitment is cut to what it keeps and the rest released to the line's fiscal years, the notice is closed.
+/// commitment is cut to what it keeps and the rest released to the line's fiscal years, the notice is closed, and the
+/// grant's files are kept for `retention_years` from today (Aufbewahrungsfrist).
 pub async fn confirm(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     id: Uuid,
     expected: Option<Expected>,
+    retention_years: u32,
 ) -> ApiResult<Settlement> {
     let current = find(conn, caller, id, false).await?;
     crate::grant_notices::lock_grant(conn, current.application_id).await?;
@@ -285,6 +287,10 @@ pub async fn confirm(
         crate::funding_lines::record_commitment(conn, caller, &current.funding_line).await?;
     }
     crate::grant_notices::close(conn, caller, current.notice_id).await?;
+    let keep_until = crate::core::time::today_in_hessen()
+        .checked_add_months(chrono::Months::new(12 * retention_years))
+        .ok_or_else(|| ApiError::internal("retention beyond the calendar"))?;
+    crate::files::store::retain(conn, current.application_id, keep_until).await?;
     diesel::update(settlements::table.find(id))
         .set((
             settlements::status.eq(SettlementStatus::Confirmed.as_str()),

@@ -418,3 +418,187 @@ async fn a_funding_line_names_the_documents_an_application_needs_before_it_is_su
     assert_eq!(attach("konzept").await.unwrap().status(), 201);
     ok(submit().await, 200).await;
 }
+
+/// Minutes of a committee's meeting, a referral's documents and a coordinator's personal documents: who adds them,
+/// who reads them, and that erasing the person deletes their files (content included) and the file names from the
+/// feed.
+#[actix_web::test]
+async fn meetings_referrals_and_coordinators_take_files_and_erasure_removes_a_persons() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_owned();
+    let store = data.join("attachments");
+    let app = TestApp::spawn_with(move |a| a.attachments.attachment_dir = Some(data.join("attachments"))).await;
+    let pdf = |name: &str| format!("category=protokoll&fileName={name}");
+
+    // A meeting's minutes: kept by staff, read by every role; an internal note only by staff.
+    let body = json!({"name": "AG Telemedizin", "kind": "working_group", "owningBody": "Serviceeinheit Gesundheitsversorgung",
+        "topics": ["Telemedizin"], "coverage": {"scope": "districts", "districts": ["06535", "06631"]}});
+    let c = ok(app.post("/api/v1/committees", Some(&service_unit()), &body).await, 201).await;
+    let meeting = json!({"date": "2027-03-10", "title": "Sitzung 1/2027", "agenda": [{"title": "Begrüßung"}]});
+    let m = ok(
+        app.post(
+            &format!("/api/v1/committees/{}/meetings", c["id"].as_str().unwrap()),
+            Some(&service_unit()),
+            &meeting,
+        )
+        .await,
+        201,
+    )
+    .await;
+    let files = format!("/api/v1/meetings/{}/attachments", m["id"].as_str().unwrap());
+    let minutes = ok(
+        raw(
+            &app,
+            &format!("{files}?{}", pdf("Protokoll.pdf")),
+            &service_unit(),
+            "application/pdf",
+            PDF.to_vec(),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        (&minutes["ownerKind"], &minutes["category"]),
+        (&json!("committee_meeting"), &json!("protokoll"))
+    );
+    let note = format!("{files}?category=sonstiges&fileName=Vermerk.txt&internal=true");
+    ok(
+        raw(&app, &note, &ministry(), "text/plain", b"intern".to_vec()).await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        raw(
+            &app,
+            &format!("{files}?{}", pdf("x.pdf")),
+            &municipality(),
+            "application/pdf",
+            PDF.to_vec()
+        )
+        .await
+        .status(),
+        403
+    );
+    let seen: Value = app.get(&files, Some(&municipality())).await.json().await.unwrap();
+    assert_eq!(
+        seen["items"].as_array().unwrap().len(),
+        1,
+        "the municipality sees the minutes, not the internal note"
+    );
+    let unknown = format!("/api/v1/meetings/{}/attachments", uuid::Uuid::now_v7());
+    assert_eq!(app.get(&unknown, Some(&service_unit())).await.status(), 404);
+
+    // A referral: its origin adds documents while it is open; another district does not see it; staff answer.
+    let vogelsberg = token("municipality", Some("06535"));
+    let r = ok(
+        app.post(
+            "/api/v1/referrals",
+            Some(&vogelsberg),
+            &json!({"direction": "region_to_committee",
+            "subject": "Telemedizinische Fallkonferenzen", "description": "Regelmäßige Fallkonferenzen.",
+            "topics": ["Telemedizin"]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    let files = format!("/api/v1/referrals/{id}/attachments");
+    let concept = format!("{files}?category=anlage&fileName=Konzept.pdf");
+    ok(
+        raw(&app, &concept, &vogelsberg, "application/pdf", PDF.to_vec()).await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        raw(&app, &concept, &municipality(), "application/pdf", PDF.to_vec())
+            .await
+            .status(),
+        404
+    );
+    let answer = format!("{files}?category=stellungnahme&fileName=Stellungnahme.pdf");
+    ok(
+        raw(&app, &answer, &service_unit(), "application/pdf", PDF.to_vec()).await,
+        201,
+    )
+    .await;
+    ok(
+        app.post(
+            &format!("/api/v1/referrals/{id}/decline"),
+            Some(&service_unit()),
+            &json!({"reason": "Kein Bedarf."}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let p = problem(
+        raw(&app, &concept, &vogelsberg, "application/pdf", PDF.to_vec()).await,
+        409,
+    )
+    .await;
+    assert_eq!(p["code"], "attachments_closed");
+    let seen: Value = app.get(&files, Some(&vogelsberg)).await.json().await.unwrap();
+    assert_eq!(seen["items"].as_array().unwrap().len(), 2);
+
+    // A coordinator's documents: staff only, always internal.
+    let jana = json!({"name": "Jana Hoffmann", "email": "jana.hoffmann@vogelsbergkreis.example",
+        "district": "06535", "employer": "06535", "fteBasisPoints": 7500, "startDate": "2027-01-01"});
+    let person = ok(
+        app.post("/api/v1/coordinators", Some(&service_unit()), &jana).await,
+        201,
+    )
+    .await;
+    let person = person["id"].as_str().unwrap().to_owned();
+    let files = format!("/api/v1/coordinators/{person}/attachments");
+    let cv = format!("{files}?category=qualifikation&fileName=Zeugnis%20Jana%20Hoffmann.pdf");
+    let doc = ok(
+        raw(&app, &cv, &service_unit(), "application/pdf", PDF.to_vec()).await,
+        201,
+    )
+    .await;
+    assert_eq!(doc["internal"], true);
+    assert_eq!(
+        raw(&app, &cv, &vogelsberg, "application/pdf", PDF.to_vec())
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(app.get(&files, Some(&vogelsberg)).await.status(), 403);
+    let before = stored_files(&store);
+
+    // Erasure: the person's file goes, content and record; the feed keeps no file name.
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/coordinators/{person}")))
+        .bearer_auth(service_unit())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(stored_files(&store), before - 1);
+    let listed: Value = app.get(&files, Some(&service_unit())).await.json().await.unwrap();
+    assert_eq!(listed["items"], json!([]));
+    let p = problem(
+        raw(&app, &cv, &service_unit(), "application/pdf", PDF.to_vec()).await,
+        409,
+    )
+    .await;
+    assert_eq!(p["code"], "attachments_closed");
+    let feed: Value = app
+        .get("/api/v1/events?limit=500", Some(&service_unit()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let about: Vec<&Value> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resourceId"] == doc["id"])
+        .collect();
+    assert_eq!(about.len(), 2, "added and deleted");
+    assert!(about.iter().all(|e| e["data"]["fileName"] == "erased"), "{about:?}");
+    assert!(!feed.to_string().contains("Zeugnis"));
+}

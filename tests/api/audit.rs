@@ -1025,6 +1025,32 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             );
             Call::upload(path, m.clone())
         }
+        "POST /api/v1/meetings/{id}/attachments" => {
+            let c = committee(app).await;
+            let body = json!({"date": "2027-03-10", "title": "Sitzung 1/2027", "agenda": [{"title": "Begrüßung"}]});
+            let meeting = post(app, &format!("/api/v1/committees/{}/meetings", id(&c)), &s, body, 201).await;
+            let path = format!(
+                "/api/v1/meetings/{}/attachments?category=protokoll&fileName=p.pdf",
+                id(&meeting)
+            );
+            Call::upload(path, s.clone())
+        }
+        "POST /api/v1/referrals/{id}/attachments" => {
+            let x = referral(app, &[]).await;
+            let path = format!(
+                "/api/v1/referrals/{}/attachments?category=anlage&fileName=a.pdf",
+                id(&x)
+            );
+            Call::upload(path, vogelsberg())
+        }
+        "POST /api/v1/coordinators/{id}/attachments" => {
+            let c = coordinator(app).await;
+            let path = format!(
+                "/api/v1/coordinators/{}/attachments?category=vertrag&fileName=v.pdf",
+                id(&c)
+            );
+            Call::upload(path, s.clone())
+        }
         "DELETE /api/v1/attachments/{id}" => {
             let a = attached(app).await;
             Call::delete(format!("/api/v1/attachments/{}", id(&a)), m.clone())

@@ -190,6 +190,7 @@ struct Fixture {
     application: String,
     committee: String,
     member: String,
+    meeting: String,
     coordinator: String,
     referral: String,
     webhook: String,
@@ -247,6 +248,15 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .unwrap();
     let member = members[0]["id"].as_str().unwrap().to_owned();
+    let meeting = created(
+        app.post(
+            &format!("/api/v1/committees/{committee}/meetings"),
+            Some(&s),
+            &json!({"date": "2027-03-10", "title": "Sitzung 1/2027", "agenda": [{"title": "Begrüßung"}]}),
+        )
+        .await,
+    )
+    .await;
     let coordinator = created(
         app.post(
             "/api/v1/coordinators",
@@ -376,6 +386,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         application,
         committee,
         member,
+        meeting,
         coordinator,
         referral,
         webhook,
@@ -397,6 +408,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
             _ => match (resource, name) {
                 ("applications", "id") => f.application.clone(),
                 ("committees", "id") => f.committee.clone(),
+                ("meetings", "id") => f.meeting.clone(),
                 (_, "memberId") => f.member.clone(),
                 ("coordinators", "id") => f.coordinator.clone(),
                 ("referrals", "id") => f.referral.clone(),

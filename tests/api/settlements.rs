@@ -123,6 +123,57 @@ async fn a_grant_is_settled_from_its_proofs_and_gives_back_what_it_does_not_need
         .unwrap();
     assert_eq!(n["status"], "closed");
 
+    // Aufbewahrungsfrist: the grant's files (here the notice's letter) are kept ten years from the settlement, files
+    // added later as long; none is deleted before, not even behind the API's back (a trigger refuses, SQLSTATE
+    // 23001).
+    let files: Value = app
+        .get(
+            &format!("/api/v1/grant-notices/{notice}/attachments"),
+            Some(&ministry()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let letter = &files["items"][0];
+    assert_eq!(letter["retainUntil"], "2036-11-27");
+    let later = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/grant-notices/{notice}/attachments?category=anlage&fileName=Vermerk.txt"
+        )))
+        .bearer_auth(ministry())
+        .header("Content-Type", "text/plain")
+        .body("Vermerk zur Schlussabrechnung.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok(later, 201).await["retainUntil"], "2036-11-27");
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/attachments/{}", letter["id"].as_str().unwrap())))
+        .bearer_auth(second_reviewer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res, 409).await["code"], "retained");
+    let mut conn = app.db.conn().await;
+    let refused = diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("DELETE FROM attachments WHERE retain_until IS NOT NULL"),
+        &mut conn,
+    )
+    .await;
+    match refused {
+        Err(diesel::result::Error::DatabaseError(_, info)) => {
+            assert_eq!(
+                info.message(),
+                format!("attachment {} is kept until 2036-11-27", letter["id"].as_str().unwrap())
+            )
+        }
+        other => panic!("the trigger must refuse: {other:?}"),
+    }
+    assert_eq!(app.db_count("attachments").await, 2);
+
     // The outstanding amount is requested under the closed notice, but not beyond the settled commitment of a year.
     let more = json!({"amountCents": 3_200_001, "fiscalYear": 2028,
         "expenses": [{"description": "Restzahlung", "amountCents": 4_000_002, "dueOn": today()}]});

@@ -396,6 +396,30 @@ async function main(): Promise<void> {
   check(notice.status === "issued" && notice.finalOn !== null, `the notice is ${notice.status}, final on ${notice.finalOn}`);
   log(`a second ministry person issued grant notice ${notice.id}; final on ${notice.finalOn}`);
 
+  // The letter: the same resource with Accept: application/pdf is the PDF/A letter kept at issue; its SHA-256 is
+  // the one the issue's history entry names, so the letter received is provably the letter sent.
+  const letter = await fetch(`${baseUrl}/api/v1/grant-notices/${notice.id}`, {
+    headers: { Authorization: `Bearer ${env("TOKEN_MUNICIPALITY")}`, Accept: "application/pdf" },
+  });
+  const letterBytes = new Uint8Array(await letter.arrayBuffer());
+  check(
+    letter.status === 200 && letter.headers.get("Content-Type") === "application/pdf",
+    `the letter is a PDF (${letter.status}, ${letter.headers.get("Content-Type")})`,
+  );
+  check(new TextDecoder().decode(letterBytes.slice(0, 5)) === "%PDF-", "the letter starts with %PDF-");
+  const noticeHistory = expectStatus(
+    "GET /api/v1/grant-notices/{id}/history",
+    await municipality.GET("/api/v1/grant-notices/{id}/history", { params: { path: { id: notice.id } } }),
+    200,
+  );
+  const issueEntry = noticeHistory.find((h) => h.action === "issue");
+  const letterDigest = createHash("sha256").update(letterBytes).digest("hex");
+  check(
+    issueEntry?.document?.sha256 === letterDigest,
+    `the letter's SHA-256 ${letterDigest} is the one in the history (${issueEntry?.document?.sha256})`,
+  );
+  log(`the municipality read the notice as a ${letterBytes.length}-byte PDF/A letter, SHA-256 as recorded at issue`);
+
   // 7. The municipality records its bank details (PUT under If-Match of the current version).
   const account = await municipality.GET("/api/v1/organisations/{id}/bank-account", {
     params: { path: { id: app.organisation.id } },
