@@ -60,8 +60,9 @@ fn check(caller: &Caller, kind: OwnerKind, params: &UploadParams) -> ApiResult<(
     }
 }
 
-/// A recipient adds files while the owner is still its own to write (409 `attachments_closed` after); the ministry at
-/// any time; the service unit reads only.
+/// Who adds files comes from the owner kind ([`OwnerKind::uploaders`]); a municipality only to its own organisation's
+/// resources and while they are its own to write (409 `attachments_closed` after); staff at any time, except to an
+/// owner that closes for them too (an erased coordinator).
 fn may_upload(caller: &Caller, owner: &Owner) -> ApiResult<()> {
     caller.require(owner.kind.uploaders())?;
     // A municipality adds files to its own organisation's resources only (a referral forwarded to its district is
@@ -416,14 +417,11 @@ pub(super) async fn remove(
         if row.uploaded_by != caller.sub || !owner.editable || kept {
             return Err(ApiError::conflict("retained", MessageParams::detail(owner.kind)));
         }
-        store::delete(conn, &caller, &row).await?;
+        store::delete(conn, &caller, &row, &owner.audience).await?;
         Ok(row)
     })
     .await?;
-    // After the commit: the record is gone, so the content is never served again even if this fails.
-    if let Err(e) = content::remove(&state.storage, &content::at(&row.storage_key)).await {
-        log::warn!("attachment {}: content not removed: {e}", row.id);
-    }
+    content::remove_after_commit(&state.storage, std::slice::from_ref(&row.storage_key)).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -503,7 +501,7 @@ macro_rules! owner_attachments {
 
         /// List the attached files
         ///
-        /// Oldest first; a municipality does not see internal ones.
+        /// Oldest first; a municipality does not see internal ones, and no coordinator's (403).
         ///
         /// **Roles:** every authenticated role that may see the resource.
         #[utoipa::path(
@@ -512,6 +510,7 @@ macro_rules! owner_attachments {
             responses(
                 (status = 200, description = "The attachments", body = Attachments),
                 (status = 400, response = BadRequest),
+                (status = 403, response = Forbidden),
             ),
             security(("bearerAuth" = []))
         )]

@@ -6,6 +6,7 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::applications::model::Status as ApplicationStatus;
+use crate::audit::Audience;
 use crate::core::identity::{Caller, Role};
 use crate::error::ApiResult;
 pub use crate::files::Owner;
@@ -25,24 +26,49 @@ pub async fn resolve(
     id: Uuid,
     lock: bool,
 ) -> ApiResult<Owner> {
-    let (organisation_id, grant_id, editable) = match kind {
+    // The owners without a lifecycle lock of their own are locked here, so an upload serialises with erasing a
+    // coordinator, closing a referral or deleting a committee.
+    if lock {
+        let table = match kind {
+            OwnerKind::CommitteeMeeting => Some("committee_meetings"),
+            OwnerKind::Referral => Some("referrals"),
+            OwnerKind::Coordinator => Some("coordinators"),
+            _ => None,
+        };
+        if let Some(table) = table {
+            crate::db::lock_row(conn, table, id).await?;
+        }
+    }
+    let (organisation_id, grant_id, editable, audience) = match kind {
         OwnerKind::Application => {
             let a = crate::applications::find(conn, caller, id, lock).await?;
             let editable = matches!(a.status, ApplicationStatus::Draft | ApplicationStatus::ChangesRequested);
-            (Some(a.organisation.id), Some(a.id), editable)
+            (
+                Some(a.organisation.id),
+                Some(a.id),
+                editable,
+                Audience::organisation(a.organisation.id),
+            )
         }
         OwnerKind::GrantNotice => {
             let n = crate::grant_notices::find(conn, caller, id, lock).await?;
+            let editable = n.status == NoticeStatus::Draft;
             (
                 Some(n.recipient.id),
                 Some(n.application_id),
-                n.status == NoticeStatus::Draft,
+                editable,
+                Audience::organisation(n.recipient.id),
             )
         }
         OwnerKind::PaymentRequest => {
             let r = crate::payment_requests::find(conn, caller, id, lock).await?;
             let editable = matches!(r.status, PaymentStatus::Draft | PaymentStatus::Returned);
-            (Some(r.recipient.id), Some(r.application_id), editable)
+            (
+                Some(r.recipient.id),
+                Some(r.application_id),
+                editable,
+                Audience::organisation(r.recipient.id),
+            )
         }
         OwnerKind::ProofOfUse => {
             let p = crate::proofs_of_use::find(conn, caller, id, lock).await?;
@@ -50,33 +76,41 @@ pub async fn resolve(
                 p.status,
                 ProofStatus::Open | ProofStatus::Draft | ProofStatus::ChangesRequested
             );
-            (Some(p.recipient.id), Some(p.application_id), editable)
+            (
+                Some(p.recipient.id),
+                Some(p.application_id),
+                editable,
+                Audience::organisation(p.recipient.id),
+            )
         }
         OwnerKind::RecoveryClaim => {
             let c = crate::recovery_claims::find(conn, caller, id, lock).await?;
+            let editable = c.status == ClaimStatus::Hearing;
             (
                 Some(c.recipient.id),
                 Some(c.application_id),
-                c.status == ClaimStatus::Hearing,
+                editable,
+                Audience::organisation(c.recipient.id),
             )
         }
         // Meetings are read by every role; their files are the committee's record, kept by staff.
         OwnerKind::CommitteeMeeting => {
             crate::committees::meeting_exists(conn, id).await?;
-            (None, None, true)
+            (None, None, true, Audience::everyone())
         }
         // A referral's files go with it while it is open; its origin organisation adds its own.
         OwnerKind::Referral => {
             let r = crate::referrals::find(conn, caller, id).await?;
             let open = !matches!(r.status, ReferralStatus::Closed | ReferralStatus::Declined);
-            (r.origin.organisation.map(|o| o.id), None, open)
+            let readers = crate::referrals::audience_of(conn, id).await?;
+            (r.origin.organisation.map(|o| o.id), None, open, readers)
         }
         // A coordinator's documents are personal data: staff only (403 for a municipality, which sees the record's
         // public part); none are added once the person's data is erased.
         OwnerKind::Coordinator => {
             caller.require(&[Role::ServiceUnit, Role::Ministry])?;
             let c = crate::coordinators::get(conn, caller, id).await?;
-            (Some(c.employer.id), None, !c.erased)
+            (Some(c.employer.id), None, !c.erased, Audience::staff())
         }
     };
     Ok(Owner {
@@ -84,6 +118,7 @@ pub async fn resolve(
         id,
         organisation_id,
         grant_id,
+        audience,
         editable,
     })
 }

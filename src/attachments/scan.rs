@@ -43,7 +43,17 @@ pub async fn scan_pending(
                 log::warn!("attachment {}: {name} found; content deleted", row.id);
                 content::remove(storage, &key).await?;
             }
-            store::record_scan(conn, &row, &verdict).await?;
+            // The verdict's event goes to whoever reads the file's owner.
+            let kind = row.owner_kind.parse().map_err(ApiError::internal)?;
+            let owner = super::owner::resolve(
+                conn,
+                &crate::core::identity::Caller::system(),
+                kind,
+                row.owner_id,
+                false,
+            )
+            .await?;
+            store::record_scan(conn, &row, &verdict, &owner.audience).await?;
             Ok(true)
         })
         .await?;

@@ -225,7 +225,8 @@ pub(super) async fn remove(state: web::Data<AppState>, caller: Caller, id: web::
     caller.require(&[Role::ServiceUnit])?;
     let id = *id;
     let mut conn = crate::db::conn(&state.pool).await?;
-    crate::db::transaction(&mut conn, async |conn| store::delete(conn, &caller, id).await).await?;
+    let keys = crate::db::transaction(&mut conn, async |conn| store::delete(conn, &caller, id).await).await?;
+    crate::files::content::remove_after_commit(&state.storage, &keys).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -258,14 +258,27 @@ pub async fn apply_patch(
     Ok(c)
 }
 
-/// Deletes a committee (its members and meetings go with it) and records `committee.deleted`.
-pub async fn delete(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<()> {
+/// Deletes a committee (its members and meetings go with it, and the meetings' files) and records
+/// `committee.deleted`. Returns the storage keys of the files, whose content goes after the commit.
+pub async fn delete(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<String>> {
+    let meetings: Vec<Uuid> = committee_meetings::table
+        .filter(committee_meetings::committee_id.eq(id))
+        .select(committee_meetings::id)
+        .load(conn)
+        .await?;
+    let mut keys = Vec::new();
+    for meeting in meetings {
+        crate::db::lock_row(conn, "committee_meetings", meeting).await?;
+        let kind = crate::files::model::OwnerKind::CommitteeMeeting;
+        keys.extend(crate::files::store::delete_all_of(conn, caller, kind, meeting, &Audience::everyone()).await?);
+    }
     let deleted = diesel::delete(committees::table.find(id)).execute(conn).await?;
     if deleted == 0 {
         return Err(ApiError::NotFound);
     }
     let change = Change::new(KIND, id, "delete", "committee.deleted", Audience::everyone());
-    record(conn, caller, change, &serde_json::json!({"id": id})).await
+    record(conn, caller, change, &serde_json::json!({"id": id})).await?;
+    Ok(keys)
 }
 
 /// Emits `committee.created` with the committee as it is now (the feed's backfill of seeded rows).

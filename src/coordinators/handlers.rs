@@ -216,15 +216,12 @@ pub(super) async fn erase(state: web::Data<AppState>, caller: Caller, id: web::P
     let keys = crate::db::transaction(&mut conn, async |conn| {
         store::erase_row(conn, &caller, *id).await?;
         // The person's documents go with the person's data.
-        crate::files::store::delete_all_of(conn, &caller, crate::files::model::OwnerKind::Coordinator, *id).await
+        let staff = crate::audit::Audience::staff();
+        crate::files::store::delete_all_of(conn, &caller, crate::files::model::OwnerKind::Coordinator, *id, &staff)
+            .await
     })
     .await?;
-    // After the commit: the records are gone, so the content is never served again even if a removal fails.
-    for key in keys {
-        if let Err(e) = crate::files::content::remove(&state.storage, &crate::files::content::at(&key)).await {
-            log::warn!("coordinator {}: content {key} not removed: {e}", *id);
-        }
-    }
+    crate::files::content::remove_after_commit(&state.storage, &keys).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -123,6 +123,17 @@ pub fn build_pool(url: &str, settings: &PoolSettings) -> Result<DbPool, String> 
         .map_err(|e| e.to_string())
 }
 
+/// Locks the row `id` of `table` (a constant name, never input) for the rest of the transaction, if it exists: for
+/// owners whose own store takes no lock where a dependent write must serialise with them.
+pub async fn lock_row(conn: &mut AsyncPgConnection, table: &'static str, id: uuid::Uuid) -> ApiResult<()> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Takes a connection from the pool; a timeout becomes 503 with Retry-After.
 pub async fn conn(pool: &DbPool) -> ApiResult<DbConn> {
     Ok(pool.get().await?)

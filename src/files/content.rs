@@ -194,6 +194,16 @@ pub async fn remove(store: &Arc<dyn ObjectStore>, key: &Path) -> ApiResult<()> {
     }
 }
 
+/// Removes the content of records deleted in a committed transaction; a failure is logged (the records are gone, so
+/// the content is never served again) and leaves an unreferenced object for the operator.
+pub async fn remove_after_commit(store: &Arc<dyn ObjectStore>, keys: &[String]) {
+    for key in keys {
+        if let Err(e) = remove(store, &at(key)).await {
+            log::warn!("stored content {key} not removed after its record was deleted: {e}");
+        }
+    }
+}
+
 /// A file name as it may be stored and sent back: the last path segment only, without control characters,
 /// direction overrides or leading/trailing dots and blanks, at most 255 characters; `datei` when nothing is left.
 pub fn sanitise_file_name(raw: &str) -> String {

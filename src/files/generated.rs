@@ -50,6 +50,7 @@ pub async fn keep(
         id: doc.owner_id,
         organisation_id: Some(doc.organisation_id),
         grant_id: Some(doc.grant_id),
+        audience: crate::audit::Audience::organisation(doc.organisation_id),
         editable: false,
     };
     let new = NewAttachment {

@@ -21,6 +21,8 @@ pub struct Owner {
     pub organisation_id: Option<Uuid>,
     /// The grant (application) the owner belongs to: its files share the grant's retention period.
     pub grant_id: Option<Uuid>,
+    /// Who reads the owner, and so the events of its files that are not internal.
+    pub audience: Audience,
     /// Still being written by its author: files may be added by the recipient and removed by their uploader.
     pub editable: bool,
 }
@@ -70,15 +72,9 @@ pub fn to_api(r: Row) -> ApiResult<Attachment> {
     })
 }
 
-/// Who may see an attachment's event: an internal one only staff; a committee meeting's every role (meetings are
-/// read by all); else the owner's organisation, or only staff where there is none.
-pub fn audience(kind: &str, internal: bool, organisation: Option<Uuid>) -> Audience {
-    match (internal, organisation) {
-        (true, _) => Audience::staff(),
-        _ if kind == OwnerKind::CommitteeMeeting.as_str() => Audience::everyone(),
-        (false, Some(org)) => Audience::organisation(org),
-        (false, None) => Audience::staff(),
-    }
+/// Who may see an attachment's event: an internal one only staff, else whoever reads its owner.
+pub fn audience(owner: &Audience, internal: bool) -> Audience {
+    if internal { Audience::staff() } else { owner.clone() }
 }
 
 /// One attachment's row; internal ones are not found for a municipality.
@@ -160,9 +156,12 @@ pub async fn insert(
 ) -> ApiResult<Attachment> {
     // A file added to a settled grant (a recovery claim's) is kept as long as the grant's other files.
     let retain_until: Option<NaiveDate> = match owner.grant_id {
+        // Under a share lock: a settlement confirmed meanwhile (it updates this row) waits for this file, or this
+        // file for it, so no file of a settled grant is left without its date.
         Some(grant) => applications::table
             .find(grant)
             .select(applications::retain_files_until)
+            .for_share()
             .first(conn)
             .await
             .optional()?
@@ -198,14 +197,15 @@ pub async fn insert(
         new.id,
         "create",
         "attachment.added",
-        audience(owner.kind.as_str(), new.internal, owner.organisation_id),
+        audience(&owner.audience, new.internal),
     );
     audit::record(conn, caller, change, &attachment).await?;
     Ok(attachment)
 }
 
-/// Removes an attachment's row, with its history entry and event (the content goes after the commit).
-pub async fn delete(conn: &mut AsyncPgConnection, caller: &Caller, row: &Row) -> ApiResult<()> {
+/// Removes an attachment's row, with its history entry and event to whoever reads its owner (the content goes after
+/// the commit).
+pub async fn delete(conn: &mut AsyncPgConnection, caller: &Caller, row: &Row, owner: &Audience) -> ApiResult<()> {
     diesel::delete(attachments::table.find(row.id)).execute(conn).await?;
     let attachment = to_api(row.clone())?;
     let change = Change::new(
@@ -213,7 +213,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, caller: &Caller, row: &Row) ->
         row.id,
         "delete",
         "attachment.deleted",
-        audience(&row.owner_kind, row.internal, row.organisation_id),
+        audience(owner, row.internal),
     );
     audit::record(conn, caller, change, &attachment).await?;
     Ok(())
@@ -234,7 +234,12 @@ pub async fn next_pending(conn: &mut AsyncPgConnection) -> ApiResult<Option<Row>
 
 /// Records a scan's verdict with its history entry and event (`attachment.scanned`, or `attachment.infected`, whose
 /// content is deleted).
-pub async fn record_scan(conn: &mut AsyncPgConnection, row: &Row, verdict: &crate::clamav::Verdict) -> ApiResult<()> {
+pub async fn record_scan(
+    conn: &mut AsyncPgConnection,
+    row: &Row,
+    verdict: &crate::clamav::Verdict,
+    owner: &Audience,
+) -> ApiResult<()> {
     let (state, event, deleted) = match verdict {
         crate::clamav::Verdict::Clean => (ScanState::Clean, "attachment.scanned", false),
         crate::clamav::Verdict::Infected(_) => (ScanState::Infected, "attachment.infected", true),
@@ -249,14 +254,8 @@ pub async fn record_scan(conn: &mut AsyncPgConnection, row: &Row, verdict: &crat
         .get_result(conn)
         .await?;
     let attachment = to_api(updated)?;
-    let change = Change::new(
-        KIND,
-        row.id,
-        "scan",
-        event,
-        audience(&row.owner_kind, row.internal, row.organisation_id),
-    )
-    .states(Some(ScanState::Pending), state);
+    let change =
+        Change::new(KIND, row.id, "scan", event, audience(owner, row.internal)).states(Some(ScanState::Pending), state);
     audit::record(conn, &Caller::system(), change, &attachment).await?;
     Ok(())
 }
@@ -266,30 +265,47 @@ pub async fn history(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Vec<hi
 }
 
 /// The grant's retention (Aufbewahrungsfrist), in the settlement's transaction: its files are kept until `until`,
+/// each with its history entry and `attachment.retained` event (to the recipient, or staff for an internal file),
 /// and so are files added to it later. Returns how many files it now covers.
-pub async fn retain(conn: &mut AsyncPgConnection, grant: Uuid, until: NaiveDate) -> ApiResult<usize> {
-    diesel::update(applications::table.find(grant))
+pub async fn retain(conn: &mut AsyncPgConnection, caller: &Caller, grant: Uuid, until: NaiveDate) -> ApiResult<usize> {
+    let recipient: Option<Uuid> = diesel::update(applications::table.find(grant))
         .set(applications::retain_files_until.eq(until))
-        .execute(conn)
+        .returning(applications::organisation_id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    let rows: Vec<Row> = diesel::update(attachments::table.filter(attachments::grant_id.eq(grant)))
+        .set((
+            attachments::retain_until.eq(until),
+            attachments::version.eq(attachments::version + 1),
+        ))
+        .returning(Row::as_returning())
+        .load(conn)
         .await?;
-    Ok(
-        diesel::update(attachments::table.filter(attachments::grant_id.eq(grant)))
-            .set((
-                attachments::retain_until.eq(until),
-                attachments::version.eq(attachments::version + 1),
-            ))
-            .execute(conn)
-            .await?,
-    )
+    let readers = recipient.map_or_else(Audience::staff, Audience::organisation);
+    for row in &rows {
+        let attachment = to_api(row.clone())?;
+        let change = Change::new(
+            KIND,
+            row.id,
+            "retain",
+            "attachment.retained",
+            audience(&readers, row.internal),
+        )
+        .changed(vec!["/retainUntil".into()]);
+        audit::record(conn, caller, change, &attachment).await?;
+    }
+    Ok(rows.len())
 }
 
-/// Deletes every file of one owner (a coordinator whose personal data is erased), each with its history entry and
-/// event, in the caller's transaction. Returns the storage keys, whose content the caller removes after the commit.
+/// Deletes every file of one owner (a coordinator whose personal data is erased, a deleted committee's meeting, a
+/// discarded draft notice), each with its history entry and event, in the caller's transaction. Returns the storage keys, whose content the caller removes after the commit.
 pub async fn delete_all_of(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     kind: OwnerKind,
     owner: Uuid,
+    readers: &Audience,
 ) -> ApiResult<Vec<String>> {
     let rows: Vec<Row> = attachments::table
         .filter(attachments::owner_kind.eq(kind.as_str()))
@@ -307,7 +323,7 @@ pub async fn delete_all_of(
             ..row.clone()
         };
         audit::erase(conn, KIND, row.id, &to_api(anonymous.clone())?).await?;
-        delete(conn, caller, &anonymous).await?;
+        delete(conn, caller, &anonymous, readers).await?;
         keys.push(row.storage_key);
     }
     Ok(keys)

@@ -175,7 +175,12 @@ pub async fn take_effect(conn: &mut AsyncPgConnection, caller: &Caller, notice: 
 
 /// Deletes an amending notice's draft (409 `not_deletable` for the first notice, which the approval drafted, and
 /// for anything issued).
-pub async fn discard(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, expected: Expected) -> ApiResult<()> {
+pub async fn discard(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    expected: Expected,
+) -> ApiResult<Vec<String>> {
     let current = find(conn, caller, id, true).await?;
     expected.check(current.version)?;
     if current.status != NoticeStatus::Draft || current.amends.is_none() {
@@ -186,6 +191,9 @@ pub async fn discard(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, ex
     }
     let change = Change::new(KIND, id, "delete", "grant_notice.deleted", Audience::staff());
     audit::record(conn, caller, change, &current).await?;
+    // The draft's files go with it (staff's only: a draft is not the recipient's to see).
+    let kind = crate::files::model::OwnerKind::GrantNotice;
+    let keys = crate::files::store::delete_all_of(conn, caller, kind, id, &Audience::staff()).await?;
     diesel::delete(grant_notices::table.find(id)).execute(conn).await?;
-    Ok(())
+    Ok(keys)
 }

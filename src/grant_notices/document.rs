@@ -177,8 +177,9 @@ pub async fn discard_unsent(
     .await
 }
 
-/// The letter as a response: the kept one for an issued notice (rendered again, byte for byte the same, for a notice
-/// issued before letters were kept), a preview for a draft.
+/// The letter as a response: the kept one for an issued notice, a preview for a draft. A notice issued before letters
+/// were kept (migration 000023) gets a new rendering from today's data (the recipient's name and address, the funding
+/// line's title as they are now).
 pub async fn serve(
     conn: &mut AsyncPgConnection,
     storage: &Arc<dyn ObjectStore>,

@@ -247,8 +247,18 @@ pub(super) async fn issue(
     })
     .await;
     if issued.is_err() {
-        let mut conn = crate::db::conn(&state.pool).await?;
-        super::document::discard_unsent(&mut conn, &state.storage, *id).await?;
+        // The letter may have been stored before the transaction failed. Only the ministry reaches that point (the
+        // role gate ran above); a failure of the cleanup is logged and the request's own error answered.
+        let cleanup = async {
+            let mut conn = crate::db::conn(&state.pool).await?;
+            super::document::discard_unsent(&mut conn, &state.storage, *id).await
+        };
+        if let Err(e) = cleanup.await {
+            log::warn!(
+                "grant notice {}: a letter stored by a failed issue was not checked for removal: {e}",
+                *id
+            );
+        }
     }
     issued
 }
@@ -382,10 +392,11 @@ pub(super) async fn discard(
     caller.require(&[Role::Ministry])?;
     let expected = crate::http::extract::required_if_match(&req)?;
     let mut conn = crate::db::conn(&state.pool).await?;
-    crate::db::transaction(&mut conn, async |conn| {
+    let keys = crate::db::transaction(&mut conn, async |conn| {
         amendments::discard(conn, &caller, *id, expected.clone()).await
     })
     .await?;
+    crate::files::content::remove_after_commit(&state.storage, &keys).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

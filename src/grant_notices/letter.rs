@@ -127,6 +127,21 @@ impl Metrics {
         })
     }
 
+    /// The text as the faces can draw it: control characters (a tab in an address) become spaces, characters
+    /// neither face has a glyph for (an emoji, CJK in a project title) become `?`. PDF/A forbids a glyph the embedded
+    /// font lacks, and a letter must never fail because of what an applicant typed.
+    fn drawable(&self, text: &str) -> String {
+        let (regular, bold) = (self.regular.charmap(), self.bold.charmap());
+        text.chars()
+            .map(|c| match c {
+                '\n' => '\n',
+                c if c.is_control() => ' ',
+                c if regular.map(c).is_none() || bold.map(c).is_none() => '?',
+                c => c,
+            })
+            .collect()
+    }
+
     fn width(&self, text: &str, size: f32, face: Face) -> f32 {
         let font = match face {
             Face::Regular => &self.regular,
@@ -157,14 +172,9 @@ impl Layout {
     }
 
     fn put(&mut self, x: f32, y: f32, size: f32, face: Face, text: impl Into<String>) {
+        let text = self.metrics.drawable(&text.into());
         if let Some(page) = self.pages.last_mut() {
-            page.push(Op::Text {
-                x,
-                y,
-                size,
-                face,
-                text: text.into(),
-            });
+            page.push(Op::Text { x, y, size, face, text });
         }
     }
 
@@ -207,7 +217,8 @@ impl Layout {
     /// A paragraph of running text at `indent` from the left margin, with a hanging `label` (such as `1.`) before it.
     fn paragraph(&mut self, label: Option<&str>, indent: f32, text: &str, size: f32, face: Face) {
         let x = LEFT + indent;
-        let lines = self.wrap(text, size, face, RIGHT - x);
+        let text = self.metrics.drawable(text);
+        let lines = self.wrap(&text, size, face, RIGHT - x);
         for (i, line) in lines.into_iter().enumerate() {
             self.need(size * LEADING);
             self.y += size * LEADING;
@@ -563,6 +574,17 @@ mod tests {
         letterhead(&mut layout, &sample());
         body(&mut layout, &sample());
         assert!(layout.pages.len() >= 2, "thirty conditions need a second page");
+    }
+
+    #[test]
+    fn what_the_font_cannot_draw_does_not_stop_the_letter() {
+        let mut letter = sample();
+        letter.purpose = "Telemedizin 🚑 für 日本 und\tmehr".into();
+        letter.recipient_lines = vec!["Gemeinde\tMusterstadt".into(), "Straße 1\r".into()];
+        let pdf = render(&letter).expect("a letter despite the emoji, CJK and tabs");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let m = Metrics::new().expect("fonts");
+        assert_eq!(m.drawable("a🚑b\tc日"), "a?b c?");
     }
 
     #[test]

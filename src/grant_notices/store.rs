@@ -344,6 +344,14 @@ pub async fn update(
         return Ok(current);
     };
     let mut errors = Vec::new();
+    // One file per grant: the number is set on the first notice, its amending notices share it.
+    if current.number > 1 && next.file_number.as_deref() != Some(current.file_number.as_str()) {
+        errors.push(FieldError::new(
+            "/fileNumber",
+            "not_allowed",
+            MessageParams::detail("an amending notice keeps the grant's file number"),
+        ));
+    }
     if next.lock_in_until.is_some_and(|d| d < current.period_end) {
         errors.push(FieldError::new(
             "/lockInUntil",

@@ -307,6 +307,12 @@ async fn full_view(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<(Referra
     Ok((full, audience))
 }
 
+/// Who reads the referral besides staff: its origin organisation and district and every target district (the events
+/// of its files go to them).
+pub async fn audience_of(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Audience> {
+    Ok(full_view(conn, id).await?.1)
+}
+
 /// Records a change with the referral as it is after the change (the audience follows from it).
 async fn record(conn: &mut AsyncPgConnection, caller: &Caller, mut change: Change<'_>) -> ApiResult<()> {
     let (full, audience) = full_view(conn, change.id).await?;

@@ -290,7 +290,7 @@ pub async fn confirm(
     let keep_until = crate::core::time::today_in_hessen()
         .checked_add_months(chrono::Months::new(12 * retention_years))
         .ok_or_else(|| ApiError::internal("retention beyond the calendar"))?;
-    crate::files::store::retain(conn, current.application_id, keep_until).await?;
+    crate::files::store::retain(conn, caller, current.application_id, keep_until).await?;
     diesel::update(settlements::table.find(id))
         .set((
             settlements::status.eq(SettlementStatus::Confirmed.as_str()),

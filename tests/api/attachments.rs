@@ -488,6 +488,17 @@ async fn meetings_referrals_and_coordinators_take_files_and_erasure_removes_a_pe
     );
     let unknown = format!("/api/v1/meetings/{}/attachments", uuid::Uuid::now_v7());
     assert_eq!(app.get(&unknown, Some(&service_unit())).await.status(), 404);
+    // Deleting the committee deletes its meetings' files, content included.
+    assert_eq!(stored_files(&store), 2);
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/committees/{}", c["id"].as_str().unwrap())))
+        .bearer_auth(service_unit())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!((stored_files(&store), app.db_count("attachments").await), (0, 0));
 
     // A referral: its origin adds documents while it is open; another district does not see it; staff answer.
     let vogelsberg = token("municipality", Some("06535"));

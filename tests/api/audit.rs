@@ -29,7 +29,8 @@ const NOT_FROM_REQUESTS: &[&str] = &[
 ];
 /// Event types written only alongside another operation's own event (the table names that one): `approve` drafts the
 /// grant notice, `amend` records on the notice in force, issuing a notice schedules its proofs of use and, for an
-/// amending notice, retires the one it replaces, and confirming a settlement closes the notice (docs/integration.md
+/// amending notice, retires the one it replaces, and confirming a settlement closes the notice and sets its files'
+/// retention (docs/integration.md
 /// says so below the table).
 const ALONGSIDE: &[&str] = &[
     "grant_notice.created",
@@ -38,6 +39,7 @@ const ALONGSIDE: &[&str] = &[
     "proof_of_use.created",
     "proof_of_use.rescheduled",
     "grant_notice.closed",
+    "attachment.retained",
 ];
 
 /// One row of the table.
@@ -910,6 +912,9 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             .also_history("grant_notice", "close", notice)
             .also("funding_line.changed", line)
             .also_history("funding_line", "commit", line)
+            // The notice's letter is kept for the retention period from now on.
+            .also("attachment.retained", versorgung::grant_notices::letter_id(notice))
+            .also_history("attachment", "retain", versorgung::grant_notices::letter_id(notice))
         }
         // Recovery claims.
         "POST /api/v1/settlements/{id}/recovery-claim" => {

@@ -38,36 +38,6 @@ async fn pdf(app: &TestApp, notice: &str, token: &str) -> reqwest::Response {
     .await
 }
 
-async fn approved_notice(app: &TestApp) -> String {
-    let body = json!({
-        "fundingLine": "GK", "title": "Gesundheitskoordination", "description": "Aufbau einer Gesundheitsstrategie.",
-        "startDate": "2027-01-01", "endDate": "2028-12-31",
-        "financingPlan": {"totalCostsCents": 10_000_000, "ownFundsCents": 1_000_000, "thirdPartyFundsCents": 0,
-            "requestedCents": 9_000_000, "years": [{"year": 2027, "requestedCents": 4_500_000},
-            {"year": 2028, "requestedCents": 4_500_000}]},
-        "contact": {"name": "Anna Schmidt", "email": "anna.schmidt@werra-meissner-kreis.de", "phone": "+49 5651 302-0"}
-    });
-    let res = app.post("/api/v1/applications", Some(&municipality()), &body).await;
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    for (action, token, body) in [
-        ("submit", municipality(), json!({})),
-        ("start-review", ministry(), json!({})),
-        ("approve", ministry(), json!({"grantedCents": 8_000_000})),
-    ] {
-        let res = app
-            .post(&format!("/api/v1/applications/{id}/{action}"), Some(&token), &body)
-            .await;
-        assert_eq!(res.status(), 200, "{action}");
-    }
-    let notice: Value = app
-        .get(&format!("/api/v1/applications/{id}/grant-notice"), Some(&ministry()))
-        .await
-        .json()
-        .await
-        .unwrap();
-    notice["id"].as_str().unwrap().to_owned()
-}
-
 #[actix_web::test]
 async fn the_issued_notice_is_a_pdf_a_letter_kept_with_its_sha256() {
     let app = TestApp::spawn().await;
@@ -81,7 +51,7 @@ async fn the_issued_notice_is_a_pdf_a_letter_kept_with_its_sha256() {
         )
         .await;
     assert_eq!(res.status(), 200, "{:?}", res.text().await);
-    let notice = approved_notice(&app).await;
+    let notice = crate::payment_requests::drafted_notice(&app).await;
 
     // A draft: staff see a preview marked ENTWURF; the recipient does not see the notice at all.
     let res = pdf(&app, &notice, &ministry()).await;
@@ -249,6 +219,16 @@ async fn the_issued_notice_is_a_pdf_a_letter_kept_with_its_sha256() {
     assert_eq!(res.status(), 201, "{:?}", res.text().await);
     let amending: Value = res.json().await.unwrap();
     let amending = amending["id"].as_str().unwrap();
+    // One file per grant: an amending notice keeps the number.
+    let renumber = app
+        .patch(
+            &format!("/api/v1/grant-notices/{amending}"),
+            Some(&ministry()),
+            Some("*"),
+            &json!({"fileNumber": "IV 5 - 99"}),
+        )
+        .await;
+    assert_eq!(problem(renumber, 422).await["errors"][0]["code"], "not_allowed");
     let res = app
         .post(
             &format!("/api/v1/grant-notices/{amending}/issue"),

@@ -9,9 +9,9 @@ fn third_reviewer() -> String {
     sign(&json!({"sub": "test-ministry-3", "role": "ministry", "exp": now() + 3600, "iat": now()}))
 }
 
-/// A GK grant of 8,000,000 cents (4 M in 2027 and in 2028, 80 % of 10 M eligible costs) with its notice issued
-/// today by a second ministry person, and the Werra-Meißner-Kreis's bank details on record. Returns the notice id.
-pub(crate) async fn issued_notice(app: &TestApp, with_bank_account: bool) -> String {
+/// A GK grant of 8,000,000 cents (4 M in 2027 and in 2028, 80 % of 10 M eligible costs, own funds 1 M) approved by
+/// `ministry()`: the id of the notice the approval drafted.
+pub(crate) async fn drafted_notice(app: &TestApp) -> String {
     let body = json!({
         "fundingLine": "GK", "title": "Gesundheitskoordination", "description": "Aufbau einer Gesundheitsstrategie.",
         "startDate": "2027-01-01", "endDate": "2028-12-31",
@@ -38,7 +38,13 @@ pub(crate) async fn issued_notice(app: &TestApp, with_bank_account: bool) -> Str
         .json()
         .await
         .unwrap();
-    let notice = notice["id"].as_str().unwrap().to_owned();
+    notice["id"].as_str().unwrap().to_owned()
+}
+
+/// The grant of [`drafted_notice`] with its notice issued today by a second ministry person, and the
+/// Werra-Meißner-Kreis's bank details on record. Returns the notice id.
+pub(crate) async fn issued_notice(app: &TestApp, with_bank_account: bool) -> String {
+    let notice = drafted_notice(app).await;
     let res = app
         .post(
             &format!("/api/v1/grant-notices/{notice}/issue"),
