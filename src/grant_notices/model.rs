@@ -211,18 +211,19 @@ crate::versioned!(GrantNotice);
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"lockInUntil": "2036-12-31", "conditions": ["Die Stelle ist bis 31.03.2027 zu besetzen."]}))]
 pub struct NoticeTerms {
-    /// Aktenzeichen (letters, digits, space and `./_()-`, 3 to 60 characters).
+    /// Aktenzeichen (letters, digits, space and `./_()-`, 3 to 60 characters; the first notice's only).
+    #[validate(required)]
     #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9 ./_()-]{2,59}$")]
     pub file_number: Option<String>,
-    #[schema(value_type = Option<FinancingType>)]
+    #[validate(required)]
     pub financing_type: Option<FinancingType>,
-    #[validate(range(min = 0, max = 10000))]
+    #[validate(required, range(min = 0, max = 10000))]
     #[schema(minimum = 0, maximum = 10000)]
     pub rate_basis_points: Option<i32>,
-    #[validate(range(min = 0, max = 1_000_000_000_000i64))]
+    #[validate(required, range(min = 0, max = 1_000_000_000_000i64))]
     #[schema(minimum = 0, maximum = 1000000000000i64)]
     pub eligible_costs_cents: Option<i64>,
-    #[validate(length(min = 3, max = 5000))]
+    #[validate(required, length(min = 3, max = 5000))]
     #[schema(min_length = 3, max_length = 5000)]
     pub purpose: Option<String>,
     pub lock_in_until: Option<NaiveDate>,
@@ -232,7 +233,7 @@ pub struct NoticeTerms {
     #[validate(length(max = 50))]
     #[schema(max_items = 50, max_length = 2000)]
     pub conditions: Option<Vec<String>>,
-    #[validate(length(min = 20, max = 5000))]
+    #[validate(required, length(min = 20, max = 5000))]
     #[schema(min_length = 20, max_length = 5000)]
     pub legal_remedy: Option<String>,
 }

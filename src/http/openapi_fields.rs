@@ -88,6 +88,10 @@ pub const REQUIRED_INPUT_FIELDS: &[(&str, &[&str])] = &[
         &["name", "district", "employer", "fteBasisPoints", "startDate"],
     ),
     ("PatchOrganisation", &["name"]),
+    (
+        "NoticeTerms",
+        &["fileNumber", "financingType", "rateBasisPoints", "eligibleCostsCents", "purpose", "legalRemedy"],
+    ),
 ];
 
 /// A required field of an input type ([`REQUIRED_INPUT_FIELDS`]) is never `null`, in a creation or a merge patch.

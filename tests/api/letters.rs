@@ -90,6 +90,17 @@ async fn the_issued_notice_is_a_pdf_a_letter_kept_with_its_sha256() {
         )
         .await;
     assert_eq!(pointers(&problem(bad, 422).await), ["/fileNumber"]);
+    // A term the notice cannot do without is not cleared; only the null one is named (schemathesis found both named).
+    let cleared = app
+        .patch(
+            &format!("/api/v1/grant-notices/{notice}"),
+            Some(&ministry()),
+            Some("*"),
+            &json!({"eligibleCostsCents": 629_742, "financingType": null}),
+        )
+        .await;
+    let p = problem(cleared, 422).await;
+    assert_eq!((pointers(&p), &p["errors"][0]["code"]), (vec!["/financingType".to_owned()], &json!("not_null")));
     let res = app
         .post(
             &format!("/api/v1/grant-notices/{notice}/issue"),
