@@ -90,7 +90,14 @@ pub const REQUIRED_INPUT_FIELDS: &[(&str, &[&str])] = &[
     ("PatchOrganisation", &["name"]),
     (
         "NoticeTerms",
-        &["fileNumber", "financingType", "rateBasisPoints", "eligibleCostsCents", "purpose", "legalRemedy"],
+        &[
+            "fileNumber",
+            "financingType",
+            "rateBasisPoints",
+            "eligibleCostsCents",
+            "purpose",
+            "legalRemedy",
+        ],
     ),
 ];
 

@@ -100,7 +100,10 @@ async fn the_issued_notice_is_a_pdf_a_letter_kept_with_its_sha256() {
         )
         .await;
     let p = problem(cleared, 422).await;
-    assert_eq!((pointers(&p), &p["errors"][0]["code"]), (vec!["/financingType".to_owned()], &json!("not_null")));
+    assert_eq!(
+        (pointers(&p), &p["errors"][0]["code"]),
+        (vec!["/financingType".to_owned()], &json!("not_null"))
+    );
     let res = app
         .post(
             &format!("/api/v1/grant-notices/{notice}/issue"),
