@@ -105,6 +105,12 @@ RULES = [
     ("positive_data_acceptance", ["POST /api/v1/referrals"], 422,
      [(r"/originOrganisation", "invalid_value"), (r"/originOrganisation", "required"),
       (r"/originCommitteeId", "required")]),
+    # Topics form a tree: a parent below the topic itself, a tree deeper than four levels, or a merge into the topic
+    # itself or one below it; and a record's topic codes name each topic once. No schema states a tree or sets.
+    ("positive_data_acceptance", ["POST /api/v1/topics", "PATCH /api/v1/topics/{code}",
+                                  "POST /api/v1/topics/{code}/merge"], 422,
+     [(r"/parent", "invalid_value"), (r"/into", "invalid_value")]),
+    ("positive_data_acceptance", ANY, 422, [(r"/topics/\d+", "duplicate")]),
 ]
 
 

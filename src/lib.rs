@@ -39,4 +39,6 @@ pub mod server;
 pub mod settlements;
 pub mod state;
 pub mod statistics;
+pub mod topics;
+pub mod vocabulary;
 pub mod webhooks;

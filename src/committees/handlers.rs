@@ -24,7 +24,7 @@ pub struct ListCommittees {
     kind: Option<CommitteeKind>,
     /// Case-insensitive part of the name.
     q: Option<String>,
-    /// Committees with this topic.
+    /// Committees with this topic or one of its sub-topics (a topic code).
     topic: Option<String>,
     /// Committees whose coverage includes this district (AGS): all of Hessen, its Versorgungsgebiet, or listed.
     covers: Option<String>,
@@ -180,7 +180,7 @@ pub(super) async fn create(
         ("If-Match" = String, Header, description = "ETag of the version the change is based on", example = "\"1\""),
     ),
     request_body(content = CommitteeInput, content_type = "application/merge-patch+json",
-        example = json!({"topics": ["Versorgungsplanung", "Telemedizin"]})),
+        example = json!({"topics": ["versorgungsplanung", "telemedizin"]})),
     responses(
         (status = 200, description = "The changed committee", body = Committee, headers(("ETag" = String))),
         (status = 403, response = Forbidden),

@@ -9,7 +9,7 @@ pub mod model;
 mod store;
 
 pub use model::KIND;
-pub use store::{meeting_exists, snapshot};
+pub use store::{meeting_exists, replace_topic, snapshot};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -70,7 +70,7 @@ pub struct CommitteeContact {
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"name": "AG Telemedizin", "kind": "working_group",
-    "owningBody": "Serviceeinheit Gesundheitsversorgung", "topics": ["Telemedizin"],
+    "owningBody": "Serviceeinheit Gesundheitsversorgung", "topics": ["telemedizin"],
     "coverage": {"scope": "hessen"}, "contact": {"name": "Geschäftsstelle", "email": "ag-telemedizin@example.org"}}))]
 pub struct CommitteeInput {
     #[validate(required, length(min = 3, max = 200))]
@@ -82,9 +82,10 @@ pub struct CommitteeInput {
     #[validate(required, length(min = 2, max = 200))]
     #[schema(min_length = 2, max_length = 200)]
     pub owning_body: Option<String>,
+    /// Codes of active topics (`GET /topics`).
     #[serde(default)]
     #[validate(length(max = 20))]
-    #[schema(max_items = 20, min_length = 1, max_length = 100)]
+    #[schema(max_items = 20, max_length = 60, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub topics: Vec<String>,
     #[validate(required, nested)]
     pub coverage: Option<Coverage>,
@@ -95,16 +96,7 @@ pub struct CommitteeInput {
 
 impl Checked for CommitteeInput {
     fn cross_field_errors(&self) -> Vec<FieldError> {
-        let mut errors = Vec::new();
-        for (i, t) in self.topics.iter().enumerate() {
-            if t.trim().is_empty() || t.chars().count() > 100 {
-                errors.push(FieldError::new(
-                    format!("/topics/{i}"),
-                    "length",
-                    MessageParams::range(1, 100),
-                ));
-            }
-        }
+        let mut errors = crate::vocabulary::shape_errors(&self.topics, "/topics");
         if let Some(c) = &self.coverage {
             let vg = c.versorgungsgebiet.is_some();
             let ds = c.districts.as_ref().is_some_and(|d| !d.is_empty());
@@ -141,7 +133,7 @@ impl Checked for CommitteeInput {
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a4", "name": "Regionale Gesundheitskonferenz Fulda-Bad Hersfeld",
     "kind": "regional_conference", "owningBody": "Hessisches Ministerium für Familie, Senioren, Sport, Gesundheit und Pflege",
-    "topics": ["Versorgungsplanung"], "coverage": {"scope": "versorgungsgebiet", "versorgungsgebiet": "Fulda-Bad Hersfeld"},
+    "topics": ["versorgungsplanung"], "coverage": {"scope": "versorgungsgebiet", "versorgungsgebiet": "Fulda-Bad Hersfeld"},
     "contact": {"name": null, "email": null}, "version": 1,
     "createdAt": "2026-11-22T09:00:00Z", "updatedAt": "2026-11-22T09:00:00Z"}))]
 pub struct Committee {
@@ -151,7 +143,8 @@ pub struct Committee {
     pub kind: CommitteeKind,
     #[schema(max_length = 200)]
     pub owning_body: String,
-    #[schema(max_items = 20, max_length = 100)]
+    /// Topic codes.
+    #[schema(max_items = 20, max_length = 60)]
     pub topics: Vec<String>,
     pub coverage: Coverage,
     pub contact: CommitteeContact,

@@ -152,7 +152,15 @@ pub struct Filter {
     pub covers: Option<String>,
 }
 
-fn filtered(q: &Filter) -> committees::BoxedQuery<'static, diesel::pg::Pg> {
+/// `q.topic` with its sub-topics, for the filter.
+async fn topic_codes(conn: &mut AsyncPgConnection, q: &Filter) -> ApiResult<Option<Vec<String>>> {
+    Ok(match &q.topic {
+        Some(t) => Some(crate::vocabulary::with_descendants(conn, t).await?),
+        None => None,
+    })
+}
+
+fn filtered(q: &Filter, topics: Option<Vec<String>>) -> committees::BoxedQuery<'static, diesel::pg::Pg> {
     let mut query = committees::table.into_boxed();
     if let Some(k) = q.kind {
         query = query.filter(committees::kind.eq(k.as_str()));
@@ -160,8 +168,8 @@ fn filtered(q: &Filter) -> committees::BoxedQuery<'static, diesel::pg::Pg> {
     if let Some(text) = &q.q {
         query = query.filter(committees::name.ilike(crate::core::types::like_pattern(text)));
     }
-    if let Some(topic) = &q.topic {
-        query = query.filter(committees::topics.contains(vec![topic.clone()]));
+    if let Some(codes) = topics {
+        query = query.filter(committees::topics.overlaps_with(codes));
     }
     if let Some(d) = &q.covers {
         use diesel::sql_types::{Bool, Text};
@@ -186,7 +194,8 @@ pub async fn list(
     after: Option<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<(Committee, Uuid)>> {
-    let mut query = filtered(q).select(Row::as_select()).order(committees::id.asc());
+    let topics = topic_codes(conn, q).await?;
+    let mut query = filtered(q, topics).select(Row::as_select()).order(committees::id.asc());
     if let Some(after) = after {
         query = query.filter(committees::id.gt(after));
     }
@@ -201,12 +210,14 @@ pub async fn list(
 
 /// The number of all matching committees.
 pub async fn count(conn: &mut AsyncPgConnection, q: &Filter) -> ApiResult<i64> {
-    Ok(filtered(q).count().get_result(conn).await?)
+    let topics = topic_codes(conn, q).await?;
+    Ok(filtered(q, topics).count().get_result(conn).await?)
 }
 
 /// Writes a new committee and records `committee.created`.
 pub async fn create(conn: &mut AsyncPgConnection, caller: &Caller, input: &CommitteeInput) -> ApiResult<Committee> {
     check_coverage(conn, input).await?;
+    crate::vocabulary::check(conn, &input.topics, "/topics", &[]).await?;
     let id: Uuid = diesel::insert_into(committees::table)
         .values(content(input)?)
         .returning(committees::id)
@@ -244,6 +255,7 @@ pub async fn apply_patch(
         return Ok(current);
     };
     check_coverage(conn, &input).await?;
+    crate::vocabulary::check(conn, &input.topics, "/topics", &current.topics).await?;
     diesel::update(committees::table.find(id))
         .set((
             content(&input)?,
@@ -520,4 +532,31 @@ pub async fn add_meeting(
     .changed(vec!["/meetings".into()]);
     record(conn, caller, change, &created).await?;
     Ok(created)
+}
+
+/// Every committee that carries topic `from` carries `into` instead (a merge of topics), each with its history entry
+/// and `committee.changed`, in the caller's transaction.
+pub async fn replace_topic(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, into: &str) -> ApiResult<()> {
+    let carrying: Vec<(Uuid, Vec<String>, i64)> = committees::table
+        .filter(committees::topics.contains(vec![from.to_owned()]))
+        .select((committees::id, committees::topics, committees::version))
+        .order(committees::id)
+        .for_update()
+        .load(conn)
+        .await?;
+    for (id, topics, version) in carrying {
+        diesel::update(committees::table.find(id))
+            .set((
+                committees::topics.eq(crate::vocabulary::replaced(&topics, from, into)),
+                committees::version.eq(version + 1),
+                committees::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        let c = find(conn, id).await?;
+        let change =
+            Change::new(KIND, id, "update", "committee.changed", Audience::everyone()).changed(vec!["/topics".into()]);
+        record(conn, caller, change, &c).await?;
+    }
+    Ok(())
 }

@@ -86,6 +86,14 @@ pub fn is_gemeinde_ags(s: &str) -> bool {
     s.len() == 8 && s.starts_with("06") && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether `s` is a topic code: lower-case letters and digits in parts joined by single hyphens, at most 60.
+pub fn is_topic_code(s: &str) -> bool {
+    s.len() <= 60
+        && !s.is_empty()
+        && s.split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
 /// Whether `s` is a funding line code: an upper-case letter, then 1–9 upper-case letters or digits.
 pub fn is_funding_line_code(s: &str) -> bool {
     let mut chars = s.chars();

@@ -628,3 +628,16 @@ diesel::table! {
         grant_id -> Nullable<Uuid>,
     }
 }
+
+diesel::table! {
+    topics (code) {
+        code -> Text,
+        title -> Text,
+        parent -> Nullable<Text>,
+        status -> Text,
+        merged_into -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}

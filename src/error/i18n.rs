@@ -190,6 +190,12 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("attachments_closed", Lang::De) => {
             format!("In ihrem jetzigen Zustand nimmt die Ressource ({detail}) keine Dateien der Empfängerseite mehr an.")
         }
+        ("topic_merged", Lang::En) => {
+            format!("The topic was merged into {detail}: it stays archived; use {detail}.")
+        }
+        ("topic_merged", Lang::De) => {
+            format!("Das Thema wurde in {detail} zusammengeführt und bleibt archiviert; bitte {detail} verwenden.")
+        }
         ("retained", Lang::En) => format!(
             "The file belongs to the record of the {detail}: only its uploader removes it, and only while the {detail} \
              is still being written."
@@ -497,6 +503,9 @@ fn format_en(f: Format) -> &'static str {
         Format::Iban => "an IBAN such as DE89 3704 0044 0532 0130 00 (spaces and lower case allowed)",
         Format::FileNumber => "a file number: 3–60 letters, digits, spaces or ./_()-, starting with a letter or digit",
         Format::PostalCode => "a five-digit German postal code such as 37269",
+        Format::TopicCode => {
+            "a topic code: lower-case letters and digits in parts joined by single hyphens, such as telemedizin"
+        }
     }
 }
 
@@ -520,6 +529,9 @@ fn format_de(f: Format) -> &'static str {
             "ein Aktenzeichen: 3–60 Buchstaben, Ziffern, Leerzeichen oder ./_()-, beginnend mit Buchstabe oder Ziffer"
         }
         Format::PostalCode => "eine fünfstellige Postleitzahl wie 37269",
+        Format::TopicCode => {
+            "einen Themen-Code: Kleinbuchstaben und Ziffern, Teile mit einfachem Bindestrich verbunden, wie telemedizin"
+        }
     }
 }
 

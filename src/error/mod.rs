@@ -57,6 +57,7 @@ pub enum Format {
     Iban,
     FileNumber,
     PostalCode,
+    TopicCode,
 }
 
 impl Format {
@@ -76,6 +77,7 @@ impl Format {
             Format::Iban => "iban",
             Format::FileNumber => "file_number",
             Format::PostalCode => "postal_code",
+            Format::TopicCode => "topic_code",
         }
     }
 
@@ -94,6 +96,7 @@ impl Format {
             Format::Iban,
             Format::FileNumber,
             Format::PostalCode,
+            Format::TopicCode,
         ]
         .into_iter()
         .find(|f| f.key() == key)

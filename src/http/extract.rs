@@ -345,7 +345,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
 pub fn query_max_chars(name: &str) -> usize {
     match name {
         "q" => 200,
-        "topic" | "versorgungsgebiet" | "regierungsbezirk" => 100,
+        "versorgungsgebiet" | "regierungsbezirk" => 100,
+        "topic" | "parent" => 60,
         // An attachment's category and file name (the stored name is cut to 255 characters anyway).
         "category" => 40,
         "fileName" => 255,
@@ -375,6 +376,7 @@ fn query_value_error(name: &str, value: &str) -> Option<FieldError> {
     }
     match name {
         "fundingLine" if !crate::core::types::is_funding_line_code(value) => invalid(Format::FundingLineCode),
+        "topic" | "parent" if !crate::core::types::is_topic_code(value) => invalid(Format::TopicCode),
         "district" | "covers" if !crate::core::types::is_district_ags(value) => invalid(Format::DistrictAgs),
         "types" if !value.split(',').all(crate::core::types::is_event_type) => invalid(Format::EventTypes),
         _ => None,

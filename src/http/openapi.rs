@@ -81,11 +81,12 @@ problem_responses! {
         (name = "Settlements", description = "Schlussabrechnungen: proposed from the accepted proofs of use, confirmed by another ministry person; close the notice and release the unused commitment."),
         (name = "Recovery claims", description = "Rückforderungen: a hearing, a decision under four eyes, interest at 5 points above the base rate, repaid, in instalments or waived."),
         (name = "Base rates", description = "Basiszinssatz (§ 247 BGB) per half-year, the reference of the interest on recovery claims; the ministry adds each new half-year."),
-        (name = "Attachments", description = "Anlagen: files attached to applications, notices, payment requests, proofs of use and recovery claims; streamed, checked by their magic bytes, hashed, kept for the retention period."),
+        (name = "Attachments", description = "Anlagen: files attached to applications, notices, payment requests, proofs of use, recovery claims, committee meetings, referrals and coordinators; streamed, checked by their magic bytes, hashed, kept for the retention period."),
         (name = "Early-start consents", description = "Vorzeitiger Maßnahmebeginn: the recipient asks to begin before the approval; the ministry consents or refuses. An application whose start lies before its approval day is approved only with a consent."),
         (name = "Change requests", description = "Änderungsmitteilungen und Änderungsanträge during the project: acknowledged, or granted (drafting the amending notice) or refused."),
         (name = "Obligations", description = "Fristen: every open duty with its due date, and the reminders before and after it."),
         (name = "Referrals", description = "Vermittlungen: ideas from the regions into committees, requests from committees into the regions."),
+        (name = "Topics", description = "Themen: the service unit's controlled, hierarchical vocabulary; committees and referrals carry topic codes, and a filter by a topic finds its sub-topics."),
         (name = "Committees", description = "Gremien, AGs, regional health conferences and units of other ministries, with members and meetings."),
         (name = "Coordinators", description = "The register of health coordinators (Gesundheitskoordination); contact data is personal data."),
         (name = "Events", description = "The change feed for district IT: every change, in order, as the caller may see it."),
@@ -451,6 +452,7 @@ fn bound_parameters(path: &str, op: &mut Operation, lists: &[ListParameter]) {
                 Some(patterns::DISTRICT_AGS.to_owned())
             }
             (ParameterIn::Query, "fundingLine") => Some(patterns::FUNDING_LINE_CODE.to_owned()),
+            (ParameterIn::Query, "topic" | "parent") => Some(patterns::TOPIC_CODE.to_owned()),
             (ParameterIn::Query, "types") => Some(patterns::EVENT_TYPES.to_owned()),
             (ParameterIn::Query, "cursor") => Some(patterns::CURSOR.to_owned()),
             (ParameterIn::Query, name) if schema.format.is_none() => {

@@ -17,6 +17,8 @@ pub mod patterns {
     pub const DISTRICT_AGS: &str = "^06[0-9]{3}$";
     /// A funding line code ([`crate::core::types::is_funding_line_code`]).
     pub const FUNDING_LINE_CODE: &str = "^[A-Z][A-Z0-9]{1,9}$";
+    /// A topic code (`core::types::is_topic_code`; at most 60 characters, stated as `maxLength`).
+    pub const TOPIC_CODE: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
     /// Comma-separated event types ([`crate::core::types::is_event_type`]).
     pub const EVENT_TYPES: &str = r"^[a-z_]{1,32}\.[a-z_]{1,31}(,[a-z_]{1,32}\.[a-z_]{1,31})*$";
     /// An organisation's key: a UUID (hyphenated or 32 hex digits, as [`uuid::Uuid::parse_str`] reads it within

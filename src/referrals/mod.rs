@@ -10,7 +10,7 @@ pub mod model;
 mod store;
 
 pub use model::{KIND, LIFECYCLE};
-pub use store::{audience_of, find, is_visible, snapshot};
+pub use store::{audience_of, find, is_visible, replace_topic, snapshot};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -146,7 +146,7 @@ pub struct Target {
     "origin": {"organisation": {"id": "0193a6a4-0000-7000-8000-000000000002", "name": "Landkreis Vogelsbergkreis"},
         "district": "06535", "committee": null},
     "subject": "Telemedizinische Fallkonferenzen", "description": "Idee: Fallkonferenzen zwischen Praxen und Klinik.",
-    "topics": ["Telemedizin"], "dueDate": "2027-03-31", "overdue": false, "status": "forwarded", "outcome": null,
+    "topics": ["telemedizin"], "dueDate": "2027-03-31", "overdue": false, "status": "forwarded", "outcome": null,
     "targets": [{"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a6",
         "committee": {"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a4", "name": "Regionale Gesundheitskonferenz Fulda-Bad Hersfeld"},
         "district": null, "state": "pending", "answer": null, "answeredAt": null}],
@@ -187,7 +187,7 @@ crate::versioned!(Referral);
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"direction": "region_to_committee", "subject": "Telemedizinische Fallkonferenzen",
     "description": "Idee aus dem Vogelsbergkreis: regelmäßige Fallkonferenzen zwischen Hausarztpraxen und Klinik.",
-    "topics": ["Telemedizin"], "dueDate": "2027-03-31"}))]
+    "topics": ["telemedizin"], "dueDate": "2027-03-31"}))]
 pub struct NewReferral {
     /// A municipality may only send `region_to_committee` from its own organisation.
     #[validate(required)]
@@ -200,9 +200,10 @@ pub struct NewReferral {
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub description: String,
+    /// Codes of active topics (`GET /topics`).
     #[serde(default)]
     #[validate(length(max = 20))]
-    #[schema(max_items = 20, min_length = 1, max_length = 100)]
+    #[schema(max_items = 20, max_length = 60, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub topics: Vec<String>,
     pub due_date: Option<NaiveDate>,
     /// Service unit, `region_to_committee`: the organisation (id or AGS) the idea comes from.
@@ -215,12 +216,7 @@ pub struct NewReferral {
 
 impl Checked for NewReferral {
     fn cross_field_errors(&self) -> Vec<FieldError> {
-        self.topics
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.trim().is_empty() || t.chars().count() > 100)
-            .map(|(i, _)| FieldError::new(format!("/topics/{i}"), "length", MessageParams::range(1, 100)))
-            .collect()
+        crate::vocabulary::shape_errors(&self.topics, "/topics")
     }
 }
 
@@ -337,7 +333,7 @@ pub struct ListReferrals {
     /// One or more states, comma-separated.
     pub(super) status: Option<String>,
     pub(super) direction: Option<Direction>,
-    /// Referrals with this topic.
+    /// Referrals with this topic or one of its sub-topics (a topic code).
     pub(super) topic: Option<String>,
     /// Only referrals past their due date that are neither closed nor declined (`true`), or the others.
     pub(super) overdue: Option<bool>,

@@ -264,6 +264,9 @@ pub(super) async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, r: New
             (None, r.origin_committee_id)
         }
     };
+    if let Err(ApiError::Validation(unknown)) = crate::vocabulary::check(conn, &r.topics, "/topics", &[]).await {
+        errors.extend(unknown);
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -506,7 +509,15 @@ async fn answer_target(
 
 const OPEN: &str = "referrals.status NOT IN ('closed', 'declined') AND referrals.due_date IS NOT NULL";
 
-fn filtered(caller: &Caller, q: &ListReferrals) -> ApiResult<Boxed> {
+/// The topic filter with its sub-topics.
+async fn topic_codes(conn: &mut AsyncPgConnection, q: &ListReferrals) -> ApiResult<Option<Vec<String>>> {
+    Ok(match &q.topic {
+        Some(t) => Some(crate::vocabulary::with_descendants(conn, t).await?),
+        None => None,
+    })
+}
+
+fn filtered(caller: &Caller, q: &ListReferrals, topics: Option<Vec<String>>) -> ApiResult<Boxed> {
     let mut query = visible(caller)?;
     if let Some(wanted) = &q.status {
         let mut statuses = Vec::new();
@@ -526,8 +537,8 @@ fn filtered(caller: &Caller, q: &ListReferrals) -> ApiResult<Boxed> {
     if let Some(d) = q.direction {
         query = query.filter(referrals::direction.eq(d.as_str()));
     }
-    if let Some(t) = &q.topic {
-        query = query.filter(referrals::topics.contains(vec![t.clone()]));
+    if let Some(codes) = topics {
+        query = query.filter(referrals::topics.overlaps_with(codes));
     }
     if let Some(overdue) = q.overdue {
         let today = crate::core::time::today_in_hessen();
@@ -573,12 +584,13 @@ fn filtered(caller: &Caller, q: &ListReferrals) -> ApiResult<Boxed> {
 
 /// Checks the list's filters (400 for an unknown state or a malformed district) before anything else is parsed.
 pub(super) fn check_filters(caller: &Caller, q: &ListReferrals) -> ApiResult<()> {
-    filtered(caller, q).map(drop)
+    filtered(caller, q, None).map(drop)
 }
 
 /// How many referrals match the list's filters.
 pub(super) async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListReferrals) -> ApiResult<i64> {
-    Ok(filtered(caller, q)?.count().get_result(conn).await?)
+    let topics = topic_codes(conn, q).await?;
+    Ok(filtered(caller, q, topics)?.count().get_result(conn).await?)
 }
 
 pub(super) async fn page(
@@ -588,7 +600,10 @@ pub(super) async fn page(
     after: Option<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<(Referral, Uuid)>> {
-    let mut query = filtered(caller, q)?.select(Row::as_select()).order(referrals::id.asc());
+    let topics = topic_codes(conn, q).await?;
+    let mut query = filtered(caller, q, topics)?
+        .select(Row::as_select())
+        .order(referrals::id.asc());
     if let Some(after) = after {
         query = query.filter(referrals::id.gt(after));
     }
@@ -601,4 +616,30 @@ pub(super) async fn page(
             (r, id)
         })
         .collect())
+}
+
+/// Every referral that carries topic `from` carries `into` instead (a merge of topics), each with its history entry
+/// and `referral.changed` to its readers, in the caller's transaction.
+pub async fn replace_topic(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, into: &str) -> ApiResult<()> {
+    let carrying: Vec<(Uuid, Vec<String>, i64)> = referrals::table
+        .filter(referrals::topics.contains(vec![from.to_owned()]))
+        .select((referrals::id, referrals::topics, referrals::version))
+        .order(referrals::id)
+        .for_update()
+        .load(conn)
+        .await?;
+    for (id, topics, version) in carrying {
+        diesel::update(referrals::table.find(id))
+            .set((
+                referrals::topics.eq(crate::vocabulary::replaced(&topics, from, into)),
+                referrals::version.eq(version + 1),
+                referrals::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        let change =
+            Change::new(KIND, id, "update", "referral.changed", Audience::default()).changed(vec!["/topics".into()]);
+        record(conn, caller, change).await?;
+    }
+    Ok(())
 }

@@ -101,7 +101,7 @@ pub(super) async fn coordination(conn: &mut AsyncPgConnection, service_unit: &Ca
                 referrals::origin_committee_id.eq(origin.is_none().then_some(rgk)),
                 referrals::subject.eq(subject),
                 referrals::description.eq("Vorschlag aus der Region, aufgenommen von der Serviceeinheit."),
-                referrals::topics.eq(vec!["ländliche Versorgung".to_owned()]),
+                referrals::topics.eq(vec!["laendliche-versorgung".to_owned()]),
                 referrals::due_date.eq(Some(demo_date(2027, 6, 30)?)),
                 referrals::status.eq(status),
                 referrals::outcome.eq(match status {

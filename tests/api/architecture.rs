@@ -26,6 +26,7 @@ const LOWER: &[(&str, &[&str])] = &[
     ("audit", &["core", "error", "db"]),
     ("http", &["core", "error", "config", "db", "auth", "state", "audit"]),
     ("files", &["core", "error", "db", "audit", "clamav"]),
+    ("vocabulary", &["core", "error", "db"]),
 ];
 
 /// Modules above the resources: they assemble the service and may import anything (but are imported by nothing

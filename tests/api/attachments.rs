@@ -432,7 +432,7 @@ async fn meetings_referrals_and_coordinators_take_files_and_erasure_removes_a_pe
 
     // A meeting's minutes: kept by staff, read by every role; an internal note only by staff.
     let body = json!({"name": "AG Telemedizin", "kind": "working_group", "owningBody": "Serviceeinheit Gesundheitsversorgung",
-        "topics": ["Telemedizin"], "coverage": {"scope": "districts", "districts": ["06535", "06631"]}});
+        "topics": ["telemedizin"], "coverage": {"scope": "districts", "districts": ["06535", "06631"]}});
     let c = ok(app.post("/api/v1/committees", Some(&service_unit()), &body).await, 201).await;
     let meeting = json!({"date": "2027-03-10", "title": "Sitzung 1/2027", "agenda": [{"title": "Begrüßung"}]});
     let m = ok(
@@ -508,7 +508,7 @@ async fn meetings_referrals_and_coordinators_take_files_and_erasure_removes_a_pe
             Some(&vogelsberg),
             &json!({"direction": "region_to_committee",
             "subject": "Telemedizinische Fallkonferenzen", "description": "Regelmäßige Fallkonferenzen.",
-            "topics": ["Telemedizin"]}),
+            "topics": ["telemedizin"]}),
         )
         .await,
         201,

@@ -40,6 +40,7 @@ const ALONGSIDE: &[&str] = &[
     "proof_of_use.rescheduled",
     "grant_notice.closed",
     "attachment.retained",
+    "referral.changed",
 ];
 
 /// One row of the table.
@@ -367,7 +368,7 @@ fn new_coordinator() -> Value {
 
 fn new_committee() -> Value {
     json!({"name": "AG Telemedizin", "kind": "working_group", "owningBody": "Serviceeinheit Gesundheitsversorgung",
-        "topics": ["Telemedizin"], "coverage": {"scope": "districts", "districts": ["06535", "06631"]},
+        "topics": ["telemedizin"], "coverage": {"scope": "districts", "districts": ["06535", "06631"]},
         "contact": {"name": "Geschäftsstelle", "email": "ag-telemedizin@example.org"}})
 }
 
@@ -377,7 +378,7 @@ fn external_member() -> Value {
 
 fn new_referral() -> Value {
     json!({"direction": "region_to_committee", "subject": "Telemedizinische Fallkonferenzen",
-        "description": "Regelmäßige Fallkonferenzen zwischen Praxen und Klinik.", "topics": ["Telemedizin"],
+        "description": "Regelmäßige Fallkonferenzen zwischen Praxen und Klinik.", "topics": ["telemedizin"],
         "dueDate": "2030-03-31"})
 }
 
@@ -1209,7 +1210,7 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
         "POST /api/v1/committees" => Call::post("/api/v1/committees", s, new_committee(), 201),
         "PATCH /api/v1/committees/{id}" => {
             let c = committee(app).await;
-            let body = json!({"topics": ["Telemedizin", "Versorgungsplanung"]});
+            let body = json!({"topics": ["telemedizin", "versorgungsplanung"]});
             Call::patch(format!("/api/v1/committees/{}", id(&c)), s, body, c)
         }
         "DELETE /api/v1/committees/{id}" => {
@@ -1241,6 +1242,26 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
         }
         // Referrals.
         "POST /api/v1/referrals" => Call::post("/api/v1/referrals", vogelsberg(), new_referral(), 201),
+        // Topics.
+        "POST /api/v1/topics" => {
+            let body = json!({"code": "hausarztzentren", "title": "Hausarztzentren", "parent": "gesundheitszentren"});
+            Call::post("/api/v1/topics", s, body, 201)
+        }
+        "PATCH /api/v1/topics/{code}" => {
+            let t = get(app, "/api/v1/topics/mvz").await;
+            Call::patch(
+                "/api/v1/topics/mvz",
+                s,
+                json!({"title": "Medizinische Versorgungszentren"}),
+                t,
+            )
+        }
+        "POST /api/v1/topics/{code}/merge" => {
+            // A topic no record carries: the merge records on the topic alone.
+            let body = json!({"code": "doppelt", "title": "Doppelt angelegt"});
+            let t = post(app, "/api/v1/topics", &s, body, 201).await;
+            Call::post("/api/v1/topics/doppelt/merge", s, json!({"into": "pflege"}), 200).on(t)
+        }
         "POST /api/v1/referrals/{id}/triage" => {
             let x = referral(app, &[]).await;
             let body = json!({"note": "Passt zur Regionalen Gesundheitskonferenz."});
@@ -1311,6 +1332,13 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
             .ok_or_else(|| format!("no code in the funding line {resource}"))?;
         let history = format!("/api/v1/funding-lines/{code}/history");
         return Ok((versorgung::funding_lines::event_id(code), Some(history)));
+    }
+    if kind == "topic" {
+        let code = resource["code"]
+            .as_str()
+            .ok_or_else(|| format!("no code in the topic {resource}"))?;
+        let history = format!("/api/v1/topics/{code}/history");
+        return Ok((versorgung::topics::uuid_of(code), Some(history)));
     }
     if kind == "base_rate" {
         let day: chrono::NaiveDate = resource["validFrom"]

@@ -415,6 +415,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("webhooks", "id") => f.webhook.clone(),
                 ("organisations", "id") => f.organisation.clone(),
                 ("funding-lines", "code") => "GK".into(),
+                ("topics", "code") => "mvz".into(),
                 ("funding-lines", "year") => "2033".into(),
                 ("grant-notices", "id") => f.notice.clone(),
                 ("payment-requests", "id") => f.payment.clone(),

@@ -44,4 +44,5 @@ mod settlements;
 mod statistics;
 mod streaming;
 mod tls;
+mod topics;
 mod webhooks;

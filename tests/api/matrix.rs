@@ -135,7 +135,7 @@ async fn every_endpoint_as_every_role() {
         (
             "PATCH",
             format!("/api/v1/committees/{c}"),
-            json!({"topics": ["Matrix"]}),
+            json!({"topics": ["pflege"]}),
             [[403, 403], [200, 200], [403, 403]],
         ),
         (

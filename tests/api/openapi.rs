@@ -321,6 +321,7 @@ fn checked_formats_are_stated() {
                 let expected = match (param["in"].as_str().unwrap(), name) {
                     ("query", "district" | "covers") | ("path", "ags") => patterns::DISTRICT_AGS,
                     ("query", "fundingLine") => patterns::FUNDING_LINE_CODE,
+                    ("query", "topic" | "parent") => patterns::TOPIC_CODE,
                     ("query", "types") => patterns::EVENT_TYPES,
                     ("header", "Idempotency-Key") => patterns::IDEMPOTENCY_KEY,
                     ("header", "If-Match") => patterns::IF_MATCH,
@@ -336,6 +337,8 @@ fn checked_formats_are_stated() {
         "district",
         "covers",
         "fundingLine",
+        "topic",
+        "parent",
         "types",
         "ags",
         "id",
@@ -361,7 +364,7 @@ fn checked_formats_are_stated() {
                             .unwrap_or_else(|| panic!("{method} {path}: {name}"));
                         match name {
                             "cursor" => assert_eq!(pattern, patterns::CURSOR, "{method} {path}"),
-                            "q" | "topic" | "versorgungsgebiet" | "regierungsbezirk" | "state" => {
+                            "q" | "versorgungsgebiet" | "regierungsbezirk" | "state" => {
                                 assert_eq!(pattern, patterns::QUERY_TEXT, "{method} {path}: {name}")
                             }
                             _ => {}

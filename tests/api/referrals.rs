@@ -41,7 +41,7 @@ async fn ok(res: reqwest::Response) -> Value {
 async fn idea(app: &TestApp, subject: &str) -> String {
     let res = app
         .post("/api/v1/referrals", Some(&vogelsberg()), &json!({"direction": "region_to_committee", "subject": subject,
-            "description": "Regelmäßige Fallkonferenzen zwischen Praxen und Klinik.", "topics": ["Telemedizin"], "dueDate": "2030-03-31"}))
+            "description": "Regelmäßige Fallkonferenzen zwischen Praxen und Klinik.", "topics": ["telemedizin"], "dueDate": "2030-03-31"}))
         .await;
     assert_eq!(res.status(), 201);
     res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
@@ -461,7 +461,7 @@ async fn filters_overdue_and_links_to_applications() {
     assert_eq!(get("q=rechtzeitig").await["items"][0]["id"], other.as_str());
     assert_eq!(get("district=06535&includeTotal=true").await["total"], 2);
     assert_eq!(get("status=received,in_triage&includeTotal=true").await["total"], 2);
-    assert_eq!(get("topic=Telemedizin&includeTotal=true").await["total"], 2);
+    assert_eq!(get("topic=telemedizin&includeTotal=true").await["total"], 2);
     problem(
         app.get("/api/v1/referrals?status=open", Some(&service_unit())).await,
         400,
