@@ -6,6 +6,7 @@
 
 mod comments;
 mod handlers;
+mod lists;
 pub mod model;
 pub mod rules;
 mod store;

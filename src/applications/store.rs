@@ -2,10 +2,8 @@
 //! municipality's queries are always restricted to its own organisation, so a handler cannot forget it.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -17,10 +15,12 @@ use crate::db::schema::{application_comments, applications, organisations};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Expected;
 
+pub use super::lists::{Filter, Key, SortField, count, page};
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = applications)]
 pub struct AppRow {
-    id: Uuid,
+    pub(super) id: Uuid,
     organisation_id: Uuid,
     district_ags: String,
     funding_line_code: String,
@@ -47,8 +47,8 @@ pub struct AppRow {
     decided_at: Option<DateTime<Utc>>,
 }
 
-type OrgCols = (organisations::ags, organisations::name);
-const ORG_COLS: OrgCols = (organisations::ags, organisations::name);
+pub(super) type OrgCols = (organisations::ags, organisations::name);
+pub(super) const ORG_COLS: OrgCols = (organisations::ags, organisations::name);
 
 pub type Joined = (AppRow, (Option<String>, String));
 
@@ -91,7 +91,8 @@ pub fn to_api((r, (ags, name)): Joined) -> ApiResult<Application> {
     })
 }
 
-type Boxed = diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<applications::table, organisations::table>, Pg>;
+pub(super) type Boxed =
+    diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<applications::table, organisations::table>, Pg>;
 
 /// Every application the caller may see: a municipality only its own organisation's.
 pub fn visible(caller: &Caller) -> ApiResult<Boxed> {
@@ -534,143 +535,4 @@ pub async fn add_comment(
     let change = Change::new(KIND, id, "comment", "application.commented", audience).without_history();
     audit::record(conn, caller, change, &data).await?;
     Ok(created)
-}
-
-// ---- lists ----
-
-/// A sort order of the list: SQL expression of the key, the cast that turns a cursor's text back into it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortField {
-    CreatedAt,
-    SubmittedAt,
-    RequestedCents,
-    Title,
-}
-
-impl SortField {
-    pub fn parse(s: &str) -> Option<(Self, bool)> {
-        let (descending, name) = match s.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s),
-        };
-        let field = match name {
-            "createdAt" => Self::CreatedAt,
-            "submittedAt" => Self::SubmittedAt,
-            "requestedCents" => Self::RequestedCents,
-            "title" => Self::Title,
-            _ => return None,
-        };
-        Some((field, descending))
-    }
-
-    fn expr(self) -> &'static str {
-        match self {
-            Self::CreatedAt => "applications.created_at",
-            Self::SubmittedAt => "coalesce(applications.submitted_at, '-infinity'::timestamptz)",
-            Self::RequestedCents => "coalesce(applications.requested_cents, -1)",
-            Self::Title => "applications.title",
-        }
-    }
-
-    fn cast(self) -> &'static str {
-        match self {
-            Self::CreatedAt | Self::SubmittedAt => "timestamptz",
-            Self::RequestedCents => "bigint",
-            Self::Title => "text",
-        }
-    }
-}
-
-/// The filters of a list or export, already validated.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub statuses: Vec<Status>,
-    pub funding_line: Option<String>,
-    pub district: Option<String>,
-    pub organisation: Option<Uuid>,
-    pub q: Option<String>,
-    pub submitted_from: Option<DateTime<Utc>>,
-    pub submitted_to: Option<DateTime<Utc>>,
-    pub updated_since: Option<DateTime<Utc>>,
-}
-
-fn filtered(caller: &Caller, f: &Filter) -> ApiResult<Boxed> {
-    let mut query = visible(caller)?;
-    // One status as an equality: PostgreSQL reads the (status, funding line, created) index in order for `=` but
-    // not for `= ANY(..)`, and a first page would otherwise walk the newest applications of every state
-    // (docs/performance.md, F1).
-    match f.statuses.as_slice() {
-        [] => {}
-        [one] => query = query.filter(applications::status.eq(one.as_str())),
-        many => query = query.filter(applications::status.eq_any(many.iter().map(|s| s.as_str()).collect::<Vec<_>>())),
-    }
-    if let Some(line) = &f.funding_line {
-        query = query.filter(applications::funding_line_code.eq(line.clone()));
-    }
-    if let Some(d) = &f.district {
-        query = query.filter(applications::district_ags.eq(d.clone()));
-    }
-    if let Some(o) = f.organisation {
-        query = query.filter(applications::organisation_id.eq(o));
-    }
-    if let Some(q) = &f.q {
-        query = query.filter(
-            sql::<Bool>("applications.search @@ websearch_to_tsquery('german', ")
-                .bind::<Text, _>(q.clone())
-                .sql(")"),
-        );
-    }
-    if let Some(from) = f.submitted_from {
-        query = query.filter(applications::submitted_at.ge(from));
-    }
-    if let Some(to) = f.submitted_to {
-        query = query.filter(applications::submitted_at.lt(to));
-    }
-    if let Some(since) = f.updated_since {
-        query = query.filter(applications::updated_at.ge(since));
-    }
-    Ok(query)
-}
-
-/// Keyset position: the sort key as PostgreSQL prints it, and the id.
-pub type Key = (String, Uuid);
-
-/// One page (`limit + 1` rows, to tell whether more follow) after `after`, in the given order.
-pub async fn page(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    f: &Filter,
-    sort: SortField,
-    descending: bool,
-    after: Option<&Key>,
-    limit: i64,
-) -> ApiResult<Vec<(Application, Key)>> {
-    let expr = sort.expr();
-    let (op, dir) = if descending { ("<", "DESC") } else { (">", "ASC") };
-    let mut query = filtered(caller, f)?;
-    if let Some((value, id)) = after {
-        query = query.filter(
-            sql::<Bool>(&format!("({expr}, applications.id) {op} (("))
-                .bind::<Text, _>(value.clone())
-                .sql(&format!(")::{}, ", sort.cast()))
-                .bind::<diesel::sql_types::Uuid, _>(*id)
-                .sql(")"),
-        );
-    }
-    let rows: Vec<(AppRow, (Option<String>, String), String)> = query
-        .order(sql::<Text>(&format!("{expr} {dir}, applications.id {dir}")))
-        .limit(limit)
-        .select((AppRow::as_select(), ORG_COLS, sql::<Text>(&format!("({expr})::text"))))
-        .load(conn)
-        .await?;
-    rows.into_iter()
-        .map(|(row, org, key)| {
-            let id = row.id;
-            Ok((to_api((row, org))?, (key, id)))
-        })
-        .collect()
-}
-
-pub async fn count(conn: &mut AsyncPgConnection, caller: &Caller, f: &Filter) -> ApiResult<i64> {
-    Ok(filtered(caller, f)?.count().get_result(conn).await?)
 }

@@ -75,7 +75,7 @@ pub(super) async fn list(
 }
 
 const CSV_HEADER: &str = "id,name,district,employerId,employerName,fteBasisPoints,startDate,endDate,status,\
-                          fundingApplicationId,erased,email,phone\n";
+                          fundingApplicationId,topics,erased,email,phone\n";
 
 fn csv_row(c: &Coordinator) -> String {
     use crate::http::csv::{cell, line, opt};
@@ -90,6 +90,7 @@ fn csv_row(c: &Coordinator) -> String {
         opt(&c.end_date),
         c.status.as_str().to_owned(),
         opt(&c.funding_application_id),
+        cell(&c.topics.join("; ")),
         c.erased.to_string(),
         opt(&c.contact.as_ref().and_then(|k| k.email.clone())),
         opt(&c.contact.as_ref().and_then(|k| k.phone.clone())),

@@ -9,7 +9,7 @@ pub mod model;
 mod store;
 
 pub use model::KIND;
-pub use store::{get, snapshot};
+pub use store::{get, replace_topic, snapshot};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -69,6 +69,9 @@ pub struct Coordinator {
     pub status: CoordinatorStatus,
     /// The approved `GK` application of the same district that funds the post.
     pub funding_application_id: Option<Uuid>,
+    /// Fields of expertise: topic codes.
+    #[schema(max_items = 20, max_length = 60)]
+    pub topics: Vec<String>,
     /// Whether the person's data has been erased (the record is an anonymous placeholder).
     pub erased: bool,
     /// Only for the service unit, the ministry and municipalities of the same district.
@@ -87,7 +90,7 @@ crate::versioned!(Coordinator);
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"name": "Jana Hoffmann", "email": "jana.hoffmann@vogelsbergkreis.de",
     "phone": "+49 6641 977-0", "district": "06535", "employer": "06535", "fteBasisPoints": 10000,
-    "startDate": "2027-01-01", "status": "active"}))]
+    "startDate": "2027-01-01", "status": "active", "topics": ["gesundheitskoordination", "telemedizin"]}))]
 pub struct CoordinatorInput {
     #[validate(required, length(min = 2, max = 200))]
     #[schema(min_length = 2, max_length = 200)]
@@ -117,11 +120,16 @@ pub struct CoordinatorInput {
     pub status: Option<CoordinatorStatus>,
     /// An approved `GK` application of the same district.
     pub funding_application_id: Option<Uuid>,
+    /// Fields of expertise: codes of active topics (`GET /topics`).
+    #[serde(default)]
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20, max_length = 60, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
+    pub topics: Vec<String>,
 }
 
 impl Checked for CoordinatorInput {
     fn cross_field_errors(&self) -> Vec<FieldError> {
-        let mut errors = Vec::new();
+        let mut errors = crate::vocabulary::shape_errors(&self.topics, "/topics");
         if let Some(d) = &self.district
             && !is_district_ags(d)
         {
@@ -149,6 +157,8 @@ pub struct ListCoordinators {
     pub(super) status: Option<CoordinatorStatus>,
     /// Case-insensitive part of the name.
     pub(super) q: Option<String>,
+    /// Coordinators with expertise in this topic or one of its sub-topics (a topic code).
+    pub(super) topic: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub(super) limit: Option<i64>,

@@ -34,6 +34,7 @@ struct Row {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    topics: Vec<String>,
 }
 
 /// Whether the caller may see a coordinator's contact fields.
@@ -62,6 +63,7 @@ fn to_api(caller: &Caller, (r, employer_name): (Row, String)) -> ApiResult<Coord
         end_date: r.end_date,
         status: r.status.parse().map_err(ApiError::internal)?,
         funding_application_id: r.funding_application_id,
+        topics: r.topics,
         erased: r.erased_at.is_some(),
         contact,
         version: r.version,
@@ -82,8 +84,13 @@ async fn find_row(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<(Row, Str
 }
 
 /// Resolves references and checks the rules that need the database; returns the employer's id.
-async fn check(conn: &mut AsyncPgConnection, input: &CoordinatorInput) -> ApiResult<Uuid> {
+async fn check(conn: &mut AsyncPgConnection, input: &CoordinatorInput, kept_topics: &[String]) -> ApiResult<Uuid> {
     let mut errors = Vec::new();
+    if let Err(ApiError::Validation(unknown)) =
+        crate::vocabulary::check(conn, &input.topics, "/topics", kept_topics).await
+    {
+        errors.extend(unknown);
+    }
     let district = input.district.clone().unwrap_or_default();
     let employer = match crate::auth::org_scope(conn, input.employer.as_deref().unwrap_or_default()).await? {
         Some(org) => Some(org.id),
@@ -133,7 +140,7 @@ async fn check(conn: &mut AsyncPgConnection, input: &CoordinatorInput) -> ApiRes
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: CoordinatorInput) -> ApiResult<Coordinator> {
-    let employer = check(conn, &input).await?;
+    let employer = check(conn, &input, &[]).await?;
     let id: Uuid = diesel::insert_into(coordinators::table)
         .values((
             coordinators::name.eq(&input.name),
@@ -146,6 +153,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Coordi
             coordinators::end_date.eq(input.end_date),
             coordinators::status.eq(input.status.unwrap_or(CoordinatorStatus::Active).as_str()),
             coordinators::funding_application_id.eq(input.funding_application_id),
+            coordinators::topics.eq(&input.topics),
         ))
         .returning(coordinators::id)
         .get_result(conn)
@@ -183,6 +191,7 @@ fn input_of(r: &Row) -> ApiResult<CoordinatorInput> {
         end_date: r.end_date,
         status: Some(r.status.parse().map_err(ApiError::internal)?),
         funding_application_id: r.funding_application_id,
+        topics: r.topics.clone(),
     })
 }
 
@@ -208,7 +217,7 @@ pub async fn apply_patch(
     let Some((input, mut changed)) = crate::http::patch::merged(&input_of(&current)?, &patch, &[])? else {
         return to_api(caller, find_row(conn, id).await?);
     };
-    let employer = check(conn, &input).await?;
+    let employer = check(conn, &input, &current.topics).await?;
     // The employer may be given as AGS or id; compare what it resolves to.
     if employer == current.employer_id {
         changed.retain(|pointer| pointer != "/employer");
@@ -228,6 +237,7 @@ pub async fn apply_patch(
             coordinators::end_date.eq(input.end_date),
             coordinators::status.eq(input.status.unwrap_or(CoordinatorStatus::Active).as_str()),
             coordinators::funding_application_id.eq(input.funding_application_id),
+            coordinators::topics.eq(&input.topics),
             coordinators::version.eq(current.version + 1),
             coordinators::updated_at.eq(diesel::dsl::now),
         ))
@@ -279,8 +289,19 @@ pub async fn erase_row(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) 
 type Boxed =
     diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<coordinators::table, organisations::table>, diesel::pg::Pg>;
 
-fn filtered(q: &ListCoordinators) -> Boxed {
+/// The topic filter with its sub-topics.
+async fn topic_codes(conn: &mut AsyncPgConnection, q: &ListCoordinators) -> ApiResult<Option<Vec<String>>> {
+    Ok(match &q.topic {
+        Some(t) => Some(crate::vocabulary::with_descendants(conn, t).await?),
+        None => None,
+    })
+}
+
+fn filtered(q: &ListCoordinators, topics: Option<Vec<String>>) -> Boxed {
     let mut query = coordinators::table.inner_join(organisations::table).into_boxed();
+    if let Some(codes) = topics {
+        query = query.filter(coordinators::topics.overlaps_with(codes));
+    }
     if let Some(d) = &q.district {
         query = query.filter(coordinators::district_ags.eq(d.clone()));
     }
@@ -301,7 +322,8 @@ pub async fn page(
     after: Option<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<(Coordinator, Uuid)>> {
-    let mut query = filtered(q)
+    let topics = topic_codes(conn, q).await?;
+    let mut query = filtered(q, topics)
         .select((Row::as_select(), organisations::name))
         .order(coordinators::id.asc());
     if let Some(after) = after {
@@ -318,7 +340,8 @@ pub async fn page(
 
 /// The number of all coordinators that match the list's filters.
 pub async fn count(conn: &mut AsyncPgConnection, q: &ListCoordinators) -> ApiResult<i64> {
-    Ok(filtered(q).count().get_result(conn).await?)
+    let topics = topic_codes(conn, q).await?;
+    Ok(filtered(q, topics).count().get_result(conn).await?)
 }
 
 /// One coordinator, contact fields as the caller may see them.
@@ -330,4 +353,31 @@ pub async fn get(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> Api
 pub async fn history(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Vec<HistoryEntry>> {
     find_row(conn, id).await?;
     history::list(conn, KIND, id).await
+}
+
+/// Every coordinator with expertise in topic `from` has it in `into` instead (a merge of topics), each with its
+/// history entry and `coordinator.changed`, in the caller's transaction.
+pub async fn replace_topic(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, into: &str) -> ApiResult<()> {
+    let carrying: Vec<(Uuid, Vec<String>, i64)> = coordinators::table
+        .filter(coordinators::topics.contains(vec![from.to_owned()]))
+        .select((coordinators::id, coordinators::topics, coordinators::version))
+        .order(coordinators::id)
+        .for_update()
+        .load(conn)
+        .await?;
+    for (id, topics, version) in carrying {
+        diesel::update(coordinators::table.find(id))
+            .set((
+                coordinators::topics.eq(crate::vocabulary::replaced(&topics, from, into)),
+                coordinators::version.eq(version + 1),
+                coordinators::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        let c = to_api(&Caller::system(), find_row(conn, id).await?)?;
+        let change =
+            Change::new(KIND, id, "update", "coordinator.changed", audience(&c)).changed(vec!["/topics".into()]);
+        audit::record(conn, caller, change, &c).await?;
+    }
+    Ok(())
 }

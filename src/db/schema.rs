@@ -167,6 +167,7 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        topics -> Array<Text>,
     }
 }
 

@@ -217,6 +217,7 @@ async fn merge(
         let merged = store::merge(conn, &caller, &code, &into).await?;
         crate::committees::replace_topic(conn, &caller, &code, &into).await?;
         crate::referrals::replace_topic(conn, &caller, &code, &into).await?;
+        crate::coordinators::replace_topic(conn, &caller, &code, &into).await?;
         Ok(merged)
     })
     .await

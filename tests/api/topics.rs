@@ -191,6 +191,49 @@ async fn records_carry_active_codes_and_a_filter_finds_the_sub_topics() {
     assert_eq!(total("topic=pflege").await, 1);
     assert_eq!(total("topic=oegd").await, 0);
     assert_eq!(total("topic=gibt-es-nicht").await, 0);
+    // Coordinators name their fields of expertise: who in Hessen knows about telemedicine.
+    let jana = |topics: Value| {
+        json!({"name": "Jana Hoffmann", "district": "06535", "employer": "06535", "fteBasisPoints": 7500,
+            "startDate": "2027-01-01", "topics": topics})
+    };
+    let p = problem(
+        app.post(
+            "/api/v1/coordinators",
+            Some(&service_unit()),
+            &jana(json!(["gibt-es-nicht"])),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&p), ["/topics/0"]);
+    let c = ok(
+        app.post(
+            "/api/v1/coordinators",
+            Some(&service_unit()),
+            &jana(json!(["telemedizinische-fallkonferenzen"])),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let experts = ok(
+        app.get("/api/v1/coordinators?topic=telemedizin", Some(&municipality()))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(experts["items"][0]["id"], c["id"]);
+    let none = ok(
+        app.get(
+            "/api/v1/coordinators?topic=pflege&includeTotal=true",
+            Some(&municipality()),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(none["total"], 0);
     // The regional conferences carry versorgungsplanung; a filter by it finds them and nothing by a sibling.
     let page = ok(
         app.get(
@@ -208,6 +251,13 @@ async fn records_carry_active_codes_and_a_filter_finds_the_sub_topics() {
 async fn merging_rewrites_every_record_that_carries_a_topic() {
     let app = TestApp::spawn().await;
     let before = committee_named(&app, "AG Gesundheitszentren").await;
+    let expert = json!({"name": "Jana Hoffmann", "district": "06535", "employer": "06535", "fteBasisPoints": 7500,
+        "startDate": "2027-01-01", "topics": ["mvz", "pflege"]});
+    let expert = ok(
+        app.post("/api/v1/coordinators", Some(&service_unit()), &expert).await,
+        201,
+    )
+    .await;
     let merge = |token: String, body: Value| {
         let app = &app;
         async move { app.post("/api/v1/topics/mvz/merge", Some(&token), &body).await }
@@ -226,6 +276,16 @@ async fn merging_rewrites_every_record_that_carries_a_topic() {
         json!(["gesundheitszentren", "sektorenuebergreifende-versorgung"])
     );
     assert_eq!(after["version"], before["version"].as_i64().unwrap() + 1);
+    let expert = ok(
+        app.get(
+            &format!("/api/v1/coordinators/{}", expert["id"].as_str().unwrap()),
+            Some(&service_unit()),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(expert["topics"], json!(["gesundheitszentren", "pflege"]));
     let history = ok(
         app.get(
             &format!("/api/v1/committees/{}/history", after["id"].as_str().unwrap()),

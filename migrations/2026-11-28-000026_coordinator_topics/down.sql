@@ -1,0 +1,2 @@
+DROP INDEX coordinators_topics;
+ALTER TABLE coordinators DROP COLUMN topics;
