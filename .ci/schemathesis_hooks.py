@@ -110,7 +110,9 @@ RULES = [
     ("positive_data_acceptance", ["POST /api/v1/topics", "PATCH /api/v1/topics/{code}",
                                   "POST /api/v1/topics/{code}/merge"], 422,
      [(r"/parent", "invalid_value"), (r"/into", "invalid_value")]),
-    ("positive_data_acceptance", ANY, 422, [(r"/topics/\d+", "duplicate")]),
+    ("positive_data_acceptance", ANY, 422, [(r"/(topics|applicationIds)/\d+", "duplicate")]),
+    # Entries that are not published are staff's: a status filter from another role is refused.
+    ("positive_data_acceptance", ["GET /api/v1/knowledge-entries"], 400, [(r"/query/status", "not_allowed")]),
 ]
 
 

@@ -26,6 +26,7 @@ pub mod funding_lines;
 pub mod grant_notices;
 pub mod health;
 pub mod http;
+pub mod knowledge;
 pub mod metrics;
 pub mod obligations;
 pub mod organisations;

@@ -1,5 +1,5 @@
-//! The topic vocabulary as the resources that carry topic codes use it: checking the codes a request names and
-//! widening a topic filter by its sub-topics. Below the resources (it reads the `topics` table only), so that the
+//! The topic vocabulary as the resources that carry topic codes use it: checking the codes a request names,
+//! widening a topic filter by its sub-topics, and rewriting the codes of a merge (the resource records each change). Below the resources (it reads the `topics` table only), so that the
 //! `topics` resource, which rewrites their codes when it merges topics, can import them without a cycle.
 
 use diesel::prelude::*;
@@ -89,31 +89,9 @@ pub fn shape_errors(codes: &[String], pointer: &str) -> Vec<FieldError> {
     errors
 }
 
-/// `codes` with `from` replaced by `into`, each once, in their order (a merge of topics).
-pub fn replaced(codes: &[String], from: &str, into: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(codes.len());
-    for code in codes {
-        let code = if code == from { into } else { code.as_str() };
-        if !out.iter().any(|c| c == code) {
-            out.push(code.to_owned());
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_merge_keeps_the_order_and_each_code_once() {
-        let codes: Vec<String> = ["mvz", "pflege", "gesundheitszentren"].map(String::from).to_vec();
-        assert_eq!(
-            replaced(&codes, "mvz", "gesundheitszentren"),
-            ["gesundheitszentren", "pflege"]
-        );
-        assert_eq!(replaced(&codes, "oegd", "pflege"), codes);
-    }
 
     #[test]
     fn codes_are_checked_for_their_shape_and_repetition() {
@@ -133,4 +111,36 @@ mod tests {
             ]
         );
     }
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: uuid::Uuid,
+}
+
+/// A merge of topics in the rows of `table` (a constant table name of a resource that carries `topics`): every
+/// row that carries `from` carries `into` instead (order kept, each code once), its version moved. Returns the ids
+/// of the rows changed, for the resource to record each change (history and event) in the same transaction.
+pub async fn replace_in(
+    conn: &mut AsyncPgConnection,
+    table: &'static str,
+    from: &str,
+    into: &str,
+) -> ApiResult<Vec<uuid::Uuid>> {
+    let rows: Vec<Id> = diesel::sql_query(format!(
+        "UPDATE {table} SET topics = ARRAY(\
+             SELECT code FROM (\
+                 SELECT CASE WHEN u.code = $1 THEN $2 ELSE u.code END AS code, min(u.n) AS n \
+                 FROM unnest(topics) WITH ORDINALITY AS u(code, n) GROUP BY 1) merged ORDER BY n), \
+         version = version + 1, updated_at = now() \
+         WHERE topics @> ARRAY[$1] RETURNING id"
+    ))
+    .bind::<Text, _>(from)
+    .bind::<Text, _>(into)
+    .load(conn)
+    .await?;
+    let mut ids: Vec<uuid::Uuid> = rows.into_iter().map(|r| r.id).collect();
+    ids.sort();
+    Ok(ids)
 }

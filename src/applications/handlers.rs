@@ -405,6 +405,8 @@ pub struct ListApplications {
     submitted_to: Option<DateTime<Utc>>,
     /// Changed at or after this instant (RFC 3339), for synchronising.
     updated_since: Option<DateTime<Utc>>,
+    /// Applications about this topic or one of its sub-topics (a topic code).
+    topic: Option<String>,
     /// `createdAt`, `submittedAt`, `requestedCents` or `title`; `-` for descending. Default `-createdAt`.
     sort: Option<String>,
     /// Page size, 1–200 (default 50).
@@ -478,6 +480,7 @@ impl ListApplications {
             submitted_from: self.submitted_from,
             submitted_to: self.submitted_to,
             updated_since: self.updated_since,
+            topic: self.topic.clone(),
         };
         Ok((filter, sort, descending, format!("applications:{sort_text}")))
     }

@@ -68,10 +68,23 @@ pub struct Filter {
     pub submitted_from: Option<DateTime<Utc>>,
     pub submitted_to: Option<DateTime<Utc>>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// A topic code: the topic and its sub-topics.
+    pub topic: Option<String>,
 }
 
-fn filtered(caller: &Caller, f: &Filter) -> ApiResult<Boxed> {
+/// The topic filter with its sub-topics.
+async fn topic_codes(conn: &mut AsyncPgConnection, f: &Filter) -> ApiResult<Option<Vec<String>>> {
+    Ok(match &f.topic {
+        Some(t) => Some(crate::vocabulary::with_descendants(conn, t).await?),
+        None => None,
+    })
+}
+
+fn filtered(caller: &Caller, f: &Filter, topics: Option<Vec<String>>) -> ApiResult<Boxed> {
     let mut query = visible(caller)?;
+    if let Some(codes) = topics {
+        query = query.filter(applications::topics.overlaps_with(codes));
+    }
     // One status as an equality: PostgreSQL reads the (status, funding line, created) index in order for `=` but
     // not for `= ANY(..)`, and a first page would otherwise walk the newest applications of every state
     // (docs/performance.md, F1).
@@ -123,7 +136,8 @@ pub async fn page(
 ) -> ApiResult<Vec<(Application, Key)>> {
     let expr = sort.expr();
     let (op, dir) = if descending { ("<", "DESC") } else { (">", "ASC") };
-    let mut query = filtered(caller, f)?;
+    let topics = topic_codes(conn, f).await?;
+    let mut query = filtered(caller, f, topics)?;
     if let Some((value, id)) = after {
         query = query.filter(
             sql::<Bool>(&format!("({expr}, applications.id) {op} (("))
@@ -148,5 +162,6 @@ pub async fn page(
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, caller: &Caller, f: &Filter) -> ApiResult<i64> {
-    Ok(filtered(caller, f)?.count().get_result(conn).await?)
+    let topics = topic_codes(conn, f).await?;
+    Ok(filtered(caller, f, topics)?.count().get_result(conn).await?)
 }

@@ -11,7 +11,7 @@ pub mod model;
 pub mod rules;
 mod store;
 
-pub use store::{SortField, add_comment, find, insert, transition};
+pub use store::{SortField, add_comment, find, insert, replace_topic, transition};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

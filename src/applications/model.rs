@@ -217,11 +217,16 @@ pub struct ApplicationInput {
     pub contact: Contact,
     /// The referral the application grew from, if any.
     pub referral_id: Option<Uuid>,
+    /// What the project is about: codes of active topics (`GET /topics`).
+    #[serde(default)]
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20, max_length = 60, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
+    pub topics: Vec<String>,
 }
 
 impl Checked for ApplicationInput {
     fn cross_field_errors(&self) -> Vec<FieldError> {
-        let mut errors = Vec::new();
+        let mut errors = crate::vocabulary::shape_errors(&self.topics, "/topics");
         if let (Some(s), Some(e)) = (self.start_date, self.end_date)
             && e < s
         {
@@ -266,7 +271,7 @@ pub struct OrganisationRef {
     "contact": {"name": "Anna Schmidt", "email": "anna.schmidt@werra-meissner-kreis.de", "phone": "+49 5651 302-0"},
     "referralId": null, "grantedCents": null, "decisionReason": null, "version": 3,
     "createdAt": "2026-11-20T09:00:00Z", "updatedAt": "2026-11-21T10:00:00Z",
-    "submittedAt": "2026-11-21T10:00:00Z", "decidedAt": null}))]
+    "submittedAt": "2026-11-21T10:00:00Z", "decidedAt": null, "topics": ["gesundheitskoordination"]}))]
 pub struct Application {
     pub id: Uuid,
     pub organisation: OrganisationRef,
@@ -297,6 +302,9 @@ pub struct Application {
     pub updated_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// Topic codes.
+    #[schema(max_items = 20, max_length = 60)]
+    pub topics: Vec<String>,
 }
 
 crate::versioned!(Application);
@@ -313,6 +321,7 @@ impl Application {
             financing_plan: self.financing_plan.clone(),
             contact: self.contact.clone(),
             referral_id: self.referral_id,
+            topics: self.topics.clone(),
         }
     }
 }

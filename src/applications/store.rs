@@ -45,6 +45,7 @@ pub struct AppRow {
     updated_at: DateTime<Utc>,
     submitted_at: Option<DateTime<Utc>>,
     decided_at: Option<DateTime<Utc>>,
+    topics: Vec<String>,
 }
 
 pub(super) type OrgCols = (organisations::ags, organisations::name);
@@ -88,6 +89,7 @@ pub fn to_api((r, (ags, name)): Joined) -> ApiResult<Application> {
         updated_at: r.updated_at,
         submitted_at: r.submitted_at,
         decided_at: r.decided_at,
+        topics: r.topics,
     })
 }
 
@@ -128,9 +130,18 @@ fn check_version(app: &Application, expected: Option<Expected>) -> ApiResult<()>
     expected.map_or(Ok(()), |e| e.check(app.version))
 }
 
-/// Refuses a funding line that does not exist and a referral the caller cannot see.
-async fn check_references(conn: &mut AsyncPgConnection, caller: &Caller, input: &ApplicationInput) -> ApiResult<()> {
+/// Refuses a funding line that does not exist, a referral the caller cannot see, and a topic that is not active
+/// (unless the application carried it already: `kept`).
+async fn check_references(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    input: &ApplicationInput,
+    kept: &[String],
+) -> ApiResult<()> {
     let mut errors = Vec::new();
+    if let Err(ApiError::Validation(unknown)) = crate::vocabulary::check(conn, &input.topics, "/topics", kept).await {
+        errors.extend(unknown);
+    }
     if let Some(code) = &input.funding_line
         && crate::funding_lines::load_rules(conn, code).await?.is_none()
     {
@@ -174,6 +185,7 @@ struct Content<'a> {
     contact_email: Option<&'a str>,
     contact_phone: Option<&'a str>,
     referral_id: Option<Uuid>,
+    topics: &'a [String],
 }
 
 fn content(input: &ApplicationInput) -> ApiResult<Content<'_>> {
@@ -193,6 +205,7 @@ fn content(input: &ApplicationInput) -> ApiResult<Content<'_>> {
         contact_email: input.contact.email.as_deref(),
         contact_phone: input.contact.phone.as_deref(),
         referral_id: input.referral_id,
+        topics: &input.topics,
     })
 }
 
@@ -202,7 +215,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Applic
         .org
         .as_ref()
         .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
-    check_references(conn, caller, &input).await?;
+    check_references(conn, caller, &input, &[]).await?;
     let id: Uuid = diesel::insert_into(applications::table)
         .values((
             content(&input)?,
@@ -245,7 +258,7 @@ pub async fn update(
     let Some((input, changed)) = crate::http::patch::merged(&current.input(), patch, &[])? else {
         return Ok(current);
     };
-    check_references(conn, caller, &input).await?;
+    check_references(conn, caller, &input, &current.topics).await?;
     diesel::update(applications::table.find(id))
         .set((
             content(&input)?,
@@ -535,4 +548,18 @@ pub async fn add_comment(
     let change = Change::new(KIND, id, "comment", "application.commented", audience).without_history();
     audit::record(conn, caller, change, &data).await?;
     Ok(created)
+}
+
+/// Every application that carries topic `from` carries `into` instead (a merge of topics), each with its history
+/// entry and `application.changed`, in the caller's transaction. Any state: the topics describe the record, they are
+/// not the applicant's content.
+pub async fn replace_topic(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, into: &str) -> ApiResult<()> {
+    for id in crate::vocabulary::replace_in(conn, "applications", from, into).await? {
+        let app = find(conn, &Caller::system(), id, false).await?;
+        let change = Change::new(KIND, id, "update", "application.changed", audience(&app))
+            .states(Some(app.status), app.status)
+            .changed(vec!["/topics".into()]);
+        audit::record(conn, caller, change, &app).await?;
+    }
+    Ok(())
 }

@@ -537,22 +537,7 @@ pub async fn add_meeting(
 /// Every committee that carries topic `from` carries `into` instead (a merge of topics), each with its history entry
 /// and `committee.changed`, in the caller's transaction.
 pub async fn replace_topic(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, into: &str) -> ApiResult<()> {
-    let carrying: Vec<(Uuid, Vec<String>, i64)> = committees::table
-        .filter(committees::topics.contains(vec![from.to_owned()]))
-        .select((committees::id, committees::topics, committees::version))
-        .order(committees::id)
-        .for_update()
-        .load(conn)
-        .await?;
-    for (id, topics, version) in carrying {
-        diesel::update(committees::table.find(id))
-            .set((
-                committees::topics.eq(crate::vocabulary::replaced(&topics, from, into)),
-                committees::version.eq(version + 1),
-                committees::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
+    for id in crate::vocabulary::replace_in(conn, "committees", from, into).await? {
         let c = find(conn, id).await?;
         let change =
             Change::new(KIND, id, "update", "committee.changed", Audience::everyone()).changed(vec!["/topics".into()]);

@@ -49,7 +49,7 @@ pub struct EmployerRef {
 #[schema(example = json!({"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a3", "name": "Jana Hoffmann", "district": "06535",
     "employer": {"id": "0193a6a4-0000-7000-8000-000000000002", "name": "Landkreis Vogelsbergkreis"},
     "fteBasisPoints": 10000, "startDate": "2027-01-01", "endDate": null, "status": "active",
-    "fundingApplicationId": null, "erased": false,
+    "fundingApplicationId": null, "topics": ["gesundheitskoordination"], "erased": false,
     "contact": {"email": "jana.hoffmann@vogelsbergkreis.de", "phone": "+49 6641 977-0"},
     "version": 1, "createdAt": "2026-11-22T09:00:00Z", "updatedAt": "2026-11-22T09:00:00Z"}))]
 pub struct Coordinator {

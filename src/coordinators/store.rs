@@ -358,22 +358,7 @@ pub async fn history(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<Vec<Hi
 /// Every coordinator with expertise in topic `from` has it in `into` instead (a merge of topics), each with its
 /// history entry and `coordinator.changed`, in the caller's transaction.
 pub async fn replace_topic(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, into: &str) -> ApiResult<()> {
-    let carrying: Vec<(Uuid, Vec<String>, i64)> = coordinators::table
-        .filter(coordinators::topics.contains(vec![from.to_owned()]))
-        .select((coordinators::id, coordinators::topics, coordinators::version))
-        .order(coordinators::id)
-        .for_update()
-        .load(conn)
-        .await?;
-    for (id, topics, version) in carrying {
-        diesel::update(coordinators::table.find(id))
-            .set((
-                coordinators::topics.eq(crate::vocabulary::replaced(&topics, from, into)),
-                coordinators::version.eq(version + 1),
-                coordinators::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
+    for id in crate::vocabulary::replace_in(conn, "coordinators", from, into).await? {
         let c = to_api(&Caller::system(), find_row(conn, id).await?)?;
         let change =
             Change::new(KIND, id, "update", "coordinator.changed", audience(&c)).changed(vec!["/topics".into()]);

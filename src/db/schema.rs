@@ -95,6 +95,7 @@ diesel::table! {
         submitted_at -> Nullable<Timestamptz>,
         decided_at -> Nullable<Timestamptz>,
         retain_files_until -> Nullable<Date>,
+        topics -> Array<Text>,
     }
 }
 
@@ -637,6 +638,25 @@ diesel::table! {
         parent -> Nullable<Text>,
         status -> Text,
         merged_into -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    knowledge_entries (id) {
+        id -> Uuid,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        topics -> Array<Text>,
+        visibility -> Text,
+        status -> Text,
+        application_ids -> Array<Uuid>,
+        review_due_on -> Nullable<Date>,
+        author -> Text,
+        published_at -> Nullable<Timestamptz>,
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,

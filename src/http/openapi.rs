@@ -86,6 +86,7 @@ problem_responses! {
         (name = "Change requests", description = "Änderungsmitteilungen und Änderungsanträge during the project: acknowledged, or granted (drafting the amending notice) or refused."),
         (name = "Obligations", description = "Fristen: every open duty with its due date, and the reminders before and after it."),
         (name = "Referrals", description = "Vermittlungen: ideas from the regions into committees, requests from committees into the regions."),
+        (name = "Knowledge", description = "Wissensfundament: good practice, FAQs, guidance, contact pointers and lessons learned; reviewed, published for staff, the network or everyone; German full-text search."),
         (name = "Topics", description = "Themen: the service unit's controlled, hierarchical vocabulary; committees and referrals carry topic codes, and a filter by a topic finds its sub-topics."),
         (name = "Committees", description = "Gremien, AGs, regional health conferences and units of other ministries, with members and meetings."),
         (name = "Coordinators", description = "The register of health coordinators (Gesundheitskoordination); contact data is personal data."),

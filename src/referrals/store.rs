@@ -621,22 +621,7 @@ pub(super) async fn page(
 /// Every referral that carries topic `from` carries `into` instead (a merge of topics), each with its history entry
 /// and `referral.changed` to its readers, in the caller's transaction.
 pub async fn replace_topic(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, into: &str) -> ApiResult<()> {
-    let carrying: Vec<(Uuid, Vec<String>, i64)> = referrals::table
-        .filter(referrals::topics.contains(vec![from.to_owned()]))
-        .select((referrals::id, referrals::topics, referrals::version))
-        .order(referrals::id)
-        .for_update()
-        .load(conn)
-        .await?;
-    for (id, topics, version) in carrying {
-        diesel::update(referrals::table.find(id))
-            .set((
-                referrals::topics.eq(crate::vocabulary::replaced(&topics, from, into)),
-                referrals::version.eq(version + 1),
-                referrals::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
+    for id in crate::vocabulary::replace_in(conn, "referrals", from, into).await? {
         let change =
             Change::new(KIND, id, "update", "referral.changed", Audience::default()).changed(vec!["/topics".into()]);
         record(conn, caller, change).await?;

@@ -270,6 +270,19 @@ fn reason(action: Action) -> Option<String> {
     }
 }
 
+/// What a demo application is about, by its funding line (topic codes of migration 000025).
+fn demo_topics(line: &str) -> Vec<String> {
+    let codes: &[&str] = match line {
+        "GK" => &["gesundheitskoordination"],
+        "VA" => &["versorgungsanalyse"],
+        "GZ" => &["gesundheitszentren", "sektorenuebergreifende-versorgung"],
+        "MV" => &["modellprojekte", "telemedizin"],
+        "PX" => &["praxisuebernahme", "laendliche-versorgung"],
+        _ => &[],
+    };
+    codes.iter().map(|c| (*c).to_owned()).collect()
+}
+
 /// Adds the demo data; returns how many applications were added (0 when it is there already).
 pub async fn demo(
     conn: &mut AsyncPgConnection,
@@ -347,6 +360,7 @@ pub async fn demo(
                     phone: Some("+49 611 3219-0".into()),
                 },
                 referral_id: None,
+                topics: demo_topics(demo.line),
             };
             let app = crate::applications::insert(conn, &applicant, input).await?;
             for step in demo.steps {

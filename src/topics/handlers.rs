@@ -218,6 +218,7 @@ async fn merge(
         crate::committees::replace_topic(conn, &caller, &code, &into).await?;
         crate::referrals::replace_topic(conn, &caller, &code, &into).await?;
         crate::coordinators::replace_topic(conn, &caller, &code, &into).await?;
+        crate::applications::replace_topic(conn, &caller, &code, &into).await?;
         Ok(merged)
     })
     .await

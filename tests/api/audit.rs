@@ -682,6 +682,27 @@ async fn proof_call(app: &TestApp, status: &str, action: &str, token: String, bo
     Call::post(format!("/api/v1/proofs-of-use/{}/{action}", id(&p)), token, body, 200).on(p)
 }
 
+fn new_entry() -> Value {
+    json!({"kind": "good_practice", "title": "Fallkonferenzen", "body": "Praxen und Klinik.", "topics": ["telemedizin"],
+        "visibility": "network"})
+}
+
+/// A knowledge entry brought through `steps` by the service unit.
+async fn entry(app: &TestApp, steps: &[&str]) -> Value {
+    let mut e = post(app, "/api/v1/knowledge-entries", &service_unit(), new_entry(), 201).await;
+    for step in steps {
+        e = post(
+            app,
+            &format!("/api/v1/knowledge-entries/{}/{step}", id(&e)),
+            &service_unit(),
+            json!({}),
+            200,
+        )
+        .await;
+    }
+    e
+}
+
 async fn committee(app: &TestApp) -> Value {
     post(app, "/api/v1/committees", &service_unit(), new_committee(), 201).await
 }
@@ -1242,6 +1263,52 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
         }
         // Referrals.
         "POST /api/v1/referrals" => Call::post("/api/v1/referrals", vogelsberg(), new_referral(), 201),
+        // Knowledge.
+        "POST /api/v1/knowledge-entries" => Call::post("/api/v1/knowledge-entries", s, new_entry(), 201),
+        "PATCH /api/v1/knowledge-entries/{id}" => {
+            let e = entry(app, &[]).await;
+            Call::patch(
+                format!("/api/v1/knowledge-entries/{}", id(&e)),
+                s,
+                json!({"body": "Mehr dazu."}),
+                e,
+            )
+        }
+        "POST /api/v1/knowledge-entries/{id}/submit" => {
+            let e = entry(app, &[]).await;
+            Call::post(
+                format!("/api/v1/knowledge-entries/{}/submit", id(&e)),
+                s,
+                json!({}),
+                200,
+            )
+            .on(e)
+        }
+        "POST /api/v1/knowledge-entries/{id}/return" => {
+            let e = entry(app, &["submit"]).await;
+            let body = json!({"reason": "Bitte ergänzen."});
+            Call::post(format!("/api/v1/knowledge-entries/{}/return", id(&e)), r, body, 200).on(e)
+        }
+        "POST /api/v1/knowledge-entries/{id}/publish" => {
+            let e = entry(app, &["submit"]).await;
+            Call::post(
+                format!("/api/v1/knowledge-entries/{}/publish", id(&e)),
+                r,
+                json!({}),
+                200,
+            )
+            .on(e)
+        }
+        "POST /api/v1/knowledge-entries/{id}/archive" => {
+            let e = entry(app, &["submit", "publish"]).await;
+            Call::post(
+                format!("/api/v1/knowledge-entries/{}/archive", id(&e)),
+                s,
+                json!({}),
+                200,
+            )
+            .on(e)
+        }
         // Topics.
         "POST /api/v1/topics" => {
             let body = json!({"code": "hausarztzentren", "title": "Hausarztzentren", "parent": "gesundheitszentren"});
@@ -1367,6 +1434,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "early_start_consent" => Some(format!("/api/v1/early-start-consents/{id}/history")),
         "attachment" => Some(format!("/api/v1/attachments/{id}/history")),
         "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
+        "knowledge_entry" => Some(format!("/api/v1/knowledge-entries/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,
         other => return Err(format!("unknown resource kind {other:?} in the table")),

@@ -191,6 +191,7 @@ struct Fixture {
     committee: String,
     member: String,
     meeting: String,
+    knowledge: String,
     coordinator: String,
     referral: String,
     webhook: String,
@@ -248,6 +249,15 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .unwrap();
     let member = members[0]["id"].as_str().unwrap().to_owned();
+    let knowledge = created(
+        app.post(
+            "/api/v1/knowledge-entries",
+            Some(&s),
+            &json!({"kind": "faq", "title": "Ziel", "visibility": "public"}),
+        )
+        .await,
+    )
+    .await;
     let meeting = created(
         app.post(
             &format!("/api/v1/committees/{committee}/meetings"),
@@ -387,6 +397,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         committee,
         member,
         meeting,
+        knowledge,
         coordinator,
         referral,
         webhook,
@@ -416,6 +427,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("organisations", "id") => f.organisation.clone(),
                 ("funding-lines", "code") => "GK".into(),
                 ("topics", "code") => "mvz".into(),
+                ("knowledge-entries", "id") => f.knowledge.clone(),
                 ("funding-lines", "year") => "2033".into(),
                 ("grant-notices", "id") => f.notice.clone(),
                 ("payment-requests", "id") => f.payment.clone(),

@@ -3,6 +3,7 @@
 
 mod helpers;
 mod instances;
+mod knowledge;
 mod letters;
 mod limits;
 

@@ -234,6 +234,23 @@ async fn records_carry_active_codes_and_a_filter_finds_the_sub_topics() {
     )
     .await;
     assert_eq!(none["total"], 0);
+    // Applications say what they are about; a filter by the broader topic finds them.
+    let draft = json!({"fundingLine": "GK", "title": "Gesundheitskoordination", "topics": ["gesundheitskoordination"]});
+    let a = ok(
+        app.post("/api/v1/applications", Some(&municipality()), &draft).await,
+        201,
+    )
+    .await;
+    let found = ok(
+        app.get("/api/v1/applications?topic=versorgungsplanung", Some(&municipality()))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(found["items"][0]["id"], a["id"]);
+    let bad = json!({"fundingLine": "GK", "title": "Gesundheitskoordination", "topics": ["gibt-es-nicht"]});
+    let p = problem(app.post("/api/v1/applications", Some(&municipality()), &bad).await, 422).await;
+    assert_eq!(pointers(&p), ["/topics/0"]);
     // The regional conferences carry versorgungsplanung; a filter by it finds them and nothing by a sibling.
     let page = ok(
         app.get(
@@ -255,6 +272,12 @@ async fn merging_rewrites_every_record_that_carries_a_topic() {
         "startDate": "2027-01-01", "topics": ["mvz", "pflege"]});
     let expert = ok(
         app.post("/api/v1/coordinators", Some(&service_unit()), &expert).await,
+        201,
+    )
+    .await;
+    let draft = json!({"fundingLine": "GZ", "title": "Gesundheitszentrum", "topics": ["mvz"]});
+    let draft = ok(
+        app.post("/api/v1/applications", Some(&municipality()), &draft).await,
         201,
     )
     .await;
@@ -286,6 +309,19 @@ async fn merging_rewrites_every_record_that_carries_a_topic() {
     )
     .await;
     assert_eq!(expert["topics"], json!(["gesundheitszentren", "pflege"]));
+    let draft = ok(
+        app.get(
+            &format!("/api/v1/applications/{}", draft["id"].as_str().unwrap()),
+            Some(&municipality()),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (&draft["topics"], &draft["version"]),
+        (&json!(["gesundheitszentren"]), &json!(2))
+    );
     let history = ok(
         app.get(
             &format!("/api/v1/committees/{}/history", after["id"].as_str().unwrap()),

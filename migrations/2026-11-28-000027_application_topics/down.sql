@@ -1,0 +1,2 @@
+DROP INDEX applications_topics;
+ALTER TABLE applications DROP COLUMN topics;
