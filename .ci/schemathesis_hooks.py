@@ -104,7 +104,8 @@ RULES = [
     # a referral's origin depends on its direction and the caller's role (a municipality sends as itself).
     ("positive_data_acceptance", ["POST /api/v1/referrals"], 422,
      [(r"/originOrganisation", "invalid_value"), (r"/originOrganisation", "required"),
-      (r"/originCommitteeId", "required")]),
+      (r"/originCommitteeId", "required"), (r"/originCommitteeId", "unknown_reference"),
+      (r"/topics/\d+", "unknown_reference")]),
     # Topics form a tree: a parent below the topic itself, a tree deeper than four levels, or a merge into the topic
     # itself or one below it; and a record's topic codes name each topic once. No schema states a tree or sets.
     ("positive_data_acceptance", ["POST /api/v1/topics", "PATCH /api/v1/topics/{code}",

@@ -38,10 +38,14 @@ INSERT INTO topics (code, title, parent) VALUES
     ('modellprojekte', 'Modellprojekte', 'sektorenuebergreifende-versorgung'),
     ('telemedizinische-fallkonferenzen', 'Telemedizinische Fallkonferenzen', 'telemedizin');
 
+-- A text's slug; one longer than 60 characters is cut to 51 and given 8 characters of the text's hash, so that two
+-- long texts with the same beginning stay two topics.
 CREATE FUNCTION topic_slug(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT trim(both '-' FROM left(trim(both '-' FROM regexp_replace(
+    SELECT CASE WHEN char_length(s) <= 60 THEN s
+                ELSE trim(both '-' FROM left(s, 51)) || '-' || left(md5(t), 8) END
+    FROM (SELECT trim(both '-' FROM regexp_replace(
         replace(replace(replace(replace(lower(t), 'ä', 'ae'), 'ö', 'oe'), 'ü', 'ue'), 'ß', 'ss'),
-        '[^a-z0-9]+', '-', 'g')), 60))
+        '[^a-z0-9]+', '-', 'g')) AS s) slugged
 $$;
 
 CREATE TEMPORARY TABLE topic_texts AS
@@ -58,13 +62,14 @@ INSERT INTO topic_map
     ON CONFLICT DO NOTHING;
 -- Every other text: a topic of its own (a slug that says nothing gets a stable one from the text's hash).
 INSERT INTO topics (code, title)
-    SELECT DISTINCT ON (slug) slug, left(trim(text), 200)
+    -- A one-character text is kept too: its title is padded to the two characters a title needs.
+    SELECT DISTINCT ON (slug) slug,
+           CASE WHEN char_length(trim(text)) < 2 THEN trim(text) || '.' ELSE left(trim(text), 200) END
     FROM (
         SELECT x.text, CASE WHEN topic_slug(x.text) ~ '^[a-z0-9]+(-[a-z0-9]+)*$' THEN topic_slug(x.text)
                             ELSE 'thema-' || left(md5(x.text), 8) END AS slug
         FROM topic_texts x WHERE NOT EXISTS (SELECT 1 FROM topic_map m WHERE m.text = x.text)
     ) fresh
-    WHERE char_length(trim(text)) >= 2
     ORDER BY slug, text
     ON CONFLICT DO NOTHING;
 INSERT INTO topic_map
@@ -73,12 +78,15 @@ INSERT INTO topic_map
                                    ELSE 'thema-' || left(md5(x.text), 8) END
     ON CONFLICT DO NOTHING;
 
+-- The rewritten records move their version (ETags and updatedSince see the change).
 UPDATE committees c SET topics = ARRAY(
     SELECT m.code FROM unnest(c.topics) WITH ORDINALITY AS u(text, n) JOIN topic_map m ON m.text = u.text
-    GROUP BY m.code ORDER BY min(u.n));
+    GROUP BY m.code ORDER BY min(u.n)), version = version + 1, updated_at = now()
+WHERE cardinality(c.topics) > 0;
 UPDATE referrals r SET topics = ARRAY(
     SELECT m.code FROM unnest(r.topics) WITH ORDINALITY AS u(text, n) JOIN topic_map m ON m.text = u.text
-    GROUP BY m.code ORDER BY min(u.n));
+    GROUP BY m.code ORDER BY min(u.n)), version = version + 1, updated_at = now()
+WHERE cardinality(r.topics) > 0;
 DROP FUNCTION topic_slug(text);
 DROP TABLE topic_map;
 DROP TABLE topic_texts;

@@ -139,8 +139,9 @@ async fn check_references(
     kept: &[String],
 ) -> ApiResult<()> {
     let mut errors = Vec::new();
-    if let Err(ApiError::Validation(unknown)) = crate::vocabulary::check(conn, &input.topics, "/topics", kept).await {
-        errors.extend(unknown);
+    match crate::vocabulary::check(conn, &input.topics, "/topics", kept).await {
+        Err(ApiError::Validation(unknown)) => errors.extend(unknown),
+        other => other?,
     }
     if let Some(code) = &input.funding_line
         && crate::funding_lines::load_rules(conn, code).await?.is_none()

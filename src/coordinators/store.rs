@@ -86,10 +86,9 @@ async fn find_row(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<(Row, Str
 /// Resolves references and checks the rules that need the database; returns the employer's id.
 async fn check(conn: &mut AsyncPgConnection, input: &CoordinatorInput, kept_topics: &[String]) -> ApiResult<Uuid> {
     let mut errors = Vec::new();
-    if let Err(ApiError::Validation(unknown)) =
-        crate::vocabulary::check(conn, &input.topics, "/topics", kept_topics).await
-    {
-        errors.extend(unknown);
+    match crate::vocabulary::check(conn, &input.topics, "/topics", kept_topics).await {
+        Err(ApiError::Validation(unknown)) => errors.extend(unknown),
+        other => other?,
     }
     let district = input.district.clone().unwrap_or_default();
     let employer = match crate::auth::org_scope(conn, input.employer.as_deref().unwrap_or_default()).await? {
@@ -268,6 +267,8 @@ pub async fn erase_row(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) 
             coordinators::name.eq(None::<String>),
             coordinators::email.eq(None::<String>),
             coordinators::phone.eq(None::<String>),
+            // Fields of expertise describe the person.
+            coordinators::topics.eq(Vec::<String>::new()),
             coordinators::status.eq(CoordinatorStatus::Left.as_str()),
             coordinators::erased_at.eq(diesel::dsl::now),
             coordinators::version.eq(current.version + 1),
@@ -282,7 +283,7 @@ pub async fn erase_row(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) 
     audit::erase(conn, KIND, id, &placeholder).await?;
     let change = Change::new(KIND, id, "erase", "coordinator.erased", audience(&placeholder))
         .states(Some(&current.status), CoordinatorStatus::Left)
-        .changed(vec!["/name".into(), "/email".into(), "/phone".into()]);
+        .changed(vec!["/name".into(), "/email".into(), "/phone".into(), "/topics".into()]);
     audit::record(conn, caller, change, &placeholder).await
 }
 

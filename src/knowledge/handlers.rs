@@ -14,7 +14,21 @@ use crate::http::openapi::{BadRequest, Conflict, Forbidden};
 use crate::http::pagination::{Page, PageRequest};
 use crate::state::AppState;
 
-const SORT: &str = "knowledge-entries:relevance";
+/// The cursor's sort name: the order and the filters it was made under, so that a cursor of one search does not
+/// page another (ranks differ by query).
+fn sort_of(q: &ListEntries) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        &q.q,
+        &q.topic,
+        q.kind.map(|k| k.as_str()),
+        q.status.map(|s| s.as_str()),
+        q.visibility.map(|v| v.as_str()),
+    )
+        .hash(&mut h);
+    format!("knowledge-entries:relevance:{:016x}", h.finish())
+}
 const CSV_HEADER: &str = "id,kind,title,topics,visibility,status,reviewDueOn,author,publishedAt,version,updatedAt\n";
 
 fn csv_row(e: &KnowledgeEntry) -> String {
@@ -27,7 +41,7 @@ fn csv_row(e: &KnowledgeEntry) -> String {
         e.visibility.as_str().to_owned(),
         e.status.as_str().to_owned(),
         opt(&e.review_due_on),
-        cell(&e.author),
+        opt(&e.author),
         opt(&e.published_at.map(|t| t.to_rfc3339())),
         e.version.to_string(),
         e.updated_at.to_rfc3339(),
@@ -68,7 +82,8 @@ async fn list(
             crate::error::MessageParams::detail("only staff read entries that are not published"),
         )]));
     }
-    let paging = PageRequest::<(f32, Uuid)>::parse(q.limit, q.cursor.as_deref(), q.include_total, SORT)?;
+    let sort = sort_of(&q);
+    let paging = PageRequest::<(f32, Uuid)>::parse(q.limit, q.cursor.as_deref(), q.include_total, &sort)?;
     if crate::http::csv::wanted(&req) {
         let (pool, q) = (state.pool.clone(), std::rc::Rc::new(q));
         let fetch = move |after: Option<(f32, Uuid)>| {
@@ -92,7 +107,7 @@ async fn list(
     } else {
         None
     };
-    let page: Page<KnowledgeEntry> = paging.page(rows, SORT, |(_, k)| *k, |(e, _)| e, total);
+    let page: Page<KnowledgeEntry> = paging.page(rows, &sort, |(_, k)| *k, |(e, _)| e, total);
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -130,8 +130,9 @@ pub struct KnowledgeEntry {
     pub application_ids: Vec<Uuid>,
     /// When the entry is to be checked again.
     pub review_due_on: Option<NaiveDate>,
+    /// Who wrote it (staff only; `null` for everyone else).
     #[schema(max_length = 200)]
-    pub author: String,
+    pub author: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
     /// With `q`: the best passages of the body, matches between `<mark>` and `</mark>` (the rest of the text is
     /// escaped for HTML).

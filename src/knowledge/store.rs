@@ -91,7 +91,8 @@ fn to_api(caller: Option<&Caller>, r: Row) -> ApiResult<KnowledgeEntry> {
             Vec::new()
         },
         review_due_on: r.review_due_on,
-        author: r.author,
+        // Who wrote it is the service unit's business; readers see the entry.
+        author: is_staff(caller).then_some(r.author),
         published_at: r.published_at,
         snippet: r.snippet,
         allowed_actions,
@@ -228,8 +229,9 @@ pub async fn count(conn: &mut AsyncPgConnection, caller: Option<&Caller>, q: &Li
 /// Topic codes active (or kept), applications existing.
 async fn check_references(conn: &mut AsyncPgConnection, input: &EntryInput, kept: &[String]) -> ApiResult<()> {
     let mut errors = Vec::new();
-    if let Err(ApiError::Validation(unknown)) = crate::vocabulary::check(conn, &input.topics, "/topics", kept).await {
-        errors.extend(unknown);
+    match crate::vocabulary::check(conn, &input.topics, "/topics", kept).await {
+        Err(ApiError::Validation(unknown)) => errors.extend(unknown),
+        other => other?,
     }
     if !input.application_ids.is_empty() {
         let known: Vec<Uuid> = applications::table
@@ -254,12 +256,33 @@ async fn check_references(conn: &mut AsyncPgConnection, input: &EntryInput, kept
     }
 }
 
-/// Who hears of an entry's changes: staff while it is not published; then its readers.
-fn audience(e: &KnowledgeEntry) -> Audience {
-    match (e.status, e.visibility) {
-        (EntryStatus::Published, Visibility::Network | Visibility::Public) => Audience::everyone(),
-        _ => Audience::staff(),
-    }
+/// Whether anyone beyond staff reads the entry.
+fn read_beyond_staff(e: &KnowledgeEntry) -> bool {
+    e.status == EntryStatus::Published && matches!(e.visibility, Visibility::Network | Visibility::Public)
+}
+
+/// Records a change: to every role when the entry was or is read beyond staff (readers also hear that it was
+/// withdrawn), else to staff; the event carries what those readers may see (no `applicationIds`, no author).
+async fn record(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    change: Change<'_>,
+    before: Option<&KnowledgeEntry>,
+    after: &KnowledgeEntry,
+) -> ApiResult<()> {
+    let wide = read_beyond_staff(after) || before.is_some_and(read_beyond_staff);
+    let (audience, data) = if wide {
+        let mut public = after.clone();
+        public.application_ids = Vec::new();
+        public.author = None;
+        public.allowed_actions = Vec::new();
+        (Audience::everyone(), public)
+    } else {
+        (Audience::staff(), after.clone())
+    };
+    let mut change = change;
+    change.audience = audience;
+    audit::record(conn, caller, change, &data).await
 }
 
 pub async fn create(conn: &mut AsyncPgConnection, caller: &Caller, input: EntryInput) -> ApiResult<KnowledgeEntry> {
@@ -283,14 +306,14 @@ pub async fn create(conn: &mut AsyncPgConnection, caller: &Caller, input: EntryI
         .execute(conn)
         .await?;
     let entry = find(conn, Some(caller), id, false).await?;
-    let change = Change::new(KIND, id, "create", "knowledge_entry.created", audience(&entry))
+    let change = Change::new(KIND, id, "create", "knowledge_entry.created", Audience::staff())
         .states(None::<EntryStatus>, EntryStatus::Draft);
-    audit::record(conn, caller, change, &entry).await?;
+    record(conn, caller, change, None, &entry).await?;
     Ok(entry)
 }
 
-/// The one PATCH flow's step: any state but archived (409 `not_editable`); a published entry's readers see the
-/// change at once.
+/// The one PATCH flow's step: drafts only (409 `not_editable`), so that what readers see has always been reviewed;
+/// an entry in review is returned first, a published one archived and written anew.
 pub async fn update(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -300,7 +323,7 @@ pub async fn update(
 ) -> ApiResult<KnowledgeEntry> {
     let current = find(conn, Some(caller), id, true).await?;
     expected.check(current.version)?;
-    if current.status == EntryStatus::Archived {
+    if current.status != EntryStatus::Draft {
         return Err(ApiError::conflict(
             "not_editable",
             MessageParams::detail(current.status),
@@ -337,8 +360,8 @@ pub async fn update(
         .execute(conn)
         .await?;
     let entry = find(conn, Some(caller), id, false).await?;
-    let change = Change::new(KIND, id, "update", "knowledge_entry.changed", audience(&entry)).changed(changed);
-    audit::record(conn, caller, change, &entry).await?;
+    let change = Change::new(KIND, id, "update", "knowledge_entry.changed", Audience::staff()).changed(changed);
+    record(conn, caller, change, Some(&current), &entry).await?;
     Ok(entry)
 }
 
@@ -378,12 +401,24 @@ pub async fn transition(
         .await?;
     let entry = find(conn, Some(caller), id, false).await?;
     let change =
-        Change::transition(KIND, id, rule, current.status, to, audience(&entry)).reason(input.reason.as_deref());
-    audit::record(conn, caller, change, &entry).await?;
+        Change::transition(KIND, id, rule, current.status, to, Audience::staff()).reason(input.reason.as_deref());
+    record(conn, caller, change, Some(&current), &entry).await?;
     Ok(entry)
 }
 
 pub async fn history(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<history::HistoryEntry>> {
     find(conn, Some(caller), id, false).await?;
     history::list(conn, KIND, id).await
+}
+
+/// Every entry that carries topic `from` carries `into` instead (a merge of topics), each with its history entry and
+/// event, in the caller's transaction.
+pub async fn replace_topic(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, into: &str) -> ApiResult<()> {
+    for id in crate::vocabulary::replace_in(conn, "knowledge_entries", from, into).await? {
+        let entry = find(conn, Some(caller), id, false).await?;
+        let change = Change::new(KIND, id, "update", "knowledge_entry.changed", Audience::staff())
+            .changed(vec!["/topics".into()]);
+        record(conn, caller, change, None, &entry).await?;
+    }
+    Ok(())
 }

@@ -264,8 +264,9 @@ pub(super) async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, r: New
             (None, r.origin_committee_id)
         }
     };
-    if let Err(ApiError::Validation(unknown)) = crate::vocabulary::check(conn, &r.topics, "/topics", &[]).await {
-        errors.extend(unknown);
+    match crate::vocabulary::check(conn, &r.topics, "/topics", &[]).await {
+        Err(ApiError::Validation(unknown)) => errors.extend(unknown),
+        other => other?,
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

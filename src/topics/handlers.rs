@@ -219,6 +219,7 @@ async fn merge(
         crate::referrals::replace_topic(conn, &caller, &code, &into).await?;
         crate::coordinators::replace_topic(conn, &caller, &code, &into).await?;
         crate::applications::replace_topic(conn, &caller, &code, &into).await?;
+        crate::knowledge::replace_topic(conn, &caller, &code, &into).await?;
         Ok(merged)
     })
     .await

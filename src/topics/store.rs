@@ -112,19 +112,40 @@ pub async fn count(conn: &mut AsyncPgConnection, q: &ListTopics) -> ApiResult<i6
     Ok(filtered(q).count().get_result(conn).await?)
 }
 
+/// A check of one code reported at the field itself (`/parent`, `/into`), not at a list position; any other error
+/// (the database's) passes unchanged.
+fn at_field(checked: ApiResult<()>, pointer: &str) -> ApiResult<()> {
+    match checked {
+        Err(ApiError::Validation(errors)) => Err(ApiError::Validation(
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    e.pointer = pointer.to_owned();
+                    e
+                })
+                .collect(),
+        )),
+        other => other,
+    }
+}
+
+/// Changes of the tree (a new topic, a new parent, a merge) one at a time across all instances, so that two
+/// concurrent moves cannot build a cycle that each alone would not.
+async fn lock_tree(conn: &mut AsyncPgConnection) -> ApiResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('versorgung:topics'))")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// A parent must be an active topic, must not be the topic itself or below it, and must keep the tree within
 /// [`MAX_DEPTH`].
 async fn check_parent(conn: &mut AsyncPgConnection, code: &str, parent: Option<&str>) -> ApiResult<()> {
     let Some(parent) = parent else { return Ok(()) };
-    crate::vocabulary::check(conn, &[parent.to_owned()], "/parent", &[])
-        .await
-        .map_err(|_| {
-            ApiError::Validation(vec![FieldError::new(
-                "/parent",
-                "unknown_reference",
-                MessageParams::detail(format!("no active topic {parent}")),
-            )])
-        })?;
+    at_field(
+        crate::vocabulary::check(conn, &[parent.to_owned()], "/parent", &[]).await,
+        "/parent",
+    )?;
     let path = path_to(conn, Some(parent)).await?;
     if path.iter().any(|p| p == code) {
         return Err(ApiError::Validation(vec![parent_error(
@@ -152,6 +173,7 @@ pub async fn create(conn: &mut AsyncPgConnection, caller: &Caller, t: NewTopic) 
     let (Some(code), Some(title)) = (t.code, t.title) else {
         return Err(ApiError::internal("validated topic lacks code or title"));
     };
+    lock_tree(conn).await?;
     check_parent(conn, &code, t.parent.as_deref()).await?;
     diesel::insert_into(topics::table)
         .values((
@@ -176,6 +198,7 @@ pub async fn update(
     expected: Expected,
     patch: serde_json::Value,
 ) -> ApiResult<Topic> {
+    lock_tree(conn).await?;
     let current = row(conn, code, true).await?;
     expected.check(current.version)?;
     let editable = PatchTopic {
@@ -218,6 +241,7 @@ pub async fn update(
 /// sub-topics below `into`; the records that carry `from` are rewritten by their own resources
 /// ([`super::handlers`] calls them in the same transaction).
 pub async fn merge(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, into: &str) -> ApiResult<Topic> {
+    lock_tree(conn).await?;
     let current = row(conn, from, true).await?;
     if current.merged_into.is_some() {
         return Err(ApiError::conflict(
@@ -225,7 +249,10 @@ pub async fn merge(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, in
             MessageParams::detail(current.merged_into.unwrap_or_default()),
         ));
     }
-    crate::vocabulary::check(conn, &[into.to_owned()], "/into", &[]).await?;
+    at_field(
+        crate::vocabulary::check(conn, &[into.to_owned()], "/into", &[]).await,
+        "/into",
+    )?;
     if into == from || path_to(conn, Some(into)).await?.iter().any(|p| p == from) {
         return Err(ApiError::Validation(vec![FieldError::new(
             "/into",
@@ -238,6 +265,10 @@ pub async fn merge(conn: &mut AsyncPgConnection, caller: &Caller, from: &str, in
         .select(topics::code)
         .load(conn)
         .await?;
+    // The sub-topics move below `into`: each must fit there (depth).
+    for child in &children {
+        at_field(check_parent(conn, child, Some(into)).await, "/into")?;
+    }
     for child in children {
         let r = row(conn, &child, true).await?;
         diesel::update(topics::table.find(&child))

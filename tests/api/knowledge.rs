@@ -128,6 +128,37 @@ async fn a_municipality_finds_published_good_practice_on_a_topic_with_full_text_
         assert_eq!(res.status(), 404);
     }
     problem(app.get("/api/v1/knowledge-entries?status=draft", Some(&m)).await, 400).await;
+    // A cursor belongs to its search.
+    let first = ok(
+        app.get("/api/v1/knowledge-entries?limit=1", Some(&service_unit()))
+            .await,
+        200,
+    )
+    .await;
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let res = app
+        .get(
+            &format!("/api/v1/knowledge-entries?limit=1&q=Praxis&cursor={cursor}"),
+            Some(&service_unit()),
+        )
+        .await;
+    problem(res, 400).await;
+    // Readers see neither the author nor the applications an entry draws on, in the API or in the feed.
+    assert_eq!(found["items"][0]["author"], json!(null));
+    let feed = ok(app.get("/api/v1/events?limit=200", Some(&m)).await, 200).await;
+    let published: Vec<&Value> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "knowledge_entry.published")
+        .collect();
+    assert_eq!(published.len(), 2, "the network and the public entry: {published:?}");
+    assert!(
+        published
+            .iter()
+            .all(|e| e["data"]["author"].is_null() && e["data"]["applicationIds"] == json!([])),
+        "{published:?}"
+    );
     // Staff read everything, drafts too, and page through the results in relevance order.
     let staff = ok(
         app.get("/api/v1/knowledge-entries?q=Praxis&limit=1", Some(&service_unit()))
@@ -223,6 +254,25 @@ async fn the_service_unit_writes_and_reviews_entries() {
     );
     let e = ok(act(&app, &id, "archive", &service_unit(), json!({})).await, 200).await;
     assert_eq!(e["status"], "archived");
+    // Readers hear that it was withdrawn; a published or archived entry is not changed (only drafts are).
+    let feed = ok(app.get("/api/v1/events?limit=200", Some(&municipality())).await, 200).await;
+    assert!(
+        feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "knowledge_entry.archived"),
+        "{feed}"
+    );
+    let res = app
+        .patch(
+            &format!("/api/v1/knowledge-entries/{id}"),
+            Some(&service_unit()),
+            Some("*"),
+            &json!({"visibility": "public"}),
+        )
+        .await;
+    assert_eq!(problem(res, 409).await["code"], "not_editable");
     let res = app
         .get(&format!("/api/v1/knowledge-entries/{id}"), Some(&municipality()))
         .await;

@@ -286,6 +286,15 @@ async fn merging_rewrites_every_record_that_carries_a_topic() {
         async move { app.post("/api/v1/topics/mvz/merge", Some(&token), &body).await }
     };
     problem(merge(ministry(), json!({"into": "gesundheitszentren"})).await, 403).await;
+    let p = problem(merge(service_unit(), json!({"into": "gibt-es-nicht"})).await, 422).await;
+    assert_eq!(pointers(&p), ["/into"]);
+    let entry = json!({"kind": "faq", "title": "Was ist ein MVZ?", "topics": ["mvz"], "visibility": "public"});
+    let entry = ok(
+        app.post("/api/v1/knowledge-entries", Some(&service_unit()), &entry)
+            .await,
+        201,
+    )
+    .await;
     let p = problem(merge(service_unit(), json!({"into": "mvz"})).await, 422).await;
     assert_eq!(pointers(&p), ["/into"]);
     let merged = ok(merge(service_unit(), json!({"into": "gesundheitszentren"})).await, 200).await;
@@ -309,6 +318,16 @@ async fn merging_rewrites_every_record_that_carries_a_topic() {
     )
     .await;
     assert_eq!(expert["topics"], json!(["gesundheitszentren", "pflege"]));
+    let entry = ok(
+        app.get(
+            &format!("/api/v1/knowledge-entries/{}", entry["id"].as_str().unwrap()),
+            Some(&service_unit()),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(entry["topics"], json!(["gesundheitszentren"]));
     let draft = ok(
         app.get(
             &format!("/api/v1/applications/{}", draft["id"].as_str().unwrap()),
