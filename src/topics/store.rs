@@ -24,30 +24,42 @@ struct Row {
     updated_at: DateTime<Utc>,
 }
 
-/// The codes from the top-level topic down to `parent` (the register is small and shallow: one query per level).
-async fn path_to(conn: &mut AsyncPgConnection, parent: Option<&str>) -> ApiResult<Vec<String>> {
+/// Every topic's parent: the register is small (some hundred topics), so a page or a tree rule reads it once
+/// instead of one query per level and topic.
+type Tree = std::collections::HashMap<String, Option<String>>;
+
+async fn tree(conn: &mut AsyncPgConnection) -> ApiResult<Tree> {
+    let rows: Vec<(String, Option<String>)> = topics::table.select((topics::code, topics::parent)).load(conn).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The codes from the top-level topic down to `parent`.
+fn path_in(tree: &Tree, parent: Option<&str>) -> ApiResult<Vec<String>> {
     let mut path = Vec::new();
     let mut next = parent.map(str::to_owned);
     while let Some(code) = next {
         if path.contains(&code) || path.len() > MAX_DEPTH + 1 {
             return Err(ApiError::internal(format!("topic tree broken at {code}")));
         }
-        next = topics::table
-            .find(&code)
-            .select(topics::parent)
-            .first::<Option<String>>(conn)
-            .await
-            .optional()?
-            .flatten();
+        next = tree.get(&code).cloned().flatten();
         path.push(code);
     }
     path.reverse();
     Ok(path)
 }
 
+async fn path_to(conn: &mut AsyncPgConnection, parent: Option<&str>) -> ApiResult<Vec<String>> {
+    path_in(&tree(conn).await?, parent)
+}
+
 async fn to_api(conn: &mut AsyncPgConnection, r: Row) -> ApiResult<Topic> {
+    let tree = tree(conn).await?;
+    to_api_in(&tree, r)
+}
+
+fn to_api_in(tree: &Tree, r: Row) -> ApiResult<Topic> {
     Ok(Topic {
-        path: path_to(conn, r.parent.as_deref()).await?,
+        path: path_in(tree, r.parent.as_deref())?,
         code: r.code,
         title: r.title,
         parent: r.parent,
@@ -99,9 +111,10 @@ pub async fn page(
         query = query.filter(topics::code.gt(after));
     }
     let rows: Vec<Row> = query.limit(limit).load(conn).await?;
+    let tree = tree(conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let t = to_api(conn, r).await?;
+        let t = to_api_in(&tree, r)?;
         let key = t.code.clone();
         out.push((t, key));
     }
@@ -146,17 +159,17 @@ async fn check_parent(conn: &mut AsyncPgConnection, code: &str, parent: Option<&
         crate::vocabulary::check(conn, &[parent.to_owned()], "/parent", &[]).await,
         "/parent",
     )?;
-    let path = path_to(conn, Some(parent)).await?;
+    let tree = tree(conn).await?;
+    let path = path_in(&tree, Some(parent))?;
     if path.iter().any(|p| p == code) {
         return Err(ApiError::Validation(vec![parent_error(
             "a topic cannot sit below itself",
         )]));
     }
     // The deepest sub-topic of `code` must stay within the limit too.
-    let below = crate::vocabulary::with_descendants(conn, code).await?;
     let mut depth_below = 0;
-    for d in &below {
-        let p = path_to(conn, Some(d)).await?;
+    for d in tree.keys() {
+        let p = path_in(&tree, Some(d))?;
         if let Some(i) = p.iter().position(|c| c == code) {
             depth_below = depth_below.max(p.len() - 1 - i);
         }
