@@ -112,6 +112,17 @@ RULES = [
                                   "POST /api/v1/topics/{code}/merge"], 422,
      [(r"/parent", "invalid_value"), (r"/into", "invalid_value")]),
     ("positive_data_acceptance", ANY, 422, [(r"/(topics|applicationIds)/\d+", "duplicate")]),
+    # a meeting names each present member once, and non-empty decisions and guests (each item of an array of
+    # strings: the schema's minLength cannot be stated for utoipa's items here); the agenda item an action item follows
+    # from is on its meeting's agenda (stored, not in the request).
+    ("positive_data_acceptance", ["POST /api/v1/committees/{id}/meetings", "PATCH /api/v1/meetings/{id}"], 422,
+     [(r"/attendance/memberIds/\d+", "duplicate"), (r"/agenda/\d+/decisions/\d+", "length"),
+      (r"/attendance/guests/\d+", "length")]),
+    # an action item's assignee id goes with its kind: an organisation for `organisation`, a committee for
+    # `committee`, neither for the service unit.
+    ("positive_data_acceptance", ["POST /api/v1/meetings/{id}/action-items", "PATCH /api/v1/action-items/{id}"], 422,
+     [(r"/organisationId", "required"), (r"/organisationId", "not_allowed"), (r"/assigneeCommitteeId", "required"),
+      (r"/assigneeCommitteeId", "not_allowed")]),
     # Entries that are not published are staff's: a status filter from another role is refused.
     ("positive_data_acceptance", ["GET /api/v1/knowledge-entries"], 400, [(r"/query/status", "not_allowed")]),
 ]

@@ -4,6 +4,7 @@
 //! `cli`/`server`/`routes` → resource folders (one per URL segment) → `http` → `audit` → `state`/`auth`/`db` →
 //! `error` → `core`. The route table is [`routes::routes`].
 
+pub mod action_items;
 pub mod applications;
 pub mod attachments;
 pub mod audit;
@@ -27,6 +28,7 @@ pub mod grant_notices;
 pub mod health;
 pub mod http;
 pub mod knowledge;
+pub mod meetings;
 pub mod metrics;
 pub mod obligations;
 pub mod organisations;

@@ -5,9 +5,10 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::http::openapi;
 use crate::{
-    applications, attachments, base_rates, change_requests, committees, coordinators, districts, early_start_consents,
-    events, funding_lines, grant_notices, health, knowledge, metrics, obligations, organisations, payment_requests,
-    proofs_of_use, recovery_claims, referrals, settlements, statistics, topics, webhooks,
+    action_items, applications, attachments, base_rates, change_requests, committees, coordinators, districts,
+    early_start_consents, events, funding_lines, grant_notices, health, knowledge, meetings, metrics, obligations,
+    organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements, statistics, topics,
+    webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -30,6 +31,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(obligations::routes)
             .configure(coordinators::routes)
             .configure(committees::routes)
+            .configure(meetings::routes)
+            .configure(action_items::routes)
             .configure(referrals::routes)
             .configure(topics::routes)
             .configure(knowledge::routes)

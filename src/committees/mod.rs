@@ -3,13 +3,13 @@
 //! role reads them. The real bodies are seeded by migration.
 
 mod handlers;
-mod meetings;
+pub mod meetings;
 mod members;
 pub mod model;
 mod store;
 
 pub use model::KIND;
-pub use store::{meeting_exists, replace_topic, snapshot};
+pub use store::{check_meeting, meeting, meeting_exists, replace_topic, snapshot};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -432,8 +432,66 @@ type MeetingRow = (
     Option<String>,
     Option<String>,
     serde_json::Value,
+    serde_json::Value,
+    i64,
+    DateTime<Utc>,
     DateTime<Utc>,
 );
+
+/// The columns of [`MeetingRow`].
+const MEETING_COLUMNS: (
+    committee_meetings::id,
+    committee_meetings::committee_id,
+    committee_meetings::date,
+    committee_meetings::title,
+    committee_meetings::place,
+    committee_meetings::link,
+    committee_meetings::agenda,
+    committee_meetings::attendance,
+    committee_meetings::version,
+    committee_meetings::created_at,
+    committee_meetings::updated_at,
+) = (
+    committee_meetings::id,
+    committee_meetings::committee_id,
+    committee_meetings::date,
+    committee_meetings::title,
+    committee_meetings::place,
+    committee_meetings::link,
+    committee_meetings::agenda,
+    committee_meetings::attendance,
+    committee_meetings::version,
+    committee_meetings::created_at,
+    committee_meetings::updated_at,
+);
+
+fn to_meeting(row: MeetingRow) -> ApiResult<Meeting> {
+    let (id, committee_id, date, title, place, link, agenda, attendance, version, created_at, updated_at) = row;
+    Ok(Meeting {
+        id,
+        committee_id,
+        date,
+        title,
+        place,
+        link,
+        agenda: serde_json::from_value(agenda).map_err(ApiError::internal)?,
+        attendance: serde_json::from_value(attendance).map_err(ApiError::internal)?,
+        version,
+        created_at,
+        updated_at,
+    })
+}
+
+/// One meeting (every role reads meetings), locked for a change with `lock`.
+pub async fn meeting(conn: &mut AsyncPgConnection, id: Uuid, lock: bool) -> ApiResult<Meeting> {
+    let query = committee_meetings::table.find(id).select(MEETING_COLUMNS);
+    let row: MeetingRow = if lock {
+        query.for_update().first(conn).await?
+    } else {
+        query.first(conn).await?
+    };
+    to_meeting(row)
+}
 
 /// 404 unless the meeting exists (every role reads meetings).
 pub async fn meeting_exists(conn: &mut AsyncPgConnection, id: Uuid) -> ApiResult<()> {
@@ -450,43 +508,14 @@ pub async fn meetings(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResul
         .filter(committee_meetings::committee_id.eq(committee))
         .order((committee_meetings::date.asc(), committee_meetings::id.asc()))
         .limit(crate::http::pagination::MAX_UNPAGED)
-        .select((
-            committee_meetings::id,
-            committee_meetings::committee_id,
-            committee_meetings::date,
-            committee_meetings::title,
-            committee_meetings::place,
-            committee_meetings::link,
-            committee_meetings::agenda,
-            committee_meetings::created_at,
-        ))
+        .select(MEETING_COLUMNS)
         .load(conn)
         .await?;
-    rows.into_iter()
-        .map(|(id, committee_id, date, title, place, link, agenda, created_at)| {
-            Ok(Meeting {
-                id,
-                committee_id,
-                date,
-                title,
-                place,
-                link,
-                agenda: serde_json::from_value(agenda).map_err(ApiError::internal)?,
-                created_at,
-            })
-        })
-        .collect()
+    rows.into_iter().map(to_meeting).collect()
 }
 
-/// Records a meeting of an existing committee (the referrals its agenda names must exist) and
-/// `committee.meeting_recorded`.
-pub async fn add_meeting(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    committee: Uuid,
-    m: &NewMeeting,
-) -> ApiResult<Meeting> {
-    find(conn, committee).await?;
+/// What a meeting's agenda and attendance name must exist: referrals, and members of the meeting's committee.
+pub async fn check_meeting(conn: &mut AsyncPgConnection, committee: Uuid, m: &NewMeeting) -> ApiResult<()> {
     let mut errors = Vec::new();
     for (i, item) in m.agenda.iter().enumerate() {
         if let Some(r) = item.referral_id {
@@ -502,9 +531,40 @@ pub async fn add_meeting(
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+    if let Some(a) = &m.attendance {
+        let members: Vec<Uuid> = committee_members::table
+            .filter(committee_members::committee_id.eq(committee))
+            .filter(committee_members::id.eq_any(&a.member_ids))
+            .select(committee_members::id)
+            .load(conn)
+            .await?;
+        for (i, id) in a.member_ids.iter().enumerate() {
+            if !members.contains(id) {
+                errors.push(FieldError::new(
+                    format!("/attendance/memberIds/{i}"),
+                    "unknown_reference",
+                    MessageParams::detail(format!("no member {id} of this committee")),
+                ));
+            }
+        }
     }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Records a meeting of an existing committee (the referrals its agenda names must exist) and
+/// `committee.meeting_recorded`.
+pub async fn add_meeting(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    committee: Uuid,
+    m: &NewMeeting,
+) -> ApiResult<Meeting> {
+    find(conn, committee).await?;
+    check_meeting(conn, committee, m).await?;
     let meeting_id: Uuid = diesel::insert_into(committee_meetings::table)
         .values((
             committee_meetings::committee_id.eq(committee),
@@ -513,15 +573,13 @@ pub async fn add_meeting(
             committee_meetings::place.eq(&m.place),
             committee_meetings::link.eq(&m.link),
             committee_meetings::agenda.eq(serde_json::to_value(&m.agenda).map_err(ApiError::internal)?),
+            committee_meetings::attendance
+                .eq(serde_json::to_value(m.attendance.clone().unwrap_or_default()).map_err(ApiError::internal)?),
         ))
         .returning(committee_meetings::id)
         .get_result(conn)
         .await?;
-    let all = meetings(conn, committee).await?;
-    let created = all
-        .into_iter()
-        .find(|x| x.id == meeting_id)
-        .ok_or_else(|| ApiError::internal("meeting vanished"))?;
+    let created = meeting(conn, meeting_id, false).await?;
     let change = Change::new(
         KIND,
         committee,

@@ -213,6 +213,9 @@ diesel::table! {
         link -> Nullable<Text>,
         agenda -> Jsonb,
         created_at -> Timestamptz,
+        attendance -> Jsonb,
+        version -> Int8,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -505,8 +508,8 @@ diesel::table! {
         duty -> Text,
         resource_kind -> Text,
         resource_id -> Uuid,
-        organisation_id -> Uuid,
-        district_ags -> Text,
+        organisation_id -> Nullable<Uuid>,
+        district_ags -> Nullable<Text>,
         due_on -> Date,
         party -> Text,
     }
@@ -657,6 +660,27 @@ diesel::table! {
         review_due_on -> Nullable<Date>,
         author -> Text,
         published_at -> Nullable<Timestamptz>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    action_items (id) {
+        id -> Uuid,
+        meeting_id -> Uuid,
+        committee_id -> Uuid,
+        agenda_index -> Nullable<Int4>,
+        title -> Text,
+        description -> Text,
+        assignee -> Text,
+        assignee_organisation_id -> Nullable<Uuid>,
+        assignee_committee_id -> Nullable<Uuid>,
+        district_ags -> Nullable<Text>,
+        due_on -> Date,
+        status -> Text,
+        note -> Nullable<Text>,
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,

@@ -16,7 +16,9 @@ const SORT: &str = "obligations:dueOn";
 ///
 /// Every open duty with its due date, soonest first: proofs of use to submit, payment requests waiting for the
 /// ministry's sign-off (due when the first expense they pay for falls due), the last day to object to an issued
-/// notice. `state` says whether it is `open`, `due_soon` (within the longest reminder lead time) or `overdue`;
+/// notice, the hearing and repayment of recovery claims, decisions on change requests and early starts, the action
+/// items of committee meetings (`party` `municipality`, `committee` or `service_unit`) and the review dates of
+/// published knowledge entries (the service unit's). `state` says whether it is `open`, `due_soon` (within the longest reminder lead time) or `overdue`;
 /// filterable by duty, party, due date and overdue. A municipality sees its own organisation's duties.
 /// `Accept: text/csv` exports every match. Reminders arrive in the feed as `obligation.due_soon` and
 /// `obligation.overdue`.
@@ -70,8 +72,8 @@ fn csv_row(o: &Obligation) -> String {
         o.duty.as_str().to_owned(),
         o.resource_kind.clone(),
         o.resource_id.to_string(),
-        o.organisation_id.to_string(),
-        o.district.clone(),
+        crate::http::csv::opt(&o.organisation_id),
+        crate::http::csv::opt(&o.district),
         o.party.as_str().to_owned(),
         o.due_on.to_string(),
         o.days_left.to_string(),

@@ -28,6 +28,10 @@ text_enum! {
         Repayment = "recovery_claim.repay",
         /// The ministry decides an early-start request before the day the recipient means to begin.
         EarlyStartDecision = "early_start_consent.decide",
+        /// The assignee of a meeting's action item completes it by its due date.
+        ActionItem = "action_item.complete",
+        /// The service unit checks a published knowledge entry again by its review date.
+        KnowledgeReview = "knowledge_entry.review",
     }
 }
 
@@ -38,6 +42,10 @@ text_enum! {
         Municipality = "municipality",
         /// The ministry.
         Ministry = "ministry",
+        /// The service unit (Serviceeinheit Gesundheitsversorgung).
+        ServiceUnit = "service_unit",
+        /// A committee (its secretariat; the service unit follows it up).
+        Committee = "committee",
     }
 }
 
@@ -62,16 +70,19 @@ text_enum! {
     "dueOn": "2028-04-30", "daysLeft": 12, "state": "due_soon"}))]
 pub struct Obligation {
     pub duty: Duty,
-    /// The kind of the resource the duty is about (`proof_of_use`, `payment_request`, `grant_notice`).
+    /// The kind of the resource the duty is about (`proof_of_use`, `payment_request`, `grant_notice`,
+    /// `action_item`, `knowledge_entry`, ...).
     #[schema(max_length = 40)]
     pub resource_kind: String,
     pub resource_id: Uuid,
     /// Where to read the resource.
     #[schema(max_length = 200)]
     pub href: String,
-    pub organisation_id: Uuid,
+    /// The organisation that has to act or is concerned; `null` for duties of the service unit or a committee.
+    pub organisation_id: Option<Uuid>,
+    /// That organisation's district.
     #[schema(pattern = "^06[0-9]{3}$")]
-    pub district: String,
+    pub district: Option<String>,
     pub party: Party,
     pub due_on: NaiveDate,
     /// Days from today (Europe/Berlin) to the due date; negative when overdue.

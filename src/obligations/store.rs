@@ -12,7 +12,7 @@ use crate::core::identity::Caller;
 use crate::db::schema::{obligation_reminders, obligations};
 use crate::error::{ApiError, ApiResult};
 
-type Row = (String, String, Uuid, Uuid, String, NaiveDate, String);
+type Row = (String, String, Uuid, Option<Uuid>, Option<String>, NaiveDate, String);
 
 const COLUMNS: (
     obligations::duty,
@@ -42,6 +42,8 @@ fn href(kind: &str, id: Uuid) -> String {
         "recovery_claim" => "recovery-claims",
         "change_request" => "change-requests",
         "early_start_consent" => "early-start-consents",
+        "action_item" => "action-items",
+        "knowledge_entry" => "knowledge-entries",
         _ => "grant-notices",
     };
     format!("/api/v1/{segment}/{id}")
@@ -200,9 +202,10 @@ pub async fn remind(conn: &mut AsyncPgConnection, today: NaiveDate, leads: &[i64
             if inserted == 0 {
                 continue;
             }
-            let audience = match obligation.party {
-                Party::Municipality => Audience::organisation(obligation.organisation_id),
-                Party::Ministry => Audience::staff(),
+            // A municipality hears of its own duties; staff of every duty.
+            let audience = match (obligation.party, obligation.organisation_id) {
+                (Party::Municipality, Some(org)) => Audience::organisation(org),
+                _ => Audience::staff(),
             };
             let change = Change::new(KIND, obligation.resource_id, "remind", event, audience).without_history();
             audit::record(conn, &Caller::system(), change, &obligation).await?;

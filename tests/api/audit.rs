@@ -707,6 +707,39 @@ async fn committee(app: &TestApp) -> Value {
     post(app, "/api/v1/committees", &service_unit(), new_committee(), 201).await
 }
 
+/// A meeting of a new committee, with one agenda item.
+async fn meeting(app: &TestApp) -> Value {
+    let c = committee(app).await;
+    let body = json!({"date": "2027-03-10", "title": "Sitzung 1/2027", "agenda": [{"title": "Begrüßung"}]});
+    post(
+        app,
+        &format!("/api/v1/committees/{}/meetings", id(&c)),
+        &service_unit(),
+        body,
+        201,
+    )
+    .await
+}
+
+/// An action item of a new meeting for the service unit, brought through `steps`.
+async fn action_item(app: &TestApp, steps: &[&str]) -> Value {
+    let m = meeting(app).await;
+    let body = json!({"title": "Bericht vorbereiten", "assignee": "service_unit", "dueOn": "2027-04-30"});
+    let mut a = post(
+        app,
+        &format!("/api/v1/meetings/{}/action-items", id(&m)),
+        &service_unit(),
+        body,
+        201,
+    )
+    .await;
+    for step in steps {
+        let path = format!("/api/v1/action-items/{}/{step}", id(&a));
+        a = post(app, &path, &service_unit(), json!({}), 200).await;
+    }
+    a
+}
+
 async fn coordinator(app: &TestApp) -> Value {
     post(app, "/api/v1/coordinators", &service_unit(), new_coordinator(), 201).await
 }
@@ -1261,6 +1294,36 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
                 "agenda": [{"title": "Begrüßung"}]});
             Call::post(format!("/api/v1/committees/{}/meetings", id(&c)), s, body, 201).on(c)
         }
+        "PATCH /api/v1/meetings/{id}" => {
+            let m = meeting(app).await;
+            let body = json!({"agenda": [{"title": "Begrüßung", "result": "noted"}],
+                "attendance": {"serviceUnit": "organised"}});
+            Call::patch(format!("/api/v1/meetings/{}", id(&m)), s, body, m)
+        }
+        "POST /api/v1/meetings/{id}/action-items" => {
+            let m = meeting(app).await;
+            let body = json!({"title": "Bericht vorbereiten", "assignee": "service_unit", "dueOn": "2027-04-30"});
+            Call::post(format!("/api/v1/meetings/{}/action-items", id(&m)), s, body, 201)
+        }
+        "PATCH /api/v1/action-items/{id}" => {
+            let a = action_item(app, &[]).await;
+            let body = json!({"dueOn": "2027-05-31"});
+            Call::patch(format!("/api/v1/action-items/{}", id(&a)), s, body, a)
+        }
+        "POST /api/v1/action-items/{id}/start" => {
+            let a = action_item(app, &[]).await;
+            Call::post(format!("/api/v1/action-items/{}/start", id(&a)), s, json!({}), 200).on(a)
+        }
+        "POST /api/v1/action-items/{id}/complete" => {
+            let a = action_item(app, &["start"]).await;
+            let body = json!({"reason": "Bericht liegt vor."});
+            Call::post(format!("/api/v1/action-items/{}/complete", id(&a)), s, body, 200).on(a)
+        }
+        "POST /api/v1/action-items/{id}/cancel" => {
+            let a = action_item(app, &[]).await;
+            let body = json!({"reason": "Nicht mehr nötig."});
+            Call::post(format!("/api/v1/action-items/{}/cancel", id(&a)), s, body, 200).on(a)
+        }
         // Referrals.
         "POST /api/v1/referrals" => Call::post("/api/v1/referrals", vogelsberg(), new_referral(), 201),
         // Knowledge.
@@ -1435,6 +1498,8 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "attachment" => Some(format!("/api/v1/attachments/{id}/history")),
         "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
         "knowledge_entry" => Some(format!("/api/v1/knowledge-entries/{id}/history")),
+        "committee_meeting" => Some(format!("/api/v1/meetings/{id}/history")),
+        "action_item" => Some(format!("/api/v1/action-items/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,
         other => return Err(format!("unknown resource kind {other:?} in the table")),

@@ -191,6 +191,7 @@ struct Fixture {
     committee: String,
     member: String,
     meeting: String,
+    action_item: String,
     knowledge: String,
     coordinator: String,
     referral: String,
@@ -263,6 +264,15 @@ async fn fixture(app: &TestApp) -> Fixture {
             &format!("/api/v1/committees/{committee}/meetings"),
             Some(&s),
             &json!({"date": "2027-03-10", "title": "Sitzung 1/2027", "agenda": [{"title": "Begrüßung"}]}),
+        )
+        .await,
+    )
+    .await;
+    let action_item = created(
+        app.post(
+            &format!("/api/v1/meetings/{meeting}/action-items"),
+            Some(&s),
+            &json!({"title": "Bericht vorbereiten", "assignee": "service_unit", "dueOn": "2027-04-30"}),
         )
         .await,
     )
@@ -397,6 +407,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         committee,
         member,
         meeting,
+        action_item,
         knowledge,
         coordinator,
         referral,
@@ -420,6 +431,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("applications", "id") => f.application.clone(),
                 ("committees", "id") => f.committee.clone(),
                 ("meetings", "id") => f.meeting.clone(),
+                ("action-items", "id") => f.action_item.clone(),
                 (_, "memberId") => f.member.clone(),
                 ("coordinators", "id") => f.coordinator.clone(),
                 ("referrals", "id") => f.referral.clone(),

@@ -6,6 +6,7 @@ mod instances;
 mod knowledge;
 mod letters;
 mod limits;
+mod meetings;
 
 mod amendments;
 mod applications;

@@ -189,6 +189,7 @@ fn the_documented_lifecycles_are_the_ones_in_the_code() {
         ("grants.md", versorgung::early_start_consents::LIFECYCLE.markdown()),
         ("coordination.md", versorgung::referrals::LIFECYCLE.markdown()),
         ("coordination.md", versorgung::knowledge::LIFECYCLE.markdown()),
+        ("coordination.md", versorgung::action_items::LIFECYCLE.markdown()),
     ];
     for (file, table) in lifecycles {
         let doc = std::fs::read_to_string(format!("{}/docs/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
