@@ -111,7 +111,7 @@ RULES = [
     ("positive_data_acceptance", ["POST /api/v1/topics", "PATCH /api/v1/topics/{code}",
                                   "POST /api/v1/topics/{code}/merge"], 422,
      [(r"/parent", "invalid_value"), (r"/into", "invalid_value")]),
-    ("positive_data_acceptance", ANY, 422, [(r"/(topics|applicationIds)/\d+", "duplicate")]),
+    ("positive_data_acceptance", ANY, 422, [(r"/(topics|applicationIds|referralIds)/\d+", "duplicate")]),
     # a meeting names each present member once, and non-empty decisions and guests (each item of an array of
     # strings: the schema's minLength cannot be stated for utoipa's items here); the agenda item an action item follows
     # from is on its meeting's agenda (stored, not in the request).

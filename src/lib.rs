@@ -15,6 +15,7 @@ pub mod clamav;
 pub mod cli;
 pub mod committees;
 pub mod config;
+pub mod consultations;
 pub mod coordinators;
 pub mod core;
 pub mod db;

@@ -5,10 +5,10 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::http::openapi;
 use crate::{
-    action_items, applications, attachments, base_rates, change_requests, committees, coordinators, districts,
-    early_start_consents, events, funding_lines, grant_notices, health, knowledge, meetings, metrics, obligations,
-    organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements, statistics, topics,
-    webhooks,
+    action_items, applications, attachments, base_rates, change_requests, committees, consultations, coordinators,
+    districts, early_start_consents, events, funding_lines, grant_notices, health, knowledge, meetings, metrics,
+    obligations, organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements, statistics,
+    topics, webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(referrals::routes)
             .configure(topics::routes)
             .configure(knowledge::routes)
+            .configure(consultations::routes)
             .configure(events::routes)
             .configure(statistics::routes)
             .configure(webhooks::routes),

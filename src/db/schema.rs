@@ -686,3 +686,23 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    consultations (id) {
+        id -> Uuid,
+        organisation_id -> Uuid,
+        district_ags -> Text,
+        held_on -> Date,
+        channel -> Text,
+        topics -> Array<Text>,
+        summary -> Text,
+        internal_notes -> Text,
+        follow_ups -> Jsonb,
+        referral_ids -> Array<Uuid>,
+        application_ids -> Array<Uuid>,
+        author -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}

@@ -61,6 +61,10 @@ pub fn redact(
     if resource_kind == crate::coordinators::KIND && !districts.contains(&org.district_ags) {
         map.remove("contact");
     }
+    if resource_kind == crate::consultations::KIND {
+        map.insert("internalNotes".into(), serde_json::Value::Null);
+        map.insert("author".into(), serde_json::Value::Null);
+    }
     if resource_kind == crate::referrals::KIND {
         map.remove("applicationIds");
         let origin = &map["origin"];

@@ -87,6 +87,7 @@ problem_responses! {
         (name = "Obligations", description = "Fristen: every open duty with its due date, and the reminders before and after it."),
         (name = "Referrals", description = "Vermittlungen: ideas from the regions into committees, requests from committees into the regions."),
         (name = "Knowledge", description = "Wissensfundament: good practice, FAQs, guidance, contact pointers and lessons learned; reviewed, published for staff, the network or everyone; German full-text search."),
+        (name = "Consultations", description = "Beratungen: the service unit's log of consultations with municipalities; the municipality reads its own, without the internal notes."),
         (name = "Topics", description = "Themen: the service unit's controlled, hierarchical vocabulary; committees and referrals carry topic codes, and a filter by a topic finds its sub-topics."),
         (name = "Committees", description = "Gremien, AGs, regional health conferences and units of other ministries, with members and meetings; meetings record their outcomes (resolutions, results, decisions, attendance)."),
         (name = "Action items", description = "Arbeitsaufträge: follow-ups a committee meeting assigns to an organisation, a committee or the service unit; duties in /obligations until done or cancelled."),

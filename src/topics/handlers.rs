@@ -220,6 +220,7 @@ async fn merge(
         crate::coordinators::replace_topic(conn, &caller, &code, &into).await?;
         crate::applications::replace_topic(conn, &caller, &code, &into).await?;
         crate::knowledge::replace_topic(conn, &caller, &code, &into).await?;
+        crate::consultations::replace_topic(conn, &caller, &code, &into).await?;
         Ok(merged)
     })
     .await

@@ -707,6 +707,13 @@ async fn committee(app: &TestApp) -> Value {
     post(app, "/api/v1/committees", &service_unit(), new_committee(), 201).await
 }
 
+/// A consultation with the district of Werra-Meißner.
+async fn new_consultation(app: &TestApp) -> Value {
+    let org = crate::meetings::district_org(app, "06636").await;
+    json!({"organisationId": org, "heldOn": "2026-11-20", "channel": "phone",
+        "summary": "Fördermöglichkeiten für eine Praxisübernahme erläutert."})
+}
+
 /// A meeting of a new committee, with one agenda item.
 async fn meeting(app: &TestApp) -> Value {
     let c = committee(app).await;
@@ -1324,6 +1331,12 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             let body = json!({"reason": "Nicht mehr nötig."});
             Call::post(format!("/api/v1/action-items/{}/cancel", id(&a)), s, body, 200).on(a)
         }
+        "POST /api/v1/consultations" => Call::post("/api/v1/consultations", s, new_consultation(app).await, 201),
+        "PATCH /api/v1/consultations/{id}" => {
+            let c = post(app, "/api/v1/consultations", &service_unit(), new_consultation(app).await, 201).await;
+            let body = json!({"internalNotes": "Nachfassen im Frühjahr."});
+            Call::patch(format!("/api/v1/consultations/{}", id(&c)), s, body, c)
+        }
         // Referrals.
         "POST /api/v1/referrals" => Call::post("/api/v1/referrals", vogelsberg(), new_referral(), 201),
         // Knowledge.
@@ -1499,6 +1512,7 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "payment_request" => Some(format!("/api/v1/payment-requests/{id}/history")),
         "knowledge_entry" => Some(format!("/api/v1/knowledge-entries/{id}/history")),
         "committee_meeting" => Some(format!("/api/v1/meetings/{id}/history")),
+        "consultation" => Some(format!("/api/v1/consultations/{id}/history")),
         "action_item" => Some(format!("/api/v1/action-items/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,

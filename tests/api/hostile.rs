@@ -192,6 +192,7 @@ struct Fixture {
     member: String,
     meeting: String,
     action_item: String,
+    consultation: String,
     knowledge: String,
     coordinator: String,
     referral: String,
@@ -273,6 +274,17 @@ async fn fixture(app: &TestApp) -> Fixture {
             &format!("/api/v1/meetings/{meeting}/action-items"),
             Some(&s),
             &json!({"title": "Bericht vorbereiten", "assignee": "service_unit", "dueOn": "2027-04-30"}),
+        )
+        .await,
+    )
+    .await;
+    let org_06636 = crate::meetings::district_org(app, "06636").await;
+    let consultation = created(
+        app.post(
+            "/api/v1/consultations",
+            Some(&s),
+            &json!({"organisationId": org_06636, "heldOn": "2026-11-20", "channel": "phone",
+                "summary": "Fördermöglichkeiten erläutert."}),
         )
         .await,
     )
@@ -408,6 +420,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         member,
         meeting,
         action_item,
+        consultation,
         knowledge,
         coordinator,
         referral,
@@ -432,6 +445,7 @@ fn fill(template: &str, f: &Fixture, override_param: Option<(&str, &str)>) -> St
                 ("committees", "id") => f.committee.clone(),
                 ("meetings", "id") => f.meeting.clone(),
                 ("action-items", "id") => f.action_item.clone(),
+                ("consultations", "id") => f.consultation.clone(),
                 (_, "memberId") => f.member.clone(),
                 ("coordinators", "id") => f.coordinator.clone(),
                 ("referrals", "id") => f.referral.clone(),

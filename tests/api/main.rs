@@ -21,6 +21,7 @@ mod chaos;
 mod clamav;
 mod cli;
 mod committees;
+mod consultations;
 mod coordinators;
 mod csv;
 mod districts;
