@@ -13,7 +13,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::core::identity::Caller;
-use crate::db::schema::events;
 use crate::error::{ApiError, ApiResult};
 
 /// Who may see an event besides the service unit and the ministry: the same rules as for the resource.
@@ -50,7 +49,64 @@ impl Audience {
     }
 }
 
+/// What an event is about, read from the resource's representation, for the subscriptions by topic, district and
+/// committee (the feed's `topic`, `district` and `committee` filters, webhooks' and digests' filters). The keys are
+/// the resources' own: `topics`; `district`, `origin.district`, `targets[].district`, `coverage.districts` besides
+/// the audience's districts and organisations; a committee's own id, `committeeId`, `assigneeCommitteeId`,
+/// `origin.committee.id`, `targets[].committee.id`. Migration 000031 applies the same rules to earlier events.
+#[derive(Debug, Default, PartialEq)]
+pub struct Subject {
+    pub topics: Vec<String>,
+    pub districts: Vec<String>,
+    pub committees: Vec<Uuid>,
+}
+
+impl Subject {
+    pub fn of(kind: &str, id: Uuid, data: &serde_json::Value, audience: &Audience) -> Self {
+        use serde_json::Value;
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        let targets = data["targets"].as_array().cloned().unwrap_or_default();
+        let mut districts: Vec<String> = audience.districts.clone();
+        districts.extend(
+            [&data["district"], &data["origin"]["district"]]
+                .into_iter()
+                .chain(targets.iter().map(|t| &t["district"]))
+                .filter_map(Value::as_str)
+                .map(str::to_owned),
+        );
+        districts.extend(strings(&data["coverage"]["districts"]));
+        districts.retain(|d| crate::core::types::is_district_ags(d));
+        districts.sort();
+        districts.dedup();
+        // "committee" is the committees' resource kind (this lower module does not name the resource modules).
+        let mut committees: Vec<Uuid> = (kind == "committee").then_some(id).into_iter().collect();
+        committees.extend(
+            [
+                &data["committeeId"],
+                &data["assigneeCommitteeId"],
+                &data["origin"]["committee"]["id"],
+            ]
+            .into_iter()
+            .chain(targets.iter().map(|t| &t["committee"]["id"]))
+            .filter_map(Value::as_str)
+            .filter_map(|s| s.parse::<Uuid>().ok()),
+        );
+        committees.sort();
+        committees.dedup();
+        Self {
+            topics: strings(&data["topics"]),
+            districts,
+            committees,
+        }
+    }
+}
+
 /// Writes an event in the caller's transaction. `event_type` is `<kind>.<what>`, e.g. `application.submitted`.
+/// One statement: the topics' ancestors and the audience organisations' districts are added in it.
 pub async fn emit<T: Serialize>(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -60,22 +116,37 @@ pub async fn emit<T: Serialize>(
     audience: Audience,
     data: &T,
 ) -> ApiResult<()> {
-    diesel::insert_into(events::table)
-        .values((
-            events::event_type.eq(event_type),
-            events::resource_kind.eq(resource_kind),
-            events::resource_id.eq(resource_id),
-            events::actor_sub.eq(&caller.sub),
-            events::actor_role.eq(caller.role.as_str()),
-            events::actor_org_id.eq(caller.org.as_ref().map(|o| o.id)),
-            events::public.eq(audience.public),
-            events::org_ids.eq(audience.org_ids),
-            events::districts.eq(audience.districts),
-            events::staff_only.eq(audience.staff_only),
-            events::data.eq(serde_json::to_value(data).map_err(ApiError::internal)?),
-        ))
-        .execute(conn)
-        .await?;
+    use diesel::sql_types::{Jsonb, Nullable, Text};
+    let data = serde_json::to_value(data).map_err(ApiError::internal)?;
+    let subject = Subject::of(resource_kind, resource_id, &data, &audience);
+    diesel::sql_query(
+        "INSERT INTO events (type, resource_kind, resource_id, actor_sub, actor_role, actor_org_id, public, org_ids,
+                             districts, staff_only, data, topics, about_districts, committee_ids)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                 ARRAY(WITH RECURSIVE up(code, parent) AS (
+                           SELECT code, parent FROM topics WHERE code = ANY ($12)
+                           UNION SELECT t.code, t.parent FROM topics t JOIN up ON t.code = up.parent)
+                       SELECT code FROM up),
+                 ARRAY(SELECT DISTINCT d FROM (SELECT unnest($13::text[]) AS d
+                       UNION ALL SELECT district_ags FROM organisations WHERE id = ANY ($8)) ds),
+                 $14)",
+    )
+    .bind::<Text, _>(event_type)
+    .bind::<Text, _>(resource_kind)
+    .bind::<diesel::sql_types::Uuid, _>(resource_id)
+    .bind::<Text, _>(&caller.sub)
+    .bind::<Text, _>(caller.role.as_str())
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(caller.org.as_ref().map(|o| o.id))
+    .bind::<Bool, _>(audience.public)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(audience.org_ids)
+    .bind::<Array<Text>, _>(audience.districts)
+    .bind::<Bool, _>(audience.staff_only)
+    .bind::<Jsonb, _>(data)
+    .bind::<Array<Text>, _>(subject.topics)
+    .bind::<Array<Text>, _>(subject.districts)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(subject.committees)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -145,6 +216,9 @@ pub async fn sequence(conn: &mut AsyncPgConnection, wait: bool) -> ApiResult<Opt
              SELECT w.id, e.id FROM events e JOIN webhooks w
                ON w.enabled AND w.deleted_at IS NULL AND w.created_at <= e.occurred_at
               AND (e.type = ANY (w.event_types) OR '*' = ANY (w.event_types))
+              AND (w.topics = '{}' OR e.topics && w.topics)
+              AND (w.districts = '{}' OR e.about_districts && w.districts)
+              AND (w.committee_ids = '{}' OR e.committee_ids && w.committee_ids)
               AND (w.owner_role IN ('service_unit', 'ministry')
                    OR (NOT e.staff_only AND (e.public OR w.owner_org_id = ANY (e.org_ids)
                                              OR w.owner_district_ags = ANY (e.districts))))

@@ -278,6 +278,9 @@ diesel::table! {
         districts -> Array<Text>,
         staff_only -> Bool,
         data -> Jsonb,
+        topics -> Array<Text>,
+        about_districts -> Array<Text>,
+        committee_ids -> Array<Uuid>,
     }
 }
 
@@ -296,6 +299,9 @@ diesel::table! {
         disabled_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        topics -> Array<Text>,
+        districts -> Array<Text>,
+        committee_ids -> Array<Uuid>,
     }
 }
 

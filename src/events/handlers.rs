@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, get, web};
 
-use super::model::{EventPage, FeedQuery};
+use super::model::{EventPage, FeedQuery, SubjectQuery};
 use super::store;
 use crate::audit::outbox;
 use crate::core::identity::Caller;
@@ -16,7 +16,8 @@ use crate::state::AppState;
 /// Positions are strictly increasing and gap-free for a reader: a client that stores the last position and asks
 /// for `after=` it again never misses an event, even while many transactions commit concurrently. Visibility is the
 /// resources' own: a municipality gets its organisation's and its district's events (never internal comments, and
-/// coordinators' contact data only within its district).
+/// coordinators' contact data only within its district). `topic`, `district` and `committee` follow what the events
+/// are about, e.g. everything about Telemedizin in one district: `?topic=telemedizin&district=06535`.
 ///
 /// **Roles:** every authenticated role.
 #[utoipa::path(
@@ -66,7 +67,12 @@ pub(super) async fn feed(
     if outbox::unsequenced_exist(&mut conn).await? {
         outbox::sequence(&mut conn, true).await?;
     }
-    let items = store::read(&mut conn, &caller, after, &types, limit).await?;
+    let about = SubjectQuery {
+        topic: q.topic,
+        district: q.district,
+        committee: q.committee,
+    };
+    let items = store::read(&mut conn, &caller, after, &types, &about, limit).await?;
     let next_cursor = items.last().map_or(after, |e| e.position);
     Ok(HttpResponse::Ok().json(EventPage { items, next_cursor }))
 }

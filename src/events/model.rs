@@ -89,4 +89,21 @@ pub struct FeedQuery {
     /// At most this many events, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Only events about this topic or one of its sub-topics (a topic code), as the topic tree was when the event
+    /// happened.
+    pub topic: Option<String>,
+    /// Only events concerning this district (AGS): of its organisations, addressed to it, or of a committee covering
+    /// it by name (Hessen-wide resources name no district).
+    #[param(pattern = "^06[0-9]{3}$")]
+    pub district: Option<String>,
+    /// Only events of this committee, its meetings and action items, and referrals from or to it.
+    pub committee: Option<Uuid>,
+}
+
+/// What the events are about: each filter given must match (topic, district and committee together narrow).
+#[derive(Debug, Default, Clone)]
+pub struct SubjectQuery {
+    pub topic: Option<String>,
+    pub district: Option<String>,
+    pub committee: Option<Uuid>,
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::{Event, redact};
+use super::model::{Event, SubjectQuery, redact};
 use crate::audit::history::Actor;
 use crate::core::identity::{Caller, Role};
 use crate::db::schema::events;
@@ -30,6 +30,7 @@ pub async fn read(
     caller: &Caller,
     after: i64,
     types: &[String],
+    about: &SubjectQuery,
     limit: i64,
 ) -> ApiResult<Vec<Event>> {
     let mut query = events::table
@@ -39,6 +40,15 @@ pub async fn read(
         .into_boxed();
     if !types.is_empty() {
         query = query.filter(events::event_type.eq_any(types.to_vec()));
+    }
+    if let Some(t) = &about.topic {
+        query = query.filter(events::topics.contains(vec![t.clone()]));
+    }
+    if let Some(d) = &about.district {
+        query = query.filter(events::about_districts.contains(vec![d.clone()]));
+    }
+    if let Some(c) = about.committee {
+        query = query.filter(events::committee_ids.contains(vec![c]));
     }
     if caller.role == Role::Municipality {
         let org = caller
@@ -101,4 +111,74 @@ fn to_event(viewer: &Caller, row: Row) -> ApiResult<Event> {
         occurred_at: at,
         actor: Actor::parse(sub, &role, org)?,
     })
+}
+
+/// The filters of a subscription (a webhook, a digest) exist: topic codes in the register (active, or archived when
+/// `kept`), districts by their AGS, committees. Errors name `/topics/{i}`, `/districts/{i}`, `/committees/{i}`.
+pub async fn check_about(
+    conn: &mut AsyncPgConnection,
+    topics: &[String],
+    districts: &[String],
+    committees: &[Uuid],
+) -> ApiResult<()> {
+    use crate::db::schema::committees as c;
+    use crate::error::{FieldError, Format, MessageParams};
+    let mut errors = crate::vocabulary::shape_errors(topics, "/topics");
+    if errors.is_empty() {
+        match crate::vocabulary::check(conn, topics, "/topics", &[]).await {
+            Err(ApiError::Validation(unknown)) => errors.extend(unknown),
+            other => other?,
+        }
+    }
+    let existing: Vec<String> = crate::db::schema::districts::table
+        .filter(crate::db::schema::districts::ags.eq_any(districts))
+        .select(crate::db::schema::districts::ags)
+        .load(conn)
+        .await?;
+    for (i, d) in districts.iter().enumerate() {
+        if crate::core::types::is_district_ags(d) && !existing.contains(d) {
+            errors.push(FieldError::new(
+                format!("/districts/{i}"),
+                "unknown_reference",
+                MessageParams::detail(format!("no district {d}")),
+            ));
+        } else if !crate::core::types::is_district_ags(d) {
+            errors.push(FieldError::new(
+                format!("/districts/{i}"),
+                "invalid_format",
+                MessageParams::format(Format::DistrictAgs),
+            ));
+        } else if districts[..i].contains(d) {
+            errors.push(FieldError::new(
+                format!("/districts/{i}"),
+                "duplicate",
+                MessageParams::default(),
+            ));
+        }
+    }
+    let known: Vec<Uuid> = c::table
+        .filter(c::id.eq_any(committees))
+        .select(c::id)
+        .load(conn)
+        .await?;
+    for (i, id) in committees.iter().enumerate() {
+        if !known.contains(id) {
+            errors.push(FieldError::new(
+                format!("/committees/{i}"),
+                "unknown_reference",
+                MessageParams::detail(format!("no committee {id}")),
+            ));
+        } else if committees[..i].contains(id) {
+            errors.push(FieldError::new(
+                format!("/committees/{i}"),
+                "duplicate",
+                MessageParams::default(),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }

@@ -78,7 +78,9 @@ fn csv_row(w: &Webhook) -> String {
 
 /// Subscribe
 ///
-/// Subscribes the caller's organisation (or role) to event types. The answer carries the signing secret, once.
+/// Subscribes the caller's organisation (or role) to event types, optionally only to events about some topics (with
+/// their sub-topics), districts or committees (`topics`, `districts`, `committees`; each given list narrows). The
+/// answer carries the signing secret, once.
 /// Deliveries contain what the subscriber may see in the feed, signed as Standard Webhooks.
 ///
 /// **Roles:** every authenticated role.
@@ -108,7 +110,7 @@ async fn create(
             None
         }
     };
-    let types = input.event_types.unwrap_or_default();
+    let types = input.event_types.clone().unwrap_or_default();
     errors.extend(event_type_errors(&types));
     let Some(url) = url.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
@@ -116,7 +118,7 @@ async fn create(
     let mut conn = crate::db::conn(&state.pool).await?;
     idempotency::run(&mut conn, &req, &caller, &bytes, async |conn| {
         let secret = new_secret();
-        let mut hook = store::create(conn, &caller, url.as_str(), &types, &secret).await?;
+        let mut hook = store::create(conn, &caller, url.as_str(), &types, &input, &secret).await?;
         hook.secret = Some(secret);
         Ok(Stored::json(StatusCode::CREATED, &hook)?.header("location", format!("/api/v1/webhooks/{}", hook.id)))
     })

@@ -25,7 +25,8 @@ pub const DEFAULT_DENY: &[&str] = &["169.254.0.0/16", "fe80::/10", "100.100.100.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({"id": "0193a6a4-8d2e-7c41-9a57-52f3e2d0b8a7", "url": "https://kreis-it.example.de/hooks/versorgung",
-    "eventTypes": ["application.submitted", "referral.forwarded"], "enabled": true, "consecutiveFailures": 0,
+    "eventTypes": ["application.submitted", "referral.forwarded"], "topics": ["telemedizin"], "districts": ["06535"],
+    "committees": [], "enabled": true, "consecutiveFailures": 0,
     "disabledAt": null, "createdAt": "2026-11-22T09:00:00Z", "secret": null}))]
 pub struct Webhook {
     pub id: Uuid,
@@ -34,6 +35,15 @@ pub struct Webhook {
     /// Event types delivered; `*` for all.
     #[schema(max_items = 50, max_length = 100)]
     pub event_types: Vec<String>,
+    /// Only events about these topics or their sub-topics (empty: any).
+    #[schema(max_items = 20, max_length = 60)]
+    pub topics: Vec<String>,
+    /// Only events concerning these districts (empty: any).
+    #[schema(max_items = 26, max_length = 5)]
+    pub districts: Vec<String>,
+    /// Only events of these committees (empty: any).
+    #[schema(max_items = 20)]
+    pub committees: Vec<Uuid>,
     pub enabled: bool,
     #[schema(minimum = 0, maximum = 2147483647)]
     pub consecutive_failures: i32,
@@ -46,7 +56,8 @@ pub struct Webhook {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[schema(example = json!({"url": "https://kreis-it.example.de/hooks/versorgung", "eventTypes": ["application.submitted", "referral.forwarded"]}))]
+#[schema(example = json!({"url": "https://kreis-it.example.de/hooks/versorgung", "eventTypes": ["*"],
+    "topics": ["telemedizin"], "districts": ["06535"]}))]
 pub struct NewWebhook {
     /// `https://` URL (plain `http://` only to loopback, and only when configured for development).
     #[validate(required, length(min = 8, max = 2000))]
@@ -56,6 +67,22 @@ pub struct NewWebhook {
     #[validate(required, length(min = 1, max = 50))]
     #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 50, max_length = 100)]
     pub event_types: Option<Vec<String>>,
+    /// Only events about these topics (codes) or their sub-topics; each filter given narrows, an empty one does not.
+    #[serde(default)]
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20, max_length = 60, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
+    pub topics: Vec<String>,
+    /// Only events concerning these districts (AGS): of their organisations, addressed to them, or of committees
+    /// covering them by name.
+    #[serde(default)]
+    #[validate(length(max = 26))]
+    #[schema(max_items = 26, max_length = 5, pattern = "^06[0-9]{3}$")]
+    pub districts: Vec<String>,
+    /// Only events of these committees (their meetings, action items, referrals from or to them).
+    #[serde(default)]
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
+    pub committees: Vec<Uuid>,
 }
 
 impl Checked for NewWebhook {}

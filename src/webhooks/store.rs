@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::KIND;
-use super::model::{Delivery, DeliveryQuery, MAX_ERROR_CHARS, Webhook};
+use super::model::{Delivery, DeliveryQuery, MAX_ERROR_CHARS, NewWebhook, Webhook};
 use crate::audit::{self, Audience, Change};
 use crate::core::identity::{Caller, Role};
 use crate::db::DbPool;
@@ -22,6 +22,9 @@ pub struct Row {
     pub owner_org_id: Option<Uuid>,
     url: String,
     event_types: Vec<String>,
+    topics: Vec<String>,
+    districts: Vec<String>,
+    committee_ids: Vec<Uuid>,
     enabled: bool,
     consecutive_failures: i32,
     disabled_at: Option<DateTime<Utc>>,
@@ -34,6 +37,9 @@ impl Row {
             id: self.id,
             url: self.url,
             event_types: self.event_types,
+            topics: self.topics,
+            districts: self.districts,
+            committees: self.committee_ids,
             enabled: self.enabled,
             consecutive_failures: self.consecutive_failures,
             disabled_at: self.disabled_at,
@@ -89,8 +95,10 @@ pub async fn create(
     caller: &Caller,
     url: &str,
     types: &[String],
+    about: &NewWebhook,
     secret: &str,
 ) -> ApiResult<Webhook> {
+    crate::events::check_about(conn, &about.topics, &about.districts, &about.committees).await?;
     let own = caller.org.as_ref().filter(|_| caller.role == Role::Municipality);
     let row: Row = diesel::insert_into(webhooks::table)
         .values((
@@ -100,6 +108,9 @@ pub async fn create(
             webhooks::created_by.eq(&caller.sub),
             webhooks::url.eq(url),
             webhooks::event_types.eq(types),
+            webhooks::topics.eq(&about.topics),
+            webhooks::districts.eq(&about.districts),
+            webhooks::committee_ids.eq(&about.committees),
             webhooks::secret.eq(secret),
         ))
         .returning(Row::as_returning())

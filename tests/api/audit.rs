@@ -1333,7 +1333,14 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
         }
         "POST /api/v1/consultations" => Call::post("/api/v1/consultations", s, new_consultation(app).await, 201),
         "PATCH /api/v1/consultations/{id}" => {
-            let c = post(app, "/api/v1/consultations", &service_unit(), new_consultation(app).await, 201).await;
+            let c = post(
+                app,
+                "/api/v1/consultations",
+                &service_unit(),
+                new_consultation(app).await,
+                201,
+            )
+            .await;
             let body = json!({"internalNotes": "Nachfassen im Frühjahr."});
             Call::patch(format!("/api/v1/consultations/{}", id(&c)), s, body, c)
         }

@@ -46,6 +46,7 @@ mod s3;
 mod settlements;
 mod statistics;
 mod streaming;
+mod subscriptions;
 mod tls;
 mod topics;
 mod webhooks;
