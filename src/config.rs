@@ -69,6 +69,8 @@ pub struct ServeArgs {
     pub reminders: ReminderArgs,
     #[command(flatten)]
     pub attachments: AttachmentArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
     /// Pins the calendar day (YYYY-MM-DD) every date rule works with, for test and training environments whose data
     /// is written against fixed dates. Never set in production: the service logs a warning when it is set.
     #[arg(long, env = "VERSORGUNG_TODAY")]
@@ -116,6 +118,25 @@ pub struct AttachmentArgs {
     /// How often an instance looks for files waiting for the scanner.
     #[arg(long, env = "VERSORGUNG_CLAMAV_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
     pub clamav_interval: Duration,
+}
+
+/// Outgoing e-mail: the digests. Without an SMTP URL the service sends no mail and refuses new digests.
+#[derive(Debug, Clone, Args)]
+pub struct MailArgs {
+    /// The SMTP server: `smtp://host:587` (STARTTLS when offered), `smtps://host:465`, with `user:password@` if the
+    /// server wants them.
+    #[arg(long, env = "VERSORGUNG_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of the digests.
+    #[arg(
+        long,
+        env = "VERSORGUNG_MAIL_FROM",
+        default_value = "Versorgung Hessen <noreply@versorgung.invalid>"
+    )]
+    pub mail_from: String,
+    /// How often each instance looks for digests due (one instance sends each digest).
+    #[arg(long, env = "VERSORGUNG_DIGEST_INTERVAL", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub digest_interval: std::time::Duration,
 }
 
 /// Reminders of due duties (`/api/v1/obligations`), sent through the feed and webhooks.

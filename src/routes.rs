@@ -6,9 +6,9 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::http::openapi;
 use crate::{
     action_items, applications, attachments, base_rates, change_requests, committees, consultations, coordinators,
-    districts, early_start_consents, events, funding_lines, grant_notices, health, knowledge, meetings, metrics,
-    obligations, organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements, statistics,
-    topics, webhooks,
+    digests, districts, early_start_consents, events, funding_lines, grant_notices, health, knowledge, meetings,
+    metrics, obligations, organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements,
+    statistics, topics, webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -39,7 +39,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(consultations::routes)
             .configure(events::routes)
             .configure(statistics::routes)
-            .configure(webhooks::routes),
+            .configure(webhooks::routes)
+            .configure(digests::routes),
     )
     .configure(health::routes)
     .configure(metrics::routes);

@@ -17,10 +17,12 @@ use crate::http::ratelimit::{self, RateLimits};
 use crate::routes::{self, openapi_document};
 use crate::state::AppState;
 
-/// Starts the background work of an instance: the event sequencer and webhook dispatcher, the reminder job.
+/// Starts the background work of an instance: the event sequencer and webhook dispatcher, the reminder job, the
+/// virus scan and the e-mail digests.
 pub fn spawn_workers(state: web::Data<AppState>) {
     crate::obligations::spawn(state.clone());
     crate::attachments::scan::spawn(state.clone());
+    crate::digests::spawn(state.clone());
     crate::webhooks::spawn(state);
 }
 

@@ -27,6 +27,8 @@ pub struct AppState {
     pub attachments: AttachmentSettings,
     /// The virus scanner, when one is configured.
     pub scanner: Option<Arc<crate::clamav::Scanner>>,
+    /// The SMTP connection of the digests, when one is configured.
+    pub mail: Option<Arc<crate::mail::Mailer>>,
 }
 
 /// Limits and policy of attachments (from configuration).
@@ -83,6 +85,14 @@ impl AppState {
                 .clamav
                 .as_deref()
                 .map(crate::clamav::Scanner::parse)
+                .transpose()?
+                .map(Arc::new),
+            mail: args
+                .mail
+                .smtp_url
+                .as_deref()
+                .filter(|u| !u.is_empty())
+                .map(|u| crate::mail::Mailer::new(u, &args.mail.mail_from, args.mail.digest_interval))
                 .transpose()?
                 .map(Arc::new),
         })

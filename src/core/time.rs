@@ -25,10 +25,15 @@ pub fn today_in_hessen() -> NaiveDate {
 
 /// The calendar day in Hessen of an instant.
 pub fn hessen_date(t: DateTime<Utc>) -> NaiveDate {
+    hessen_local(t).date()
+}
+
+/// The wall-clock time in Hessen of an instant (for texts people read, such as the digests).
+pub fn hessen_local(t: DateTime<Utc>) -> chrono::NaiveDateTime {
     // CET/CEST without a time-zone database: +1 h, +2 h from the last Sunday of March to the last Sunday of
     // October (01:00 UTC both times), as the EU rules say.
     let offset = if is_eu_summer_time(t) { 2 } else { 1 };
-    (t + chrono::Duration::hours(offset)).date_naive()
+    (t + chrono::Duration::hours(offset)).naive_utc()
 }
 
 fn is_eu_summer_time(t: DateTime<Utc>) -> bool {

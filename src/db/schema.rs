@@ -712,3 +712,23 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    digests (id) {
+        id -> Uuid,
+        owner_role -> Text,
+        owner_org_id -> Nullable<Uuid>,
+        created_by -> Text,
+        email -> Text,
+        frequency -> Text,
+        event_types -> Array<Text>,
+        topics -> Array<Text>,
+        districts -> Array<Text>,
+        committee_ids -> Array<Uuid>,
+        last_position -> Int8,
+        next_due_at -> Timestamptz,
+        last_sent_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}

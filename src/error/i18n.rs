@@ -196,6 +196,8 @@ fn conflict_detail(lang: Lang, code: &str, p: &MessageParams) -> String {
         ("topic_merged", Lang::De) => {
             format!("Das Thema wurde in {detail} zusammengeführt und bleibt archiviert; bitte {detail} verwenden.")
         }
+        ("mail_disabled", Lang::En) => format!("This service sends no e-mail ({detail})."),
+        ("mail_disabled", Lang::De) => format!("Dieser Dienst versendet keine E-Mails ({detail})."),
         ("retained", Lang::En) => format!(
             "The file belongs to the record of the {detail}: only its uploader removes it, and only while the {detail} \
              is still being written."

@@ -68,9 +68,9 @@ pub(super) async fn feed(
         outbox::sequence(&mut conn, true).await?;
     }
     let about = SubjectQuery {
-        topic: q.topic,
-        district: q.district,
-        committee: q.committee,
+        topics: q.topic.into_iter().collect(),
+        districts: q.district.into_iter().collect(),
+        committees: q.committee.into_iter().collect(),
     };
     let items = store::read(&mut conn, &caller, after, &types, &about, limit).await?;
     let next_cursor = items.last().map_or(after, |e| e.position);

@@ -7,8 +7,8 @@ mod handlers;
 mod model;
 mod store;
 
-pub use model::{Event, EventPage, redact};
-pub use store::{by_id, check_about};
+pub use model::{Event, EventPage, SubjectQuery, redact};
+pub use store::{by_id, check_about, read};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::feed);

@@ -100,10 +100,11 @@ pub struct FeedQuery {
     pub committee: Option<Uuid>,
 }
 
-/// What the events are about: each filter given must match (topic, district and committee together narrow).
+/// What the events are about: each non-empty list must match one of its values (topics, districts and committees
+/// together narrow; an empty list does not filter).
 #[derive(Debug, Default, Clone)]
 pub struct SubjectQuery {
-    pub topic: Option<String>,
-    pub district: Option<String>,
-    pub committee: Option<Uuid>,
+    pub topics: Vec<String>,
+    pub districts: Vec<String>,
+    pub committees: Vec<Uuid>,
 }

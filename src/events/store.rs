@@ -41,14 +41,14 @@ pub async fn read(
     if !types.is_empty() {
         query = query.filter(events::event_type.eq_any(types.to_vec()));
     }
-    if let Some(t) = &about.topic {
-        query = query.filter(events::topics.contains(vec![t.clone()]));
+    if !about.topics.is_empty() {
+        query = query.filter(events::topics.overlaps_with(about.topics.clone()));
     }
-    if let Some(d) = &about.district {
-        query = query.filter(events::about_districts.contains(vec![d.clone()]));
+    if !about.districts.is_empty() {
+        query = query.filter(events::about_districts.overlaps_with(about.districts.clone()));
     }
-    if let Some(c) = about.committee {
-        query = query.filter(events::committee_ids.contains(vec![c]));
+    if !about.committees.is_empty() {
+        query = query.filter(events::committee_ids.overlaps_with(about.committees.clone()));
     }
     if caller.role == Role::Municipality {
         let org = caller

@@ -94,6 +94,7 @@ problem_responses! {
         (name = "Coordinators", description = "The register of health coordinators (Gesundheitskoordination); contact data is personal data."),
         (name = "Events", description = "The change feed for district IT: every change, in order, as the caller may see it."),
         (name = "Statistics", description = "Counts and sums of applications for the service unit and the ministry."),
+        (name = "Digests", description = "E-mail digests: a daily or weekly German summary of the events a subscriber follows (by type, topic, district, committee)."),
         (name = "Webhooks", description = "Signed push delivery of the change feed (Standard Webhooks)."),
         (name = "Operations", description = "Health checks for orchestrators."),
     ),

@@ -1442,6 +1442,15 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             let (_receiver, url) = Receiver::start().await;
             Call::post("/api/v1/webhooks", s, json!({"url": url, "eventTypes": ["*"]}), 201)
         }
+        "POST /api/v1/digests" => {
+            let body = json!({"email": "referat@example.org", "frequency": "weekly", "topics": ["telemedizin"]});
+            Call::post("/api/v1/digests", s, body, 201)
+        }
+        "DELETE /api/v1/digests/{id}" => {
+            let body = json!({"email": "referat@example.org", "frequency": "daily"});
+            let digest = post(app, "/api/v1/digests", &service_unit(), body, 201).await;
+            Call::delete(format!("/api/v1/digests/{}", id(&digest)), s).on(digest)
+        }
         "DELETE /api/v1/webhooks/{id}" => {
             let hook = webhook(app).await;
             Call::delete(format!("/api/v1/webhooks/{}", id(&hook)), s).on(hook)
@@ -1523,6 +1532,8 @@ fn identity(kind: &str, resource: &Value) -> Result<(Uuid, Option<String>), Stri
         "action_item" => Some(format!("/api/v1/action-items/{id}/history")),
         // A subscription's history is kept (who subscribed, unsubscribed, redelivered) but not served: the table.
         "webhook" => None,
+        // The same for digests (their address is personal data, their changes configuration).
+        "digest" => None,
         other => return Err(format!("unknown resource kind {other:?} in the table")),
     };
     Ok((id, history))
@@ -1619,7 +1630,12 @@ async fn history_entries(app: &TestApp, path: &str) -> Result<Vec<Value>, String
 
 /// Performs one row's write on a fresh app and compares what it recorded with the row.
 async fn check(row: Row) -> Result<(), String> {
-    let app = TestApp::spawn_with(|a| a.webhooks.webhook_allow_loopback = true).await;
+    let app = TestApp::spawn_with(|a| {
+        a.webhooks.webhook_allow_loopback = true;
+        // Digests need a mail setting to be made; none is due during the test, so nothing is sent to it.
+        a.mail.smtp_url = Some("smtp://127.0.0.1:9".into());
+    })
+    .await;
     let call = prepare(&app, &row.operation).await?;
     let kind = row.kind();
     let before = match (&kind, &call.resource) {

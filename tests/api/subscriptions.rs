@@ -282,3 +282,265 @@ async fn the_feed_and_webhooks_deliver_only_the_followed_topics_districts_and_co
         .collect();
     assert_eq!(received.len(), 3, "{received:?}");
 }
+
+/// An SMTP server on a free loopback port (aiosmtpd from PyPI, in a venv of its own), writing what it receives
+/// into a Maildir; stopped when dropped.
+struct Smtpd {
+    child: std::process::Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl Drop for Smtpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn smtpd_python() -> std::path::PathBuf {
+    use std::process::Command;
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target/smtp-venv");
+    let python = venv.join("bin/python");
+    if !venv.join("bin/aiosmtpd").exists() {
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3");
+        assert!(status.success(), "python3 -m venv");
+        let status = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(root.join(".ci/requirements-smtp.txt"))
+            .status()
+            .expect("pip");
+        assert!(status.success(), "pip install aiosmtpd");
+    }
+    python
+}
+
+async fn start_smtpd() -> Smtpd {
+    let port = free_port();
+    let maildir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(smtpd_python())
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir.path().join("box"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("aiosmtpd");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "aiosmtpd did not start"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Smtpd { child, port, maildir }
+}
+
+/// A received message: (to, subject, plain-text body), decoded as a mail client would.
+fn parse(raw: &[u8]) -> (String, String, String) {
+    use mailparse::MailHeaderMap;
+    let mail = mailparse::parse_mail(raw).unwrap();
+    let to = mail.headers.get_first_value("To").unwrap_or_default();
+    let subject = mail.headers.get_first_value("Subject").unwrap_or_default();
+    assert!(
+        mail.ctype.mimetype == "text/plain" && mail.ctype.charset.eq_ignore_ascii_case("utf-8"),
+        "{:?}",
+        mail.ctype
+    );
+    (to, subject, mail.get_body().unwrap())
+}
+
+impl Smtpd {
+    fn received(&self) -> Vec<(String, String, String)> {
+        let dir = self.maildir.path().join("box/new");
+        let mut out: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| parse(&std::fs::read(e.path()).unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<(String, String, String)> {
+        let started = std::time::Instant::now();
+        loop {
+            let got = self.received();
+            if got.len() >= n || started.elapsed() > std::time::Duration::from_secs(15) {
+                return got;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn without_a_mail_setting_there_is_no_digest() {
+    let app = TestApp::spawn().await;
+    let p = problem(
+        app.post(
+            "/api/v1/digests",
+            Some(&ministry()),
+            &json!({"email": "referat@example.org", "frequency": "daily"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(p["code"], "mail_disabled");
+    assert_eq!(app.db_count("digests").await, 0);
+}
+
+#[actix_web::test]
+async fn e_mail_digests_bring_each_subscriber_only_its_topics_events() {
+    let smtpd = start_smtpd().await;
+    let port = smtpd.port;
+    let app = TestApp::spawn_with(move |a| {
+        a.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        a.mail.digest_interval = std::time::Duration::from_millis(100);
+    })
+    .await;
+    let r = ministry();
+    let subscribe =
+        async |body: Value, token: &str| ok(app.post("/api/v1/digests", Some(token), &body).await, 201).await;
+    let p = problem(
+        app.post(
+            "/api/v1/digests",
+            Some(&r),
+            &json!({"email": "kein-mail", "frequency": "hourly", "topics": ["gibt-es-nicht"]}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert!(
+        pointers(&p).contains(&"/email".to_owned()) || pointers(&p).contains(&"/frequency".to_owned()),
+        "{p}"
+    );
+    let tele = subscribe(
+        json!({"email": "telemedizin@vogelsbergkreis.example", "frequency": "weekly", "topics": ["telemedizin"],
+            "districts": ["06535"]}),
+        &r,
+    )
+    .await;
+    let care = subscribe(
+        json!({"email": "pflege@ministerium.example", "frequency": "daily", "topics": ["pflege"]}),
+        &r,
+    )
+    .await;
+    let quiet = subscribe(
+        json!({"email": "still@ministerium.example", "frequency": "daily", "topics": ["praevention"]}),
+        &r,
+    )
+    .await;
+    let vogelsberg = token("municipality", Some("06535"));
+    let own = subscribe(
+        json!({"email": "kreis@vogelsbergkreis.example", "frequency": "daily", "eventTypes": ["consultation.created"]}),
+        &vogelsberg,
+    )
+    .await;
+    assert_eq!(
+        ok(app.get("/api/v1/digests", Some(&vogelsberg)).await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    problem(
+        app.get(
+            &format!("/api/v1/digests/{}", tele["id"].as_str().unwrap()),
+            Some(&vogelsberg),
+        )
+        .await,
+        404,
+    )
+    .await;
+    let w = world(&app).await;
+
+    // Nothing is due yet; then every digest is (as if its period had passed) and the job sends.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(smtpd.received().is_empty());
+    app.db
+        .execute("UPDATE digests SET next_due_at = now() - interval '1 minute'")
+        .await;
+    let got = smtpd.wait_for(3).await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    let mail = |to: &str| {
+        got.iter()
+            .find(|(t, _, _)| t.contains(to))
+            .unwrap_or_else(|| panic!("no mail to {to}: {got:?}"))
+    };
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+
+    let (_, subject, body) = mail("telemedizin@vogelsbergkreis.example");
+    assert_eq!(subject, "Wöchentlicher Überblick Versorgung: 2 neue Ereignisse");
+    assert!(
+        body.contains("Gremium angelegt") && body.contains(&id(&w.tele_committee)),
+        "{body}"
+    );
+    assert!(
+        body.contains("Beratung angelegt") && body.contains(&id(&w.tele_vogelsberg)),
+        "{body}"
+    );
+    assert!(
+        !body.contains(&id(&w.tele_werra)) && !body.contains(&id(&w.care_committee)),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("DELETE /api/v1/digests/{}", id(&tele))),
+        "{body}"
+    );
+
+    let (_, subject, body) = mail("pflege@ministerium.example");
+    assert_eq!(subject, "Täglicher Überblick Versorgung: 1 neues Ereignis");
+    assert!(
+        body.contains(&id(&w.care_committee)) && !body.contains(&id(&w.tele_committee)),
+        "{body}"
+    );
+
+    // The municipality's digest carries only what it may see: its own district's consultation, not Werra-Meißner's.
+    let (_, _, body) = mail("kreis@vogelsbergkreis.example");
+    assert!(
+        body.contains(&id(&w.tele_vogelsberg)) && !body.contains(&id(&w.tele_werra)),
+        "{body}"
+    );
+    let _ = own;
+
+    // Nothing happened for the quiet one: no mail, but it is rescheduled a period ahead.
+    let quiet = ok(app.get(&format!("/api/v1/digests/{}", id(&quiet)), Some(&r)).await, 200).await;
+    assert!(quiet["lastSentAt"].is_null());
+    let care = ok(app.get(&format!("/api/v1/digests/{}", id(&care)), Some(&r)).await, 200).await;
+    assert!(!care["lastSentAt"].is_null());
+    assert!(care["nextDueAt"].as_str().unwrap() > care["lastSentAt"].as_str().unwrap());
+
+    // Unsubscribed, no more mail; the next round sends nothing new.
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/digests/{}", id(&tele))))
+        .bearer_auth(&r)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    app.db
+        .execute("UPDATE digests SET next_due_at = now() - interval '1 minute'")
+        .await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(smtpd.received().len(), 3, "nothing happened since, so no further mail");
+}
