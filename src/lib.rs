@@ -34,6 +34,7 @@ pub mod mail;
 pub mod meetings;
 pub mod metrics;
 pub mod obligations;
+pub mod oparl;
 pub mod organisations;
 pub mod payment_requests;
 pub mod proofs_of_use;

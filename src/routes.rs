@@ -7,8 +7,8 @@ use crate::http::openapi;
 use crate::{
     action_items, applications, attachments, base_rates, change_requests, committees, consultations, coordinators,
     digests, districts, early_start_consents, events, funding_lines, grant_notices, health, knowledge, meetings,
-    metrics, obligations, organisations, payment_requests, proofs_of_use, recovery_claims, referrals, settlements,
-    statistics, topics, webhooks,
+    metrics, obligations, oparl, organisations, payment_requests, proofs_of_use, recovery_claims, referrals,
+    settlements, statistics, topics, webhooks,
 };
 
 /// The route table: every endpoint of the service, one line per resource module.
@@ -42,6 +42,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(webhooks::routes)
             .configure(digests::routes),
     )
+    .configure(oparl::routes)
     .configure(health::routes)
     .configure(metrics::routes);
 }

@@ -96,6 +96,7 @@ problem_responses! {
         (name = "Statistics", description = "Counts and sums of applications for the service unit and the ministry."),
         (name = "Digests", description = "E-mail digests: a daily or weekly German summary of the events a subscriber follows (by type, topic, district, committee)."),
         (name = "Webhooks", description = "Signed push delivery of the change feed (Standard Webhooks)."),
+        (name = "OParl", description = "The committees as an OParl 1.1 system (https://oparl.org): System, Body, Organization, Person, Membership, Meeting, AgendaItem, Paper, File; readable without a token."),
         (name = "Operations", description = "Health checks for orchestrators."),
     ),
     modifiers(&Finish),

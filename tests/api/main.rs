@@ -36,6 +36,7 @@ mod hostile;
 mod matrix;
 mod migrations;
 mod obligations;
+mod oparl;
 mod openapi;
 mod organisations;
 mod payment_requests;
