@@ -145,6 +145,9 @@ pub async fn seed(args: crate::config::SeedArgs) -> Result<(), String> {
     if !args.demo {
         return Err("nothing to seed: pass --demo for the demo data set".into());
     }
+    if let Some(day) = args.today {
+        crate::core::time::pin_today(day)?;
+    }
     let (url, local_pg) = database(&args.db).await?;
     crate::db::run_migrations(&url).await?;
     let pool = crate::db::build_pool(&url, &pool_settings(&args.db))?;

@@ -46,6 +46,10 @@ pub struct SeedArgs {
     /// Where the demo notices' letters are kept (the same store the service uses).
     #[command(flatten)]
     pub attachments: AttachmentArgs,
+    /// Pins the calendar day the demo's dates are written against, as the service's `--today` does: a training
+    /// environment pinned to a day seeds against the same day, or its notices' objection periods would disagree.
+    #[arg(long, env = "VERSORGUNG_TODAY")]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone, Args)]

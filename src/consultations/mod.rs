@@ -6,7 +6,7 @@ pub mod model;
 mod store;
 
 pub use model::KIND;
-pub use store::replace_topic;
+pub use store::{create, replace_topic};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

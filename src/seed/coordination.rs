@@ -145,3 +145,108 @@ pub(super) async fn coordination(conn: &mut AsyncPgConnection, service_unit: &Ca
     }
     Ok(())
 }
+
+/// The service unit's own work on the demo: published knowledge entries, a consultation, the outcomes of the
+/// regional conference's meeting and the action items it assigned (through the stores, with history and events).
+pub(super) async fn service_unit_work(conn: &mut AsyncPgConnection, service_unit: &Caller) -> ApiResult<()> {
+    use crate::db::schema::{committee_meetings, committees};
+    use crate::knowledge::model::{EntryAction, EntryInput, EntryKind, Visibility};
+    let entries = [
+        (
+            EntryKind::GoodPractice,
+            "Telemedizinische Fallkonferenzen im Vogelsbergkreis",
+            "Hausarztpraxen und die Klinik in Lauterbach besprechen einmal im Monat schwierige Fälle per Video. Die Praxen \
+          sparen Fahrten, die Klinik erfährt früher von Patientinnen und Patienten, die sie aufnehmen wird.",
+            "telemedizinische-fallkonferenzen",
+            Visibility::Public,
+        ),
+        (
+            EntryKind::Faq,
+            "Wer berät Kommunen zu Gesundheitszentren?",
+            "Die Serviceeinheit Gesundheitsversorgung berät Kommunen zur Gründung von Gesundheitszentren und zur \
+          Praxisnachfolge, auch vor Ort.",
+            "gesundheitszentren",
+            Visibility::Network,
+        ),
+    ];
+    for (kind, title, body, topic, visibility) in entries {
+        let input = EntryInput {
+            kind: Some(kind),
+            title: Some(title.into()),
+            body: body.into(),
+            topics: vec![topic.into()],
+            visibility: Some(visibility),
+            application_ids: Vec::new(),
+            review_due_on: Some(demo_date(2027, 11, 30)?),
+        };
+        let e = crate::knowledge::create(conn, service_unit, input).await?;
+        for action in [EntryAction::Submit, EntryAction::Publish] {
+            let input = crate::knowledge::TransitionInput::default();
+            crate::knowledge::transition(conn, service_unit, e.id, action, None, input).await?;
+        }
+    }
+    let vogelsberg = org_scope(conn, "06535").await?.id;
+    let consultation = crate::consultations::model::ConsultationInput {
+        organisation_id: Some(vogelsberg),
+        held_on: Some(demo_date(2026, 11, 20)?),
+        channel: Some(crate::consultations::model::Channel::Video),
+        topics: vec!["telemedizin".into()],
+        summary: Some(
+            "Beratung zu telemedizinischen Fallkonferenzen; Fördermöglichkeiten als Modellprojekt erläutert.".into(),
+        ),
+        internal_notes: "Der Kreis will zuerst mit zwei Praxen beginnen; im Frühjahr nachfassen.".into(),
+        follow_ups: vec![crate::consultations::model::FollowUp {
+            text: "Gute-Praxis-Eintrag zu Fallkonferenzen schicken".into(),
+            due_on: Some(demo_date(2026, 12, 4)?),
+            done: false,
+        }],
+        referral_ids: Vec::new(),
+        application_ids: Vec::new(),
+    };
+    crate::consultations::create(conn, service_unit, consultation).await?;
+    let rgk: Uuid = committees::table
+        .filter(committees::name.eq("Regionale Gesundheitskonferenz Fulda-Bad Hersfeld"))
+        .select(committees::id)
+        .first(conn)
+        .await?;
+    let meetings: Vec<Uuid> = committee_meetings::table
+        .filter(committee_meetings::committee_id.eq(rgk))
+        .select(committee_meetings::id)
+        .load(conn)
+        .await?;
+    for meeting in meetings {
+        diesel::update(committee_meetings::table.find(meeting))
+            .set(committee_meetings::attendance.eq(serde_json::json!(
+                {"memberIds": [], "serviceUnit": "organised", "guests": ["Kassenärztliche Vereinigung Hessen"]})))
+            .execute(conn)
+            .await?;
+        use crate::action_items::model::{AssigneeKind, NewActionItem};
+        let fulda = org_scope(conn, "06631").await?.id;
+        for (title, assignee, organisation, due) in [
+            (
+                "Zwei Pilotpraxen für Fallkonferenzen benennen",
+                AssigneeKind::Organisation,
+                Some(fulda),
+                (2027, 4, 30),
+            ),
+            (
+                "Bericht an das Landesgremium vorbereiten",
+                AssigneeKind::ServiceUnit,
+                None,
+                (2027, 6, 30),
+            ),
+        ] {
+            let item = NewActionItem {
+                title: Some(title.into()),
+                description: String::new(),
+                agenda_index: Some(1),
+                assignee: Some(assignee),
+                organisation_id: organisation,
+                assignee_committee_id: None,
+                due_on: Some(demo_date(due.0, due.1, due.2)?),
+            };
+            crate::action_items::create(conn, service_unit, meeting, item).await?;
+        }
+    }
+    Ok(())
+}

@@ -394,6 +394,7 @@ pub async fn demo(
         grants::early_starts(conn, &ministry, &in_review).await?;
         grants::grants(conn, &ministry, &approved, storage, retention_years).await?;
         coordination::coordination(conn, &service_unit).await?;
+        coordination::service_unit_work(conn, &service_unit).await?;
         Ok(APPLICATIONS.len())
     })
     .await

@@ -189,9 +189,11 @@ async fn serve_with_no_configuration() {
 async fn seed_demo_adds_applications_in_every_state_once() {
     let app = TestApp::spawn().await;
     for expected in ["added the demo data: 13 applications", "nothing added"] {
+        // The demo is written against the same day the service under test is pinned to.
         let out = clean_command()
             .args(["seed", "--demo"])
             .env("DATABASE_URL", &app.db.url)
+            .env("VERSORGUNG_TODAY", PINNED_TODAY)
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -329,4 +331,34 @@ async fn seed_demo_adds_applications_in_every_state_once() {
         .await
         .unwrap();
     assert_eq!(own["total"], 1);
+    // The service unit's work: published knowledge (the public entry without a token), a consultation, action items
+    // that are duties.
+    let public: serde_json::Value = app
+        .get("/api/v1/knowledge-entries?q=Fallkonferenzen", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["items"].as_array().unwrap().len(), 1, "{public}");
+    let consultations: serde_json::Value = app
+        .get("/api/v1/consultations?includeTotal=true", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(consultations["total"], 1);
+    let items: serde_json::Value = app
+        .get("/api/v1/action-items?includeTotal=true", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items["total"], 2);
+    let duties: serde_json::Value = app
+        .get("/api/v1/obligations?duty=action_item.complete", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(duties["items"].as_array().unwrap().len(), 2, "{duties}");
 }
