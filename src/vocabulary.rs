@@ -144,3 +144,22 @@ pub async fn replace_in(
     ids.sort();
     Ok(ids)
 }
+
+/// A merge of topics in the subscriptions (webhooks' and digests' `topics`): a subscription to `from` follows
+/// `into` from now on, so that it keeps receiving what it followed (new events carry `into`).
+pub async fn replace_in_subscriptions(conn: &mut AsyncPgConnection, from: &str, into: &str) -> ApiResult<()> {
+    for table in ["webhooks", "digests"] {
+        diesel::sql_query(format!(
+            "UPDATE {table} SET topics = ARRAY(\
+                 SELECT code FROM (\
+                     SELECT CASE WHEN u.code = $1 THEN $2 ELSE u.code END AS code, min(u.n) AS n \
+                     FROM unnest(topics) WITH ORDINALITY AS u(code, n) GROUP BY 1) merged ORDER BY n) \
+             WHERE topics @> ARRAY[$1]"
+        ))
+        .bind::<Text, _>(from)
+        .bind::<Text, _>(into)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}

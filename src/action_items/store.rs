@@ -274,6 +274,12 @@ pub async fn update(
         return Ok(current);
     };
     let (_, agenda_len) = meeting_of(conn, current.meeting_id).await?;
+    // The agenda item is checked when the patch names another one (the meeting's agenda keeps the current one).
+    let agenda_len = if next.agenda_index == current.agenda_index {
+        usize::MAX
+    } else {
+        agenda_len
+    };
     let district = check(conn, &next, agenda_len).await?;
     let (Some(title), Some(assignee), Some(due_on)) = (next.title, next.assignee, next.due_on) else {
         return Err(ApiError::internal(

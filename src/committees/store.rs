@@ -514,8 +514,14 @@ pub async fn meetings(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResul
     rows.into_iter().map(to_meeting).collect()
 }
 
-/// What a meeting's agenda and attendance name must exist: referrals, and members of the meeting's committee.
-pub async fn check_meeting(conn: &mut AsyncPgConnection, committee: Uuid, m: &NewMeeting) -> ApiResult<()> {
+/// What a meeting's agenda and attendance name must exist: referrals, and members of the meeting's committee (or
+/// members recorded before, `kept`).
+pub async fn check_meeting(
+    conn: &mut AsyncPgConnection,
+    committee: Uuid,
+    m: &NewMeeting,
+    kept: &[Uuid],
+) -> ApiResult<()> {
     let mut errors = Vec::new();
     for (i, item) in m.agenda.iter().enumerate() {
         if let Some(r) = item.referral_id {
@@ -539,7 +545,8 @@ pub async fn check_meeting(conn: &mut AsyncPgConnection, committee: Uuid, m: &Ne
             .load(conn)
             .await?;
         for (i, id) in a.member_ids.iter().enumerate() {
-            if !members.contains(id) {
+            // A member recorded before stays recorded, even after leaving the committee.
+            if !members.contains(id) && !kept.contains(id) {
                 errors.push(FieldError::new(
                     format!("/attendance/memberIds/{i}"),
                     "unknown_reference",
@@ -564,7 +571,7 @@ pub async fn add_meeting(
     m: &NewMeeting,
 ) -> ApiResult<Meeting> {
     find(conn, committee).await?;
-    check_meeting(conn, committee, m).await?;
+    check_meeting(conn, committee, m, &[]).await?;
     let meeting_id: Uuid = diesel::insert_into(committee_meetings::table)
         .values((
             committee_meetings::committee_id.eq(committee),

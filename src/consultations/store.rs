@@ -288,8 +288,14 @@ pub async fn update(
         .execute(conn)
         .await?;
     let c = find(conn, caller, id, false).await?;
+    // A change of the internal notes alone is not news to the municipality (its view did not change).
+    let internal_only = changed.iter().all(|p| p == "/internalNotes");
     let change = Change::new(KIND, id, "update", "consultation.changed", Audience::staff()).changed(changed);
-    record(conn, caller, change, &c).await?;
+    if internal_only {
+        audit::record(conn, caller, change, &c).await?;
+    } else {
+        record(conn, caller, change, &c).await?;
+    }
     Ok(c)
 }
 

@@ -54,9 +54,11 @@ fn owned(caller: &Caller) -> digests::BoxedQuery<'static, diesel::pg::Pg> {
         .filter(digests::deleted_at.is_null())
         .filter(digests::owner_role.eq(caller.role.as_str()))
         .into_boxed();
-    match (caller.role, &caller.org) {
-        (Role::Municipality, Some(org)) => query.filter(digests::owner_org_id.eq(org.id)),
-        _ => query,
+    match caller.confined_to() {
+        Ok(Some(org)) => query.filter(digests::owner_org_id.eq(org)),
+        Ok(None) => query,
+        // A municipality without an organisation owns nothing.
+        Err(_) => query.filter(digests::id.is_null()),
     }
 }
 
@@ -166,7 +168,12 @@ pub async fn send_due(
                     None => None,
                 },
             };
-            let types: Vec<String> = row.event_types.iter().filter(|t| *t != "*").cloned().collect();
+            // `*` anywhere means every type, as for webhooks.
+            let types: Vec<String> = if row.event_types.iter().any(|t| t == "*") {
+                Vec::new()
+            } else {
+                row.event_types.clone()
+            };
             let frequency: Frequency = row.frequency.parse().map_err(ApiError::internal)?;
             let about = SubjectQuery {
                 topics: row.topics.clone(),
@@ -179,16 +186,22 @@ pub async fn send_due(
                 false
             } else {
                 let (subject, body) = super::render::digest(&row.id, frequency, &events, row.last_sent_at);
-                mailer
-                    .send(&row.email, &subject, body)
-                    .await
-                    .map_err(ApiError::internal)?;
+                if let Err(e) = mailer.send(&row.email, &subject, body).await {
+                    // One refused recipient must not stop the others: this digest waits an hour, covering the
+                    // same events then, and the round goes on.
+                    log::warn!("digests: {} not sent, retried in an hour: {e}", row.id);
+                    diesel::update(digests::table.find(row.id))
+                        .set(digests::next_due_at.eq(now + chrono::Duration::hours(1)))
+                        .execute(conn)
+                        .await?;
+                    return Ok(Some(false));
+                }
                 true
             };
             diesel::update(digests::table.find(row.id))
                 .set((
                     digests::last_position.eq(last),
-                    digests::next_due_at.eq(now + frequency.period()),
+                    digests::next_due_at.eq(next_due(row.next_due_at, frequency, now)),
                     digests::last_sent_at.eq(if mailed { Some(now) } else { row.last_sent_at }),
                 ))
                 .execute(conn)
@@ -202,4 +215,12 @@ pub async fn send_due(
             Some(false) => {}
         }
     }
+}
+
+/// The next due time: a period after the last one (so that the job's interval does not add up), past `now`.
+fn next_due(mut due: DateTime<Utc>, frequency: Frequency, now: DateTime<Utc>) -> DateTime<Utc> {
+    while due <= now {
+        due += frequency.period();
+    }
+    due
 }

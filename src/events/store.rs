@@ -101,7 +101,11 @@ const COLUMNS: (
 );
 
 fn to_event(viewer: &Caller, row: Row) -> ApiResult<Event> {
-    let (position, event_type, kind, id, at, sub, role, org, districts, data) = row;
+    let (position, event_type, kind, id, at, mut sub, role, org, districts, data) = row;
+    // Who in the service unit logged a consultation is its business (the resource hides `author` too).
+    if viewer.role == Role::Municipality && kind == crate::consultations::KIND && role != Role::Municipality.as_str() {
+        sub = role.clone();
+    }
     Ok(Event {
         position: position.unwrap_or_default(),
         data: redact(viewer, &kind, &districts, data),

@@ -8,7 +8,7 @@ use super::KIND;
 use crate::audit::{self, Audience, Change, history};
 use crate::committees::meetings::Meeting;
 use crate::core::identity::Caller;
-use crate::db::schema::committee_meetings;
+use crate::db::schema::{action_items, committee_meetings};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Expected;
 
@@ -26,7 +26,22 @@ pub async fn update(
     let Some((next, changed)) = crate::http::patch::merged(&current.input(), &patch, &[])? else {
         return Ok(current);
     };
-    crate::committees::check_meeting(conn, current.committee_id, &next).await?;
+    crate::committees::check_meeting(conn, current.committee_id, &next, &current.attendance.member_ids).await?;
+    // The action items name agenda items by position: the agenda keeps at least as many items.
+    let highest: Option<i32> = action_items::table
+        .filter(action_items::meeting_id.eq(id))
+        .select(diesel::dsl::max(action_items::agenda_index))
+        .first(conn)
+        .await?;
+    if let Some(h) = highest
+        && usize::try_from(h).is_ok_and(|h| h >= next.agenda.len())
+    {
+        return Err(ApiError::Validation(vec![crate::error::FieldError::new(
+            "/agenda",
+            "invalid_value",
+            crate::error::MessageParams::detail(format!("action items follow from agenda item {}", h + 1)),
+        )]));
+    }
     let (Some(date), Some(title)) = (next.date, next.title.clone()) else {
         return Err(ApiError::internal("validated meeting lacks date or title"));
     };

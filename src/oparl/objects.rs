@@ -291,7 +291,8 @@ async fn files(conn: &mut AsyncPgConnection, meeting: Option<Uuid>, id: Option<U
         .filter(attachments::owner_kind.eq("committee_meeting"))
         .filter(attachments::internal.eq(false))
         .filter(attachments::content_deleted.eq(false))
-        .filter(attachments::scan_state.ne("infected"))
+        // As the download serves them: scanned clean, or not scanned (no scanner); never pending or infected.
+        .filter(attachments::scan_state.eq_any(["clean", "not_scanned"]))
         .order(attachments::id)
         .select((
             attachments::id,

@@ -221,6 +221,7 @@ async fn merge(
         crate::applications::replace_topic(conn, &caller, &code, &into).await?;
         crate::knowledge::replace_topic(conn, &caller, &code, &into).await?;
         crate::consultations::replace_topic(conn, &caller, &code, &into).await?;
+        crate::vocabulary::replace_in_subscriptions(conn, &code, &into).await?;
         Ok(merged)
     })
     .await

@@ -124,6 +124,8 @@ async fn the_service_unit_logs_advice_and_the_municipality_reads_its_public_part
     )
     .await;
     assert_eq!(notes_in(&feed), vec![Value::Null]);
+    // Nor who in the service unit wrote it: the actor is the role.
+    assert_eq!(feed["items"][0]["actor"]["sub"], "service_unit", "{feed}");
     let feed = ok(
         app.get("/api/v1/events?types=consultation.created", Some(&other)).await,
         200,

@@ -222,6 +222,19 @@ async fn meeting_outcomes_are_recorded_and_action_items_remind_through_obligatio
     )
     .await;
     let (theirs_id, ours_id) = (theirs["id"].as_str().unwrap(), ours["id"].as_str().unwrap());
+    // The agenda keeps the item the action items follow from.
+    let p = problem(
+        app.patch(
+            &m,
+            Some(&s),
+            Some("\"2\""),
+            &json!({"agenda": [{"title": "Begrüßung"}]}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&p), vec!["/agenda"]);
 
     // The municipality's obligations name its own item (due in 7 days from the pinned 2026-11-27: due soon); staff
     // see all three with who has to act.
