@@ -16,7 +16,7 @@ ANY = None  # every operation
 # The upload operations (POST /{resource}/{id}/attachments).
 UPLOADS = [f"POST /api/v1/{r}/{{id}}/attachments"
            for r in ("applications", "grant-notices", "payment-requests", "proofs-of-use", "recovery-claims",
-                     "meetings", "referrals", "coordinators")]
+                     "meetings", "referrals", "coordinators", "knowledge-entries")]
 
 # (check, operations, status, field errors as (pointer pattern, code)); the reason is the comment above each.
 RULES = [
@@ -46,8 +46,13 @@ RULES = [
     # a member is a coordinator (coordinatorId) or an external person (name), not both, not neither.
     ("positive_data_acceptance", ["POST /api/v1/committees/{id}/members"], 422,
      [(r"/coordinatorId", "invalid_value"), (r"/name", "required")]),
-    # a forwarding target is a committee or a district, not both, not neither.
-    ("positive_data_acceptance", ["POST /api/v1/referrals/{id}/forward"], 422, [(r"/targets/\d+", "invalid_value")]),
+    # a forwarding target is a committee or a district, not both, not neither, and each is named once (the items are
+    # objects: uniqueItems cannot say "by committee or district").
+    ("positive_data_acceptance", ["POST /api/v1/referrals/{id}/forward"], 422,
+     [(r"/targets/\d+", "invalid_value"), (r"/targets/\d+", "duplicate")]),
+    # the organisation a consultation was held with is fixed: the merge patch names it, the document describes the
+    # create body's shape for PATCH as for every other resource.
+    ("positive_data_acceptance", ["PATCH /api/v1/consultations/{id}"], 400, [(r"/organisationId", "unknown_field")]),
     # an organisation's AGS and district depend on its kind (a Gemeinde has an AGS, a Traeger a district).
     ("positive_data_acceptance", ["POST /api/v1/organisations"], 422,
      [(r"/ags", "required"), (r"/ags", "invalid_value"), (r"/district", "required"), (r"/district", "invalid_value")]),
@@ -111,7 +116,7 @@ RULES = [
     ("positive_data_acceptance", ["POST /api/v1/topics", "PATCH /api/v1/topics/{code}",
                                   "POST /api/v1/topics/{code}/merge"], 422,
      [(r"/parent", "invalid_value"), (r"/into", "invalid_value")]),
-    ("positive_data_acceptance", ANY, 422, [(r"/(topics|applicationIds|referralIds)/\d+", "duplicate")]),
+    ("positive_data_acceptance", ANY, 422, [(r"/(topics|applicationIds|referralIds|proofIds)/\d+", "duplicate")]),
     # a meeting names each present member once, and non-empty decisions and guests (each item of an array of
     # strings: the schema's minLength cannot be stated for utoipa's items here); the agenda item an action item follows
     # from is on its meeting's agenda (stored, not in the request).

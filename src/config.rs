@@ -286,6 +286,10 @@ pub struct HttpArgs {
     /// Largest accepted request body in bytes (larger bodies get 413).
     #[arg(long, env = "VERSORGUNG_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// The address clients reach the service at (`https://versorgung.example.de`), for the absolute URLs of the
+    /// OParl interface. Unset: the request's own `Host` (never the Forwarded headers, which a client may set).
+    #[arg(long, env = "VERSORGUNG_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Comma-separated list of origins allowed by CORS (none by default).
     #[arg(long, env = "VERSORGUNG_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub cors_allowed_origins: Vec<String>,

@@ -18,6 +18,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub verifier: Verifier,
     pub max_body_bytes: usize,
+    /// The service's public address for absolute URLs (OParl), when configured.
+    pub public_url: Option<String>,
     pub metrics: Metrics,
     pub metrics_access: Access,
     pub webhooks: WebhookSettings,
@@ -53,6 +55,11 @@ impl AppState {
             pool,
             verifier,
             max_body_bytes: args.http.max_body_bytes,
+            public_url: args
+                .http
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
             metrics: Metrics::default(),
             metrics_access: Access {
                 token: args.metrics.metrics_token.clone().filter(|t| !t.is_empty()),

@@ -550,6 +550,10 @@ owner_attachments!(upload_meeting, list_meeting, "/meetings/{id}/attachments", O
     tag "Committees", id "Meeting id (from `GET /committees/{id}/meetings`)",
     categories "Categories: `protokoll` (the minutes), `tagesordnung`, `vorlage`, `sonstiges`. Added by the service unit and the ministry; every role reads them (`internal` ones staff only).",
     roles "**Roles:** `service_unit`, `ministry`.");
+owner_attachments!(upload_knowledge, list_knowledge, "/knowledge-entries/{id}/attachments", OwnerKind::KnowledgeEntry,
+    tag "Knowledge", id "Knowledge entry id",
+    categories "Categories: `handreichung` (guidance), `projektbericht` (a funded project's report), `vorlage` (a template), `sonstiges`. Added by the service unit while the entry is a draft; read by whoever reads the entry and is signed in (`internal` ones staff only).",
+    roles "**Roles:** `service_unit`.");
 owner_attachments!(upload_referral, list_referral, "/referrals/{id}/attachments", OwnerKind::Referral,
     tag "Referrals", id "Referral id",
     categories "Categories: `anlage`, `stellungnahme`, `sonstiges`. Added by staff, and by the originating organisation while the referral is open; read by whoever sees the referral.",

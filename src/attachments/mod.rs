@@ -24,6 +24,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::list_proof)
         .service(handlers::upload_claim)
         .service(handlers::list_claim)
+        .service(handlers::upload_knowledge)
+        .service(handlers::list_knowledge)
         .service(handlers::upload_meeting)
         .service(handlers::list_meeting)
         .service(handlers::upload_referral)

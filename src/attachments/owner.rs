@@ -105,6 +105,20 @@ pub async fn resolve(
             let readers = crate::referrals::audience_of(conn, id).await?;
             (r.origin.organisation.map(|o| o.id), None, open, readers)
         }
+        // A knowledge entry's files are read as the entry is (signed-in readers of a published one; staff of the
+        // others), and added by the service unit while the entry is a draft.
+        OwnerKind::KnowledgeEntry => {
+            let e = crate::knowledge::find(conn, Some(caller), id, lock).await?;
+            let wide = e.status == crate::knowledge::model::EntryStatus::Published
+                && e.visibility != crate::knowledge::model::Visibility::Internal;
+            let audience = if wide { Audience::everyone() } else { Audience::staff() };
+            (
+                None,
+                None,
+                e.status == crate::knowledge::model::EntryStatus::Draft,
+                audience,
+            )
+        }
         // A coordinator's documents are personal data: staff only (403 for a municipality, which sees the record's
         // public part); none are added once the person's data is erased.
         OwnerKind::Coordinator => {

@@ -34,6 +34,7 @@ text_enum! {
         CommitteeMeeting = "committee_meeting",
         Referral = "referral",
         Coordinator = "coordinator",
+        KnowledgeEntry = "knowledge_entry",
     }
 }
 
@@ -58,6 +59,8 @@ impl OwnerKind {
             Self::Referral => &["anlage", "stellungnahme", "sonstiges"],
             // Stellenbeschreibung, Qualifikationsnachweis, Arbeitsvertrag, Sonstiges: personal documents
             Self::Coordinator => &["stellenbeschreibung", "qualifikation", "vertrag", "sonstiges"],
+            // Handreichung (guidance), Projektbericht (a funded project's report), Vorlage (a template), Sonstiges
+            Self::KnowledgeEntry => &["handreichung", "projektbericht", "vorlage", "sonstiges"],
         }
     }
 
@@ -70,13 +73,15 @@ impl OwnerKind {
             }
             Self::CommitteeMeeting | Self::Coordinator => &[Role::ServiceUnit, Role::Ministry],
             Self::Referral => &[Role::Municipality, Role::ServiceUnit, Role::Ministry],
+            Self::KnowledgeEntry => &[Role::ServiceUnit],
         }
     }
 
     /// Whether staff, too, add no files once the owner is closed (an erased coordinator has no documents any more);
     /// elsewhere the ministry adds files at any time.
     pub fn closes_for_staff(self) -> bool {
-        self == Self::Coordinator
+        // A knowledge entry's files are reviewed with its text: none are added once it is in review.
+        matches!(self, Self::Coordinator | Self::KnowledgeEntry)
     }
 
     /// A coordinator's files are personal data: always internal (staff only).

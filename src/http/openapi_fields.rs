@@ -189,6 +189,7 @@ pub(super) fn body_formats(components: &mut utoipa::openapi::Components) {
         ("NewMember", "email", Format(KnownFormat::Email)),
         ("NewMeeting", "link", Pattern(patterns::WEB_LINK)),
         ("NewWebhook", "eventTypes", ItemPattern(patterns::SUBSCRIBED_EVENT_TYPE)),
+        ("NewDigest", "eventTypes", ItemPattern(patterns::SUBSCRIBED_EVENT_TYPE)),
         ("Coverage", "districts", ItemPattern(patterns::DISTRICT_AGS)),
         // The other kinds exist already (one per district and Gemeinde, from the AGS list): 422 otherwise.
         (

@@ -7,7 +7,7 @@ pub mod model;
 mod store;
 
 pub use model::{KIND, LIFECYCLE};
-pub use store::{TransitionInput, create, replace_topic, transition};
+pub use store::{TransitionInput, create, find, replace_topic, transition};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

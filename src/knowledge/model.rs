@@ -110,7 +110,7 @@ pub const LIFECYCLE: Lifecycle<EntryStatus, EntryAction> = Lifecycle::new(&[
     "title": "Telemedizinische Fallkonferenzen im Vogelsbergkreis",
     "body": "Hausarztpraxen und die Klinik besprechen einmal im Monat schwierige Fälle per Video.",
     "topics": ["telemedizinische-fallkonferenzen"], "visibility": "public", "status": "published",
-    "applicationIds": [], "reviewDueOn": "2027-11-30", "author": "serviceeinheit-1",
+    "applicationIds": [], "proofIds": [], "reviewDueOn": "2027-11-30", "author": "serviceeinheit-1",
     "publishedAt": "2026-11-28T10:00:00Z", "snippet": null, "allowedActions": ["archive"], "version": 3,
     "createdAt": "2026-11-27T10:00:00Z", "updatedAt": "2026-11-28T10:00:00Z"}))]
 pub struct KnowledgeEntry {
@@ -128,6 +128,9 @@ pub struct KnowledgeEntry {
     /// The funded projects the entry draws on (staff only; empty for everyone else).
     #[schema(max_items = 20)]
     pub application_ids: Vec<Uuid>,
+    /// Accepted proofs of use of the funded projects it draws on (staff only; empty for everyone else).
+    #[schema(max_items = 20)]
+    pub proof_ids: Vec<Uuid>,
     /// When the entry is to be checked again.
     pub review_due_on: Option<NaiveDate>,
     /// Who wrote it (staff only; `null` for everyone else).
@@ -179,19 +182,26 @@ pub struct EntryInput {
     #[validate(length(max = 20))]
     #[schema(max_items = 20)]
     pub application_ids: Vec<Uuid>,
+    /// Accepted proofs of use (Verwendungsnachweise) the entry draws on.
+    #[serde(default)]
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
+    pub proof_ids: Vec<Uuid>,
     pub review_due_on: Option<NaiveDate>,
 }
 
 impl Checked for EntryInput {
     fn cross_field_errors(&self) -> Vec<FieldError> {
         let mut errors = crate::vocabulary::shape_errors(&self.topics, "/topics");
-        for (i, id) in self.application_ids.iter().enumerate() {
-            if self.application_ids[..i].contains(id) {
-                errors.push(FieldError::new(
-                    format!("/applicationIds/{i}"),
-                    "duplicate",
-                    crate::error::MessageParams::default(),
-                ));
+        for (field, ids) in [("applicationIds", &self.application_ids), ("proofIds", &self.proof_ids)] {
+            for (i, id) in ids.iter().enumerate() {
+                if ids[..i].contains(id) {
+                    errors.push(FieldError::new(
+                        format!("/{field}/{i}"),
+                        "duplicate",
+                        crate::error::MessageParams::default(),
+                    ));
+                }
             }
         }
         errors

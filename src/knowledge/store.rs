@@ -34,6 +34,8 @@ struct Row {
     application_ids: Vec<Uuid>,
     #[diesel(sql_type = Nullable<Date>)]
     review_due_on: Option<NaiveDate>,
+    #[diesel(sql_type = Array<diesel::sql_types::Uuid>)]
+    proof_ids: Vec<Uuid>,
     #[diesel(sql_type = Text)]
     author: String,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -50,7 +52,7 @@ struct Row {
     snippet: Option<String>,
 }
 
-const COLUMNS: &str = "id, kind, title, body, topics, visibility, status, application_ids, review_due_on, author, \
+const COLUMNS: &str = "id, kind, title, body, topics, visibility, status, application_ids, review_due_on, proof_ids, author, \
                        published_at, version, created_at, updated_at";
 
 fn is_staff(caller: Option<&Caller>) -> bool {
@@ -91,6 +93,8 @@ fn to_api(caller: Option<&Caller>, r: Row) -> ApiResult<KnowledgeEntry> {
             Vec::new()
         },
         review_due_on: r.review_due_on,
+        // Like the applications: the service unit's working knowledge.
+        proof_ids: if is_staff(caller) { r.proof_ids } else { Vec::new() },
         // Who wrote it is the service unit's business; readers see the entry.
         author: is_staff(caller).then_some(r.author),
         published_at: r.published_at,
@@ -249,6 +253,24 @@ async fn check_references(conn: &mut AsyncPgConnection, input: &EntryInput, kept
             }
         }
     }
+    if !input.proof_ids.is_empty() {
+        use crate::db::schema::proofs_of_use;
+        let accepted: Vec<Uuid> = proofs_of_use::table
+            .filter(proofs_of_use::id.eq_any(&input.proof_ids))
+            .filter(proofs_of_use::status.eq("accepted"))
+            .select(proofs_of_use::id)
+            .load(conn)
+            .await?;
+        for (i, id) in input.proof_ids.iter().enumerate() {
+            if !accepted.contains(id) {
+                errors.push(FieldError::new(
+                    format!("/proofIds/{i}"),
+                    "unknown_reference",
+                    MessageParams::detail(format!("no accepted proof of use {id}")),
+                ));
+            }
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -274,6 +296,7 @@ async fn record(
     let (audience, data) = if wide {
         let mut public = after.clone();
         public.application_ids = Vec::new();
+        public.proof_ids = Vec::new();
         public.author = None;
         public.allowed_actions = Vec::new();
         (Audience::everyone(), public)
@@ -300,6 +323,7 @@ pub async fn create(conn: &mut AsyncPgConnection, caller: &Caller, input: EntryI
             knowledge_entries::topics.eq(input.topics),
             knowledge_entries::visibility.eq(visibility.as_str()),
             knowledge_entries::application_ids.eq(input.application_ids),
+            knowledge_entries::proof_ids.eq(input.proof_ids),
             knowledge_entries::review_due_on.eq(input.review_due_on),
             knowledge_entries::author.eq(&caller.sub),
         ))
@@ -336,6 +360,7 @@ pub async fn update(
         topics: current.topics.clone(),
         visibility: Some(current.visibility),
         application_ids: current.application_ids.clone(),
+        proof_ids: current.proof_ids.clone(),
         review_due_on: current.review_due_on,
     };
     let Some((next, changed)) = crate::http::patch::merged(&editable, &patch, &[])? else {
@@ -353,6 +378,7 @@ pub async fn update(
             knowledge_entries::topics.eq(next.topics),
             knowledge_entries::visibility.eq(visibility.as_str()),
             knowledge_entries::application_ids.eq(next.application_ids),
+            knowledge_entries::proof_ids.eq(next.proof_ids),
             knowledge_entries::review_due_on.eq(next.review_due_on),
             knowledge_entries::version.eq(current.version + 1),
             knowledge_entries::updated_at.eq(diesel::dsl::now),

@@ -49,10 +49,21 @@ impl ListPage {
     }
 }
 
+/// The base of every absolute URL: the configured public address, else the request's own `Host` (not the
+/// Forwarded headers, which any client may send, so that nobody can make the ids point elsewhere).
 fn urls(req: &HttpRequest) -> Urls {
-    let info = req.connection_info();
+    if let Some(base) = req.app_data::<web::Data<AppState>>().and_then(|s| s.public_url.clone()) {
+        return Urls { base };
+    }
+    let scheme = if req.app_config().secure() { "https" } else { "http" };
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+        .map_or_else(|| req.app_config().host().to_owned(), str::to_owned);
     Urls {
-        base: format!("{}://{}", info.scheme(), info.host()),
+        base: format!("{scheme}://{host}"),
     }
 }
 

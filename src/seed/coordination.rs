@@ -177,6 +177,7 @@ pub(super) async fn service_unit_work(conn: &mut AsyncPgConnection, service_unit
             topics: vec![topic.into()],
             visibility: Some(visibility),
             application_ids: Vec::new(),
+            proof_ids: Vec::new(),
             review_due_on: Some(demo_date(2027, 11, 30)?),
         };
         let e = crate::knowledge::create(conn, service_unit, input).await?;

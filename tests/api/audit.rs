@@ -1092,6 +1092,14 @@ async fn prepare(app: &TestApp, operation: &str) -> Result<Call, String> {
             );
             Call::upload(path, m.clone())
         }
+        "POST /api/v1/knowledge-entries/{id}/attachments" => {
+            let e = entry(app, &[]).await;
+            let path = format!(
+                "/api/v1/knowledge-entries/{}/attachments?category=handreichung&fileName=h.pdf",
+                id(&e)
+            );
+            Call::upload(path, s.clone())
+        }
         "POST /api/v1/meetings/{id}/attachments" => {
             let c = committee(app).await;
             let body = json!({"date": "2027-03-10", "title": "Sitzung 1/2027", "agenda": [{"title": "Begrüßung"}]});

@@ -361,4 +361,39 @@ async fn seed_demo_adds_applications_in_every_state_once() {
         .await
         .unwrap();
     assert_eq!(duties["items"].as_array().unwrap().len(), 2, "{duties}");
+    // A knowledge entry links the accepted proof of use of a funded project (staff see the link, others do not);
+    // a proof that is not accepted is refused.
+    let proofs: serde_json::Value = app
+        .get("/api/v1/proofs-of-use?status=accepted", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let accepted = proofs["items"][0]["id"].clone();
+    assert!(accepted.is_string(), "{proofs}");
+    let open: serde_json::Value = app
+        .get("/api/v1/proofs-of-use?status=open", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let body = |proof: &serde_json::Value| {
+        serde_json::json!({"kind": "good_practice", "title": "Gesundheitskoordination im Kreis", "visibility": "network",
+            "proofIds": [proof]})
+    };
+    let res = app
+        .post(
+            "/api/v1/knowledge-entries",
+            Some(&service_unit()),
+            &body(&open["items"][0]["id"]),
+        )
+        .await;
+    let p = problem(res, 422).await;
+    assert_eq!(pointers(&p), vec!["/proofIds/0"]);
+    let res = app
+        .post("/api/v1/knowledge-entries", Some(&service_unit()), &body(&accepted))
+        .await;
+    assert_eq!(res.status(), 201);
+    let entry: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(entry["proofIds"], serde_json::json!([accepted]));
 }

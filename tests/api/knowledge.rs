@@ -303,3 +303,49 @@ async fn the_service_unit_writes_and_reviews_entries() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn entries_take_files_while_drafts_read_as_the_entry_is() {
+    let app = TestApp::spawn().await;
+    let s = service_unit();
+    let e = ok(
+        app.post(
+            "/api/v1/knowledge-entries",
+            Some(&s),
+            &json!({"kind": "guidance", "title": "Handreichung Gesundheitszentren", "visibility": "network"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = e["id"].as_str().unwrap().to_owned();
+    let files = format!("/api/v1/knowledge-entries/{id}/attachments");
+    let upload = |token: String, category: &'static str| {
+        let url = app.url(&format!("{files}?category={category}&fileName=handreichung.pdf"));
+        let client = app.client.clone();
+        async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .header("Content-Type", "application/pdf")
+                .body(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec())
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A draft is invisible to a municipality: 404, as for the entry itself.
+    assert_eq!(upload(municipality(), "handreichung").await.status(), 404);
+    assert_eq!(upload(s.clone(), "beleg").await.status(), 422);
+    assert_eq!(upload(s.clone(), "handreichung").await.status(), 201);
+    // A municipality does not see a draft's files; once published for the network, it does.
+    problem(app.get(&files, Some(&municipality())).await, 404).await;
+    ok(act(&app, &id, "submit", &s, json!({})).await, 200).await;
+    // In review, the text and its files are what is reviewed: no more files.
+    assert_eq!(upload(s.clone(), "vorlage").await.status(), 409);
+    ok(act(&app, &id, "publish", &ministry(), json!({})).await, 200).await;
+    let list = ok(app.get(&files, Some(&municipality())).await, 200).await;
+    let items = list.get("items").unwrap_or(&list).as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["category"], "handreichung");
+}

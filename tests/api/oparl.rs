@@ -232,6 +232,22 @@ async fn the_committees_read_as_oparl_and_every_object_validates_against_the_opa
         .unwrap();
     assert_eq!(res.status(), 200);
 
+    // A Forwarded host does not move the ids (only the configured public address would).
+    let system: Value = app
+        .client
+        .get(app.url("/oparl/v1/system"))
+        .header("X-Forwarded-Host", "evil.example")
+        .header("Forwarded", "host=evil.example;proto=https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        system["id"].as_str().unwrap().starts_with("http://127.0.0.1:"),
+        "{system}"
+    );
     // Unknown objects are 404; a page past the end is an empty list; a bad page number is 400.
     let res = app.client.get(app.url("/oparl/v1/bodies/other")).send().await.unwrap();
     assert_eq!(res.status(), 404);

@@ -11,6 +11,7 @@ diesel::table! {
         status -> Text,
         application_ids -> Array<Uuid>,
         review_due_on -> Nullable<Date>,
+        proof_ids -> Array<Uuid>,
         author -> Text,
         published_at -> Nullable<Timestamptz>,
         version -> Int8,
