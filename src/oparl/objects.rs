@@ -107,11 +107,16 @@ pub async fn organizations(
         .select(committee_columns())
         .load(conn)
         .await?;
-    let mut out = Vec::new();
-    for c in rows {
-        let members = member_ids(conn, c.0).await?;
-        out.push(organization(urls, c, &members));
-    }
+    // One query for the page's members, not one per committee.
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.0).collect();
+    let members = member_ids(conn, &ids).await?;
+    let out = rows
+        .into_iter()
+        .map(|c| {
+            let own: Vec<Uuid> = members.iter().filter(|(of, _)| *of == c.0).map(|(_, m)| *m).collect();
+            organization(urls, c, &own)
+        })
+        .collect();
     Ok((out, total))
 }
 
@@ -136,11 +141,12 @@ fn committee_columns() -> (
     )
 }
 
-async fn member_ids(conn: &mut AsyncPgConnection, committee: Uuid) -> ApiResult<Vec<Uuid>> {
+/// (committee, member) of the committees' members, in member order.
+async fn member_ids(conn: &mut AsyncPgConnection, committees: &[Uuid]) -> ApiResult<Vec<(Uuid, Uuid)>> {
     Ok(committee_members::table
-        .filter(committee_members::committee_id.eq(committee))
+        .filter(committee_members::committee_id.eq_any(committees))
         .order(committee_members::id)
-        .select(committee_members::id)
+        .select((committee_members::committee_id, committee_members::id))
         .load(conn)
         .await?)
 }
@@ -151,7 +157,7 @@ pub async fn organization_one(conn: &mut AsyncPgConnection, urls: &Urls, id: Uui
         .select(committee_columns())
         .first(conn)
         .await?;
-    let members = member_ids(conn, id).await?;
+    let members: Vec<Uuid> = member_ids(conn, &[id]).await?.into_iter().map(|(_, m)| m).collect();
     Ok(organization(urls, c, &members))
 }
 
@@ -286,7 +292,7 @@ fn file(urls: &Urls, f: &FileRow) -> Value {
 }
 
 /// The files of meetings a signed-in reader may fetch: not internal, not infected, content kept.
-async fn files(conn: &mut AsyncPgConnection, meeting: Option<Uuid>, id: Option<Uuid>) -> ApiResult<Vec<FileRow>> {
+async fn files(conn: &mut AsyncPgConnection, meetings: Option<&[Uuid]>, id: Option<Uuid>) -> ApiResult<Vec<FileRow>> {
     let mut query = attachments::table
         .filter(attachments::owner_kind.eq("committee_meeting"))
         .filter(attachments::internal.eq(false))
@@ -304,8 +310,8 @@ async fn files(conn: &mut AsyncPgConnection, meeting: Option<Uuid>, id: Option<U
             attachments::created_at,
         ))
         .into_boxed();
-    if let Some(m) = meeting {
-        query = query.filter(attachments::owner_id.eq(m));
+    if let Some(m) = meetings {
+        query = query.filter(attachments::owner_id.eq_any(m.to_vec()));
     }
     if let Some(id) = id {
         query = query.filter(attachments::id.eq(id));
@@ -318,12 +324,8 @@ pub async fn file_one(conn: &mut AsyncPgConnection, urls: &Urls, id: Uuid) -> Ap
     rows.as_slice().first().map(|f| file(urls, f)).ok_or(ApiError::NotFound)
 }
 
-async fn meeting_object(
-    conn: &mut AsyncPgConnection,
-    urls: &Urls,
-    with_files: bool,
-    m: MeetingRow,
-) -> ApiResult<Value> {
+/// A meeting with its agenda items; with `files` (those of its page's meetings, read once) its own files too.
+fn meeting_object(urls: &Urls, files: Option<&[FileRow]>, m: MeetingRow) -> Value {
     let (id, committee, date, title, agenda, created, modified) = m;
     let items: Vec<Value> = agenda
         .as_array()
@@ -337,8 +339,8 @@ async fn meeting_object(
     let mut out = json!({"id": urls.at(&format!("/meetings/{id}")), "type": kind("Meeting"), "name": title,
         "start": day_start(date), "organization": [urls.at(&format!("/organizations/{committee}"))],
         "agendaItem": items, "created": stamp(created), "modified": stamp(modified)});
-    if with_files {
-        let files = files(conn, Some(id), None).await?;
+    if let Some(all) = files {
+        let files: Vec<&FileRow> = all.iter().filter(|f| f.1 == id).collect();
         if let Some(minutes) = files.iter().find(|f| f.5 == "protokoll") {
             out["resultsProtocol"] = file(urls, minutes);
         }
@@ -350,7 +352,7 @@ async fn meeting_object(
                 .collect::<Vec<_>>()
         );
     }
-    Ok(out)
+    out
 }
 
 /// Meetings, newest first, of one committee or all.
@@ -376,10 +378,17 @@ pub async fn meetings(
         .select(meeting_columns())
         .load(conn)
         .await?;
-    let mut out = Vec::new();
-    for m in rows {
-        out.push(meeting_object(conn, urls, with_files, m).await?);
-    }
+    // One query for the files of the page's meetings, not one per meeting.
+    let files = if with_files {
+        let ids: Vec<Uuid> = rows.iter().map(|m| m.0).collect();
+        Some(files(conn, Some(&ids), None).await?)
+    } else {
+        None
+    };
+    let out = rows
+        .into_iter()
+        .map(|m| meeting_object(urls, files.as_deref(), m))
+        .collect();
     Ok((out, total))
 }
 
@@ -410,7 +419,12 @@ pub async fn meeting_one(conn: &mut AsyncPgConnection, urls: &Urls, with_files: 
         .select(meeting_columns())
         .first(conn)
         .await?;
-    meeting_object(conn, urls, with_files, m).await
+    let files = if with_files {
+        Some(files(conn, Some(&[id]), None).await?)
+    } else {
+        None
+    };
+    Ok(meeting_object(urls, files.as_deref(), m))
 }
 
 pub async fn agenda_item_one(
