@@ -71,6 +71,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let pool = crate::db::build_pool(&url, &pool_settings(&args.db))?;
     backfill_feed(&pool).await?;
     let (verifier, generated) = Verifier::from_config(&args.auth, &args.db.data_dir)?;
+    verifier.warm_up().await;
     let listener = TcpListener::bind(args.bind).map_err(|e| format!("binding {}: {e}", args.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     if generated {

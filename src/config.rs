@@ -267,15 +267,47 @@ pub struct AuthArgs {
     #[arg(long, env = "VERSORGUNG_JWT_PUBLIC_KEY_FILE")]
     pub jwt_public_key_file: Option<PathBuf>,
     /// JWKS URL of the identity provider (RS256 or ES256); keys are cached and refetched when an unknown `kid`
-    /// arrives.
+    /// arrives. Unset with RS256/ES256 and no key file: read from the issuer's OpenID discovery document.
     #[arg(long, env = "VERSORGUNG_JWT_JWKS_URL")]
     pub jwt_jwks_url: Option<String>,
-    /// Required `iss` claim (checked only when set).
+    /// Required `iss` claim (checked only when set). With RS256/ES256 and neither a key file nor a JWKS URL, the
+    /// JWKS URL is discovered at `<issuer>/.well-known/openid-configuration`.
     #[arg(long, env = "VERSORGUNG_JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
-    /// Required `aud` claim (checked only when set).
-    #[arg(long, env = "VERSORGUNG_JWT_AUDIENCE")]
-    pub jwt_audience: Option<String>,
+    /// Accepted `aud` values (comma-separated; a token must name one of them). Unset: not checked.
+    #[arg(long, env = "VERSORGUNG_JWT_AUDIENCE", value_delimiter = ',')]
+    pub jwt_audience: Vec<String>,
+    /// Accepted clients (comma-separated): the token's `azp`, or its `client_id` when it has no `azp`, must be one
+    /// of them. Unset: not checked.
+    #[arg(long, env = "VERSORGUNG_JWT_ALLOWED_CLIENTS", value_delimiter = ',')]
+    pub jwt_allowed_clients: Vec<String>,
+    /// Where the role comes from: a claim path (dots separate levels, e.g. `realm_access.roles`) holding a string,
+    /// a space-separated string (such as `scope`) or an array of strings.
+    #[arg(long, env = "VERSORGUNG_JWT_ROLE_CLAIM", default_value = "role")]
+    pub jwt_role_claim: String,
+    /// The provider's values that name a role, as `value=role` pairs (comma-separated; roles `municipality`,
+    /// `service_unit`, `ministry`). Other values are ignored. Unset: the role names themselves.
+    #[arg(long, env = "VERSORGUNG_JWT_ROLE_MAP", value_delimiter = ',')]
+    pub jwt_role_map: Vec<String>,
+    /// When a token maps to several roles: the order in which one is chosen (comma-separated roles). Unset: such a
+    /// token is refused.
+    #[arg(long, env = "VERSORGUNG_JWT_ROLE_PRECEDENCE", value_delimiter = ',')]
+    pub jwt_role_precedence: Vec<crate::core::identity::Role>,
+    /// Where the organisation comes from: a claim path holding the AGS or the organisation id (a string, or an
+    /// array of exactly one string).
+    #[arg(long, env = "VERSORGUNG_JWT_ORG_CLAIM", default_value = "org")]
+    pub jwt_org_claim: String,
+    /// How long fetched keys are used before they are fetched again: a key the provider removed is refused at the
+    /// latest this long after its removal.
+    #[arg(long, env = "VERSORGUNG_JWT_JWKS_REFRESH", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub jwt_jwks_refresh: Duration,
+    /// The shortest time between two fetches of the keys, however many tokens with unknown `kid` arrive.
+    #[arg(long, env = "VERSORGUNG_JWT_JWKS_MIN_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub jwt_jwks_min_interval: Duration,
+    /// The provider's token endpoint, for the Swagger UI's OAuth 2.0 client-credentials login. Unset: the
+    /// `token_endpoint` of the discovery document when the keys are discovered; otherwise only pasted tokens.
+    #[arg(long, env = "VERSORGUNG_JWT_TOKEN_URL")]
+    pub jwt_token_url: Option<String>,
     /// Clock skew tolerated for `exp` and `nbf`.
     #[arg(long, env = "VERSORGUNG_JWT_LEEWAY", default_value = "30s", value_parser = humantime::parse_duration)]
     pub jwt_leeway: Duration,

@@ -31,7 +31,9 @@ pub fn build_server(state: web::Data<AppState>, listener: TcpListener, args: &Se
     let http = &args.http;
     let rate_limits = web::Data::new(RateLimits::from_config(&args.rate_limits).map_err(std::io::Error::other)?);
     ratelimit::spawn_housekeeping(rate_limits.clone());
-    let doc = openapi_document();
+    // With an identity provider's token endpoint, the document (and so the Swagger UI) offers its client-credentials
+    // login beside pasted tokens.
+    let doc = openapi::with_client_credentials(openapi_document(), state.verifier.token_url().as_deref());
     let route_table = web::Data::new(RouteTable::from_openapi(&doc));
     let origins = http.cors_allowed_origins.clone();
     let mut server = HttpServer::new(move || {

@@ -136,7 +136,11 @@ impl Modify for Finish {
                     .description(Some(
                         "A JWT with the claims `sub` (at most 255 characters), `role` (`municipality`, \
                          `service_unit`, `ministry`), `org` (required for municipalities: AGS or organisation id) \
-                         and `exp`. Locally: `versorgung token --role ministry`. The service follows RFC8725 (JSON \
+                         and `exp`. Locally: `versorgung token --role ministry`. In production the tokens come \
+                         from the identity provider (Keycloak or another OpenID provider), whose own claims the \
+                         deployment maps to the role and organisation (for example `realm_access.roles` and an \
+                         attribute holding the AGS); a token that maps to no role, to several roles or to an \
+                         organisation that does not exist is refused with 401. The service follows RFC8725 (JSON \
                          Web Token Best Current Practices): exactly one configured algorithm is accepted \
                          (`HS256`, `RS256` or `ES256`; `none` and every other `alg` are refused), `exp` is \
                          required, and `iss` and `aud` are checked when configured.",
@@ -279,6 +283,39 @@ mod limits {
 }
 
 /// The operations of one path, for the passes below that touch every operation.
+/// Adds the identity provider's OAuth 2.0 client-credentials flow as `oauth2`, a second way into every operation that
+/// takes `bearerAuth`. Without a token endpoint the document stays as it is (and equals `openapi/openapi.json`).
+pub fn with_client_credentials(mut doc: OpenApiDoc, token_url: Option<&str>) -> OpenApiDoc {
+    use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityRequirement};
+    let Some(token_url) = token_url else {
+        return doc;
+    };
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "oauth2",
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [Flow::ClientCredentials(ClientCredentials::new(
+                token_url,
+                Scopes::new(),
+            ))],
+            "OAuth 2.0 client credentials at this deployment's identity provider: the client id and secret it issued \
+             get an access token, sent as a bearer token. Which role and organisation the token carries is set in \
+             the provider (see the README's production section).",
+        )),
+    );
+    let bearer = |r: &SecurityRequirement| serde_json::to_value(r).is_ok_and(|v| v.get("bearerAuth").is_some());
+    for item in doc.paths.paths.values_mut() {
+        for op in operations_mut(item) {
+            if let Some(security) = op.security.as_mut()
+                && security.iter().any(bearer)
+            {
+                security.push(SecurityRequirement::new("oauth2", Vec::<String>::new()));
+            }
+        }
+    }
+    doc
+}
+
 fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
     [
         item.get.as_mut(),

@@ -111,7 +111,7 @@ async fn claims_must_name_a_known_role_and_organisation() {
 async fn issuer_and_audience_are_checked_when_configured() {
     let app = TestApp::spawn_with(|a| {
         a.auth.jwt_issuer = Some("https://idp.hessen.de/realms/versorgung".into());
-        a.auth.jwt_audience = Some("versorgung-api".into());
+        a.auth.jwt_audience = vec!["versorgung-api".into()];
     })
     .await;
     let mut c = claims("ministry");

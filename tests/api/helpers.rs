@@ -234,6 +234,7 @@ impl TestApp {
         )
         .expect("pool");
         let (verifier, _) = Verifier::from_config(&args.auth, &args.db.data_dir).expect("verifier");
+        verifier.warm_up().await;
         let state = actix_web::web::Data::new(AppState::new(pool, verifier, &args).expect("state"));
         versorgung::server::spawn_workers(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -36,6 +36,7 @@ mod hostile;
 mod matrix;
 mod migrations;
 mod obligations;
+mod oidc;
 mod oparl;
 mod openapi;
 mod organisations;

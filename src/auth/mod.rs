@@ -1,19 +1,22 @@
 //! Authentication: bearer JWTs with one pinned algorithm, turned into a [`Caller`] that handlers and queries use.
 //!
-//! Keys: an HS256 shared secret, or an RS256/ES256 public key from a PEM file or a JWKS URL (cached; refetched when
-//! a token names an unknown `kid`, at most every ten seconds). `exp` is required; `iss` and `aud` are checked when
-//! configured; `role` must be one of the three roles; a municipality's `org` must name an existing organisation.
+//! Keys ([`keys`]): an HS256 shared secret, or an RS256/ES256 public key from a PEM file, a JWKS URL or the issuer's
+//! OpenID discovery document. `exp` is required; `iss`, `aud` and the client (`azp`/`client_id`) are checked when
+//! configured. The claims are then mapped ([`mapping`]) to the subject, one of the three roles and the
+//! organisation, which must exist (a municipality must name one).
+
+mod keys;
+mod mapping;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::RwLock;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use uuid::Uuid;
 
@@ -22,8 +25,11 @@ use crate::core::identity::{Caller, OrgScope, Role};
 use crate::db::DbPool;
 use crate::db::schema::organisations;
 use crate::error::{ApiError, ApiResult, AuthFailure};
+use keys::{JwksSource, Keys, RemoteKeys};
+use mapping::{ClaimMapping, Mapped};
 
-/// The claims this service reads. Unknown roles fail deserialisation and so the token.
+/// The claims of the development tokens this service mints (`versorgung token`, tests). Verification reads any
+/// claims through the configured [`mapping`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
@@ -41,24 +47,15 @@ pub struct Claims {
     pub aud: Option<String>,
 }
 
-enum Keys {
-    Static(DecodingKey),
-    Jwks {
-        url: String,
-        client: reqwest::Client,
-        cache: RwLock<(JwkSet, Option<Instant>)>,
-        refresh_lock: tokio::sync::Mutex<()>,
-    },
-}
-
 /// Verifies tokens; one per process, shared by all workers.
 pub struct Verifier {
     keys: Keys,
     validation: Validation,
+    mapping: ClaimMapping,
+    token_url: Option<String>,
     orgs: RwLock<HashMap<String, OrgScope>>,
 }
 
-const JWKS_MIN_REFRESH: Duration = Duration::from_secs(10);
 const ORG_CACHE_MAX: usize = 10_000;
 
 fn algorithm(alg: JwtAlgorithm) -> Algorithm {
@@ -85,11 +82,22 @@ pub fn hs256_secret(args: &AuthArgs, data_dir: &Path) -> Result<(String, bool), 
     }
 }
 
+fn http_url(name: &str, url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+        _ => Err(format!("{name}: {url:?} is not an http(s) URL")),
+    }
+}
+
 impl Verifier {
     /// Builds the verifier from configuration. Returns whether the secret was generated into the data directory.
     pub fn from_config(args: &AuthArgs, data_dir: &Path) -> Result<(Self, bool), String> {
         let alg = algorithm(args.jwt_algorithm);
         let mut generated = false;
+        let remote = |source| {
+            RemoteKeys::new(source, args.jwt_jwks_refresh, args.jwt_jwks_min_interval)
+                .map(|r| Keys::Remote(Box::new(r)))
+        };
         let keys = match args.jwt_algorithm {
             JwtAlgorithm::Hs256 => {
                 if args.jwt_public_key_file.is_some() || args.jwt_jwks_url.is_some() {
@@ -101,35 +109,39 @@ impl Verifier {
                 generated = gen_;
                 Keys::Static(DecodingKey::from_secret(secret.as_bytes()))
             }
-            JwtAlgorithm::Rs256 | JwtAlgorithm::Es256 => match (&args.jwt_public_key_file, &args.jwt_jwks_url) {
-                (Some(file), None) => {
-                    let pem = std::fs::read(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
-                    let key = if alg == Algorithm::RS256 {
-                        DecodingKey::from_rsa_pem(&pem)
-                    } else {
-                        DecodingKey::from_ec_pem(&pem)
+            JwtAlgorithm::Rs256 | JwtAlgorithm::Es256 => {
+                match (&args.jwt_public_key_file, &args.jwt_jwks_url, &args.jwt_issuer) {
+                    (Some(file), None, _) => {
+                        let pem = std::fs::read(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+                        let key = if alg == Algorithm::RS256 {
+                            DecodingKey::from_rsa_pem(&pem)
+                        } else {
+                            DecodingKey::from_ec_pem(&pem)
+                        }
+                        .map_err(|e| format!("{}: not a usable public key: {e}", file.display()))?;
+                        Keys::Static(key)
                     }
-                    .map_err(|e| format!("{}: not a usable public key: {e}", file.display()))?;
-                    Keys::Static(key)
+                    (None, Some(url), _) => {
+                        http_url("VERSORGUNG_JWT_JWKS_URL", url)?;
+                        remote(JwksSource::Url(url.clone()))?
+                    }
+                    (None, None, Some(issuer)) => {
+                        http_url("VERSORGUNG_JWT_ISSUER", issuer)?;
+                        remote(JwksSource::Discovery { issuer: issuer.clone() })?
+                    }
+                    _ => {
+                        return Err(
+                            "RS256/ES256 need one of VERSORGUNG_JWT_PUBLIC_KEY_FILE, VERSORGUNG_JWT_JWKS_URL \
+                                    and VERSORGUNG_JWT_ISSUER (whose discovery document names the keys)"
+                                .into(),
+                        );
+                    }
                 }
-                (None, Some(url)) => Keys::Jwks {
-                    url: url.clone(),
-                    client: reqwest::Client::builder()
-                        .timeout(Duration::from_secs(5))
-                        .redirect(reqwest::redirect::Policy::none())
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                    cache: RwLock::new((JwkSet { keys: vec![] }, None)),
-                    refresh_lock: tokio::sync::Mutex::new(()),
-                },
-                _ => {
-                    return Err(
-                        "RS256/ES256 need exactly one of VERSORGUNG_JWT_PUBLIC_KEY_FILE and VERSORGUNG_JWT_JWKS_URL"
-                            .into(),
-                    );
-                }
-            },
+            }
         };
+        if let Some(url) = &args.jwt_token_url {
+            http_url("VERSORGUNG_JWT_TOKEN_URL", url)?;
+        }
         let mut validation = Validation::new(alg);
         validation.algorithms = vec![alg];
         validation.leeway = args.jwt_leeway.as_secs();
@@ -143,26 +155,43 @@ impl Verifier {
             }
             None => validation.iss = None,
         }
-        match &args.jwt_audience {
-            Some(aud) => {
-                validation.set_audience(&[aud]);
-                required.push("aud");
-            }
-            None => validation.validate_aud = false,
+        let audiences: Vec<&String> = args.jwt_audience.iter().filter(|a| !a.is_empty()).collect();
+        if audiences.is_empty() {
+            validation.validate_aud = false;
+        } else {
+            validation.set_audience(&audiences);
+            required.push("aud");
         }
         validation.set_required_spec_claims(&required);
         Ok((
             Self {
                 keys,
                 validation,
+                mapping: ClaimMapping::from_config(args)?,
+                token_url: args.jwt_token_url.clone(),
                 orgs: RwLock::new(HashMap::new()),
             },
             generated,
         ))
     }
 
-    /// Checks signature, algorithm and claims.
-    pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
+    /// Fetches the provider's keys (and discovery document) before the first request needs them.
+    pub async fn warm_up(&self) {
+        if let Keys::Remote(remote) = &self.keys {
+            remote.warm_up().await;
+        }
+    }
+
+    /// The token endpoint for the OpenAPI document's OAuth 2.0 client-credentials scheme: configured, or discovered.
+    pub fn token_url(&self) -> Option<String> {
+        self.token_url.clone().or_else(|| match &self.keys {
+            Keys::Remote(remote) => remote.token_endpoint(),
+            Keys::Static(_) => None,
+        })
+    }
+
+    /// Checks signature, algorithm and registered claims; returns all claims.
+    async fn verify(&self, token: &str) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| {
             log::debug!("token refused: {e}");
             ApiError::Unauthorized(AuthFailure::Malformed)
@@ -171,75 +200,31 @@ impl Verifier {
             log::debug!("token refused: algorithm {:?} is not the configured one", header.alg);
             return Err(ApiError::Unauthorized(AuthFailure::Invalid));
         }
-        let key = self.key_for(header.kid.as_deref()).await?;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
-            log::debug!("token refused: {e}");
-            ApiError::Unauthorized(match e.kind() {
-                ErrorKind::ExpiredSignature => AuthFailure::Expired,
-                ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
-                    AuthFailure::Malformed
-                }
-                _ => AuthFailure::Invalid,
-            })
-        })?;
+        let key = match &self.keys {
+            Keys::Static(key) => key.clone(),
+            Keys::Remote(remote) => remote.key_for(header.kid.as_deref()).await?,
+        };
+        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &key, &self.validation)
+            .map_err(|e| {
+                log::debug!("token refused: {e}");
+                ApiError::Unauthorized(match e.kind() {
+                    ErrorKind::ExpiredSignature => AuthFailure::Expired,
+                    ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+                        AuthFailure::Malformed
+                    }
+                    _ => AuthFailure::Invalid,
+                })
+            })?;
         Ok(data.claims)
     }
 
-    async fn key_for(&self, kid: Option<&str>) -> ApiResult<DecodingKey> {
-        let Keys::Jwks {
-            url,
-            client,
-            cache,
-            refresh_lock,
-        } = &self.keys
-        else {
-            let Keys::Static(key) = &self.keys else {
-                return Err(ApiError::Unauthorized(AuthFailure::Invalid));
-            };
-            return Ok(key.clone());
-        };
-        let lookup = |set: &JwkSet| -> Option<DecodingKey> {
-            let jwk = match kid {
-                Some(kid) => set.find(kid),
-                None if set.keys.len() == 1 => <[_]>::first(&set.keys),
-                None => None,
-            }?;
-            DecodingKey::from_jwk(jwk).ok()
-        };
-        let fresh_enough = {
-            let guard = cache.read().map_err(|_| ApiError::internal("jwks cache poisoned"))?;
-            if let Some(key) = lookup(&guard.0) {
-                return Ok(key);
-            }
-            guard.1.is_some_and(|at| at.elapsed() < JWKS_MIN_REFRESH)
-        };
-        if fresh_enough {
-            return Err(ApiError::Unauthorized(AuthFailure::Invalid));
-        }
-        // One refresh at a time; others wait and then look again.
-        let _refreshing = refresh_lock.lock().await;
-        {
-            let guard = cache.read().map_err(|_| ApiError::internal("jwks cache poisoned"))?;
-            if let Some(key) = lookup(&guard.0) {
-                return Ok(key);
-            }
-            if guard.1.is_some_and(|at| at.elapsed() < JWKS_MIN_REFRESH) {
-                return Err(ApiError::Unauthorized(AuthFailure::Invalid));
-            }
-        }
-        let fetched = async { client.get(url).send().await?.error_for_status()?.json::<JwkSet>().await }.await;
-        let mut guard = cache.write().map_err(|_| ApiError::internal("jwks cache poisoned"))?;
-        guard.1 = Some(Instant::now());
-        match fetched {
-            Ok(set) => guard.0 = set,
-            Err(e) => {
-                log::warn!("fetching JWKS from {url} failed: {e}");
-                if guard.0.keys.is_empty() {
-                    return Err(ApiError::Unavailable(format!("JWKS unavailable: {e}")));
-                }
-            }
-        }
-        lookup(&guard.0).ok_or(ApiError::Unauthorized(AuthFailure::Invalid))
+    /// The subject, role and organisation a verified token names.
+    fn map(&self, claims: &serde_json::Map<String, serde_json::Value>) -> ApiResult<Mapped> {
+        self.mapping.map(claims).map_err(|why| {
+            // The signature is valid: the provider or this service's mapping is set up wrong, not an attacker.
+            log::warn!("token of a trusted issuer refused: {why}");
+            ApiError::Unauthorized(AuthFailure::Invalid)
+        })
     }
 
     /// Resolves an `org` claim (AGS or organisation id). Identity fields of organisations never change, so
@@ -265,28 +250,29 @@ impl Verifier {
     pub async fn authenticate(&self, pool: &DbPool, authorization: Option<&str>) -> ApiResult<Caller> {
         let token = bearer_token(authorization)?;
         let claims = self.verify(token).await?;
+        let mapped = self.map(&claims)?;
         // The subject is stored with every change (history, comments) and shown as `Actor.sub`: bounded.
-        if claims.sub.chars().count() > MAX_SUB_CHARS {
+        if mapped.sub.chars().count() > MAX_SUB_CHARS {
             log::debug!("token refused: sub longer than {MAX_SUB_CHARS} characters");
             return Err(ApiError::Unauthorized(AuthFailure::Invalid));
         }
-        let org = match (&claims.org, claims.role) {
+        let org = match (&mapped.org, mapped.role) {
             (None, Role::Municipality) => {
-                log::debug!("token refused: municipality without org");
+                log::warn!("token of a trusted issuer refused: a municipality without organisation");
                 return Err(ApiError::Unauthorized(AuthFailure::Invalid));
             }
             (None, _) => None,
             (Some(org), _) => match self.resolve_org(pool, org).await? {
                 Some(scope) => Some(scope),
                 None => {
-                    log::debug!("token refused: unknown org {org:?}");
+                    log::warn!("token of a trusted issuer refused: no organisation {org:?}");
                     return Err(ApiError::Unauthorized(AuthFailure::Invalid));
                 }
             },
         };
         Ok(Caller {
-            sub: claims.sub,
-            role: claims.role,
+            sub: mapped.sub,
+            role: mapped.role,
             org,
         })
     }
@@ -356,7 +342,7 @@ pub fn mint_hs256(
         iat: Some(now),
         nbf: None,
         iss: args.jwt_issuer.clone(),
-        aud: args.jwt_audience.clone(),
+        aud: <[String]>::first(&args.jwt_audience).cloned(),
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
