@@ -297,11 +297,12 @@ pub struct AuthArgs {
     /// array of exactly one string).
     #[arg(long, env = "VERSORGUNG_JWT_ORG_CLAIM", default_value = "org")]
     pub jwt_org_claim: String,
-    /// How long fetched keys are used before they are fetched again: a key the provider removed is refused at the
-    /// latest this long after its removal.
+    /// How long fetched keys are used before they are fetched again: a key the provider removed is refused from the
+    /// first successful fetch after this long.
     #[arg(long, env = "VERSORGUNG_JWT_JWKS_REFRESH", default_value = "5m", value_parser = humantime::parse_duration)]
     pub jwt_jwks_refresh: Duration,
-    /// The shortest time between two fetches of the keys, however many tokens with unknown `kid` arrive.
+    /// The shortest time between two fetches of the keys, however many tokens with unknown `kid` arrive (at least
+    /// 100 ms).
     #[arg(long, env = "VERSORGUNG_JWT_JWKS_MIN_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration)]
     pub jwt_jwks_min_interval: Duration,
     /// The provider's token endpoint, for the Swagger UI's OAuth 2.0 client-credentials login. Unset: the

@@ -33,7 +33,10 @@ pub fn build_server(state: web::Data<AppState>, listener: TcpListener, args: &Se
     ratelimit::spawn_housekeeping(rate_limits.clone());
     // With an identity provider's token endpoint, the document (and so the Swagger UI) offers its client-credentials
     // login beside pasted tokens.
-    let doc = openapi::with_client_credentials(openapi_document(), state.verifier.token_url().as_deref());
+    // The token URL is read once here: discovered at start (`Verifier::warm_up`) or configured.
+    let token_url = state.verifier.token_url();
+    let doc = openapi::with_client_credentials(openapi_document(), token_url.as_deref());
+    let swagger_csp = web::Data::new(middleware::SwaggerCsp::new(token_url.as_deref()));
     let route_table = web::Data::new(RouteTable::from_openapi(&doc));
     let origins = http.cors_allowed_origins.clone();
     let mut server = HttpServer::new(move || {
@@ -45,6 +48,7 @@ pub fn build_server(state: web::Data<AppState>, listener: TcpListener, args: &Se
         app.app_data(state.clone())
             .app_data(rate_limits.clone())
             .app_data(route_table.clone())
+            .app_data(swagger_csp.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
             .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
             .default_service(web::to(middleware::fallback))

@@ -10,7 +10,7 @@
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::{JwkSet, PublicKeyUse};
 use serde::Deserialize;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{ApiError, ApiResult, AuthFailure};
@@ -26,11 +26,16 @@ pub(super) enum JwksSource {
 
 pub(super) enum Keys {
     Static(DecodingKey),
-    Remote(Box<RemoteKeys>),
+    Remote(Arc<RemoteKeys>),
 }
+
+/// How long the request that finds the keys due for a refresh waits for the fetch before it goes on with the keys it
+/// has (the fetch goes on in the background): a slow provider never holds a request for its timeouts.
+const REFRESH_WAIT: Duration = Duration::from_millis(500);
 
 pub(super) struct RemoteKeys {
     source: JwksSource,
+    algorithm: jsonwebtoken::Algorithm,
     client: reqwest::Client,
     refresh: Duration,
     min_interval: Duration,
@@ -61,13 +66,29 @@ struct Discovered {
 enum Lookup {
     Fresh(DecodingKey),
     Stale(DecodingKey),
-    Missing { may_fetch: bool },
+    Missing {
+        may_fetch: bool,
+    },
+    /// No keys were ever fetched, and the last try is too recent to try again.
+    Unavailable,
 }
 
 impl RemoteKeys {
-    pub(super) fn new(source: JwksSource, refresh: Duration, min_interval: Duration) -> Result<Self, String> {
+    pub(super) fn new(
+        source: JwksSource,
+        algorithm: jsonwebtoken::Algorithm,
+        refresh: Duration,
+        min_interval: Duration,
+    ) -> Result<Self, String> {
+        if min_interval < Duration::from_millis(100) {
+            return Err("VERSORGUNG_JWT_JWKS_MIN_INTERVAL must be at least 100ms".into());
+        }
+        if refresh < min_interval {
+            return Err("VERSORGUNG_JWT_JWKS_REFRESH must not be shorter than VERSORGUNG_JWT_JWKS_MIN_INTERVAL".into());
+        }
         Ok(Self {
             source,
+            algorithm,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(5))
                 .redirect(reqwest::redirect::Policy::none())
@@ -91,40 +112,58 @@ impl RemoteKeys {
             .read()
             .map_err(|_| ApiError::internal("jwks cache poisoned"))?;
         let may_fetch = cache.tried_at.is_none_or(|at| at.elapsed() >= self.min_interval);
-        let found = cache.set.as_ref().and_then(|set| find(set, kid));
+        let found = cache.set.as_ref().and_then(|set| find(set, kid, self.algorithm));
         let stale = cache.fetched_at.is_none_or(|at| at.elapsed() >= self.refresh);
         Ok(match found {
             Some(key) if stale && may_fetch => Lookup::Stale(key),
             Some(key) => Lookup::Fresh(key),
+            None if cache.set.is_none() && !may_fetch => Lookup::Unavailable,
             None => Lookup::Missing { may_fetch },
         })
     }
 
-    pub(super) async fn key_for(&self, kid: Option<&str>) -> ApiResult<DecodingKey> {
+    pub(super) async fn key_for(self: &Arc<Self>, kid: Option<&str>) -> ApiResult<DecodingKey> {
         match self.lookup(kid)? {
             Lookup::Fresh(key) => Ok(key),
             Lookup::Stale(key) => {
-                // One request refreshes; the others do not wait for it but use the keys they have.
-                let Ok(_fetching) = self.fetching.try_lock() else {
-                    return Ok(key);
-                };
-                if matches!(self.lookup(kid)?, Lookup::Stale(_)) {
-                    self.fetch(true).await?;
+                // The refresh runs as its own task, so that a slow provider holds no request longer than
+                // REFRESH_WAIT; one refresh at a time (the others go on with the keys they have).
+                let this = Arc::clone(self);
+                let refresh = tokio::spawn(async move {
+                    let Ok(_fetching) = this.fetching.try_lock() else {
+                        return;
+                    };
+                    if this.is_stale() {
+                        let _ = this.fetch(true).await;
+                    }
+                });
+                match tokio::time::timeout(REFRESH_WAIT, refresh).await {
+                    Ok(_) => self.after_fetch(kid),
+                    Err(_) => Ok(key),
                 }
-                self.after_fetch(kid)
             }
+            Lookup::Unavailable => Err(keys_unavailable()),
             Lookup::Missing { may_fetch: false } => Err(ApiError::Unauthorized(AuthFailure::Invalid)),
             Lookup::Missing { may_fetch: true } => {
                 // An unknown kid: one fetch at a time; whoever waited looks again before fetching.
                 let _fetching = self.fetching.lock().await;
                 match self.lookup(kid)? {
                     Lookup::Fresh(key) | Lookup::Stale(key) => return Ok(key),
+                    Lookup::Unavailable => return Err(keys_unavailable()),
                     Lookup::Missing { may_fetch: false } => return Err(ApiError::Unauthorized(AuthFailure::Invalid)),
                     Lookup::Missing { may_fetch: true } => self.fetch(false).await?,
                 }
                 self.after_fetch(kid)
             }
         }
+    }
+
+    /// Whether the keys are older than the refresh interval and may be fetched again.
+    fn is_stale(&self) -> bool {
+        self.cache.read().is_ok_and(|c| {
+            c.fetched_at.is_none_or(|at| at.elapsed() >= self.refresh)
+                && c.tried_at.is_none_or(|at| at.elapsed() >= self.min_interval)
+        })
     }
 
     fn after_fetch(&self, kid: Option<&str>) -> ApiResult<DecodingKey> {
@@ -135,7 +174,7 @@ impl RemoteKeys {
         cache
             .set
             .as_ref()
-            .and_then(|set| find(set, kid))
+            .and_then(|set| find(set, kid, self.algorithm))
             .ok_or(ApiError::Unauthorized(AuthFailure::Invalid))
     }
 
@@ -169,9 +208,7 @@ impl RemoteKeys {
             Err(e) => {
                 log::warn!("fetching the identity provider's keys failed: {e}");
                 if cache.set.is_none() {
-                    return Err(ApiError::Unavailable(
-                        "the identity provider's keys are not available".into(),
-                    ));
+                    return Err(keys_unavailable());
                 }
                 Ok(())
             }
@@ -192,7 +229,7 @@ impl RemoteKeys {
                 }
             }
         };
-        let set = self.get_json::<JwkSet>(&url).await?;
+        let set = parse_jwks(self.get_json::<serde_json::Value>(&url).await?)?;
         Ok((set, discovered))
     }
 
@@ -206,8 +243,17 @@ impl RemoteKeys {
                 d.issuer
             ));
         }
-        if !(d.jwks_uri.starts_with("https://") || d.jwks_uri.starts_with("http://")) {
-            return Err(format!("{url}: jwks_uri {:?} is not an http(s) URL", d.jwks_uri));
+        // The keys and the token endpoint are fetched as securely as the issuer itself: https under an https issuer.
+        let secure = issuer.starts_with("https://");
+        let acceptable = |u: &str| u.starts_with("https://") || (!secure && u.starts_with("http://"));
+        if !acceptable(&d.jwks_uri) {
+            return Err(format!("{url}: jwks_uri {:?} is not an acceptable URL", d.jwks_uri));
+        }
+        if d.token_endpoint.as_deref().is_some_and(|t| !acceptable(t)) {
+            return Err(format!(
+                "{url}: token_endpoint {:?} is not an acceptable URL",
+                d.token_endpoint
+            ));
         }
         Ok(d)
     }
@@ -232,9 +278,40 @@ pub(super) fn discovery_url(issuer: &str) -> String {
     format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
 }
 
-/// The signing key a token names: by `kid`, or the only signing key when the token names none.
-fn find(set: &JwkSet, kid: Option<&str>) -> Option<DecodingKey> {
-    let signing = |jwk: &&jsonwebtoken::jwk::Jwk| jwk.common.public_key_use != Some(PublicKeyUse::Encryption);
+fn keys_unavailable() -> ApiError {
+    ApiError::Unavailable("the identity provider's keys are not available".into())
+}
+
+/// A JWKS, key by key: a key this service cannot read (another curve, an unknown `kty`) is skipped rather than
+/// making the whole set unreadable, so a provider that adds such a key does not lock everyone out.
+fn parse_jwks(value: serde_json::Value) -> Result<JwkSet, String> {
+    let keys = value
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .ok_or("the JWKS has no `keys` array")?;
+    let keys = keys
+        .iter()
+        .filter_map(|k| match serde_json::from_value(k.clone()) {
+            Ok(jwk) => Some(jwk),
+            Err(e) => {
+                log::debug!("JWKS key skipped: {e}");
+                None
+            }
+        })
+        .collect();
+    Ok(JwkSet { keys })
+}
+
+/// The signing key a token names: by `kid`, or the only signing key when the token names none. Keys for
+/// encryption and keys stating another algorithm are never used to verify (RFC 8725, 3.1).
+fn find(set: &JwkSet, kid: Option<&str>, algorithm: jsonwebtoken::Algorithm) -> Option<DecodingKey> {
+    let signing = |jwk: &&jsonwebtoken::jwk::Jwk| {
+        jwk.common.public_key_use != Some(PublicKeyUse::Encryption)
+            && jwk
+                .common
+                .key_algorithm
+                .is_none_or(|alg| alg.to_string() == format!("{algorithm:?}"))
+    };
     let jwk = match kid {
         Some(kid) => set
             .keys

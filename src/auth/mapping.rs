@@ -94,8 +94,8 @@ impl ClaimMapping {
             allowed_clients: args
                 .jwt_allowed_clients
                 .iter()
+                .map(|c| c.trim().to_owned())
                 .filter(|c| !c.is_empty())
-                .cloned()
                 .collect(),
         })
     }
@@ -177,18 +177,18 @@ impl ClaimMapping {
     }
 }
 
-/// A claim by path: the whole path as one name first (namespaced claims such as `https://example.org/roles` contain
-/// dots), else its dot-separated levels.
+/// A claim by path: its dot-separated levels, else the whole path as one name (namespaced claims such as
+/// `https://example.org/roles` contain dots).
 fn claim_at<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    if let Some(value) = claims.get(path) {
-        return Some(value);
-    }
-    let mut levels = path.split('.');
-    let mut value = claims.get(levels.next()?)?;
-    for level in levels {
-        value = value.as_object()?.get(level)?;
-    }
-    Some(value)
+    let nested = || {
+        let mut levels = path.split('.');
+        let mut value = claims.get(levels.next()?)?;
+        for level in levels {
+            value = value.as_object()?.get(level)?;
+        }
+        Some(value)
+    };
+    nested().or_else(|| claims.get(path))
 }
 
 #[cfg(test)]

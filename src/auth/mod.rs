@@ -95,8 +95,8 @@ impl Verifier {
         let alg = algorithm(args.jwt_algorithm);
         let mut generated = false;
         let remote = |source| {
-            RemoteKeys::new(source, args.jwt_jwks_refresh, args.jwt_jwks_min_interval)
-                .map(|r| Keys::Remote(Box::new(r)))
+            RemoteKeys::new(source, alg, args.jwt_jwks_refresh, args.jwt_jwks_min_interval)
+                .map(|r| Keys::Remote(std::sync::Arc::new(r)))
         };
         let keys = match args.jwt_algorithm {
             JwtAlgorithm::Hs256 => {
@@ -155,7 +155,12 @@ impl Verifier {
             }
             None => validation.iss = None,
         }
-        let audiences: Vec<&String> = args.jwt_audience.iter().filter(|a| !a.is_empty()).collect();
+        let audiences: Vec<&str> = args
+            .jwt_audience
+            .iter()
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+            .collect();
         if audiences.is_empty() {
             validation.validate_aud = false;
         } else {

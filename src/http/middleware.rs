@@ -224,10 +224,28 @@ fn from_status(status: StatusCode, headers: &header::HeaderMap) -> ApiError {
 }
 
 /// Content security policy of the Swagger UI: only its own scripts (it has no inline ones), inline styles and
-/// `data:` images as the UI needs them, requests only to this origin, never framed.
-const SWAGGER_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-                           img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; \
-                           form-action 'self'";
+/// `data:` images as the UI needs them, requests only to this origin (and to the identity provider's token endpoint
+/// when one is configured: the UI's client-credentials login asks it from the browser), never framed.
+pub struct SwaggerCsp(HeaderValue);
+
+impl SwaggerCsp {
+    pub fn new(token_url: Option<&str>) -> Self {
+        // The origin only (scheme, host, port): a URL's path or query never reaches the header.
+        let origin = token_url
+            .and_then(|u| reqwest::Url::parse(u).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o.starts_with("http"));
+        let connect = match origin {
+            Some(origin) => format!("'self' {origin}"),
+            None => "'self'".to_owned(),
+        };
+        let policy = format!(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+             connect-src {connect}; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        );
+        Self(HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'")))
+    }
+}
 
 /// Security headers on every response: no MIME sniffing, no referrer, never framed; `no-store` on every answer to
 /// an authenticated request (they may carry personal data); a content security policy on the Swagger UI.
@@ -236,14 +254,18 @@ pub async fn security_headers(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
-    let swagger = req.path().starts_with("/swagger-ui");
+    let swagger = req
+        .path()
+        .starts_with("/swagger-ui")
+        .then(|| req.app_data::<actix_web::web::Data<SwaggerCsp>>().map(|c| c.0.clone()))
+        .flatten();
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if swagger {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(SWAGGER_CSP));
+    if let Some(csp) = swagger {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     } else {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -282,7 +282,6 @@ mod limits {
     pub const PATH_KEY: usize = UUID;
 }
 
-/// The operations of one path, for the passes below that touch every operation.
 /// Adds the identity provider's OAuth 2.0 client-credentials flow as `oauth2`, a second way into every operation that
 /// takes `bearerAuth`. Without a token endpoint the document stays as it is (and equals `openapi/openapi.json`).
 pub fn with_client_credentials(mut doc: OpenApiDoc, token_url: Option<&str>) -> OpenApiDoc {
@@ -316,6 +315,7 @@ pub fn with_client_credentials(mut doc: OpenApiDoc, token_url: Option<&str>) -> 
     doc
 }
 
+/// The operations of one path, for the passes below that touch every operation.
 fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
     [
         item.get.as_mut(),

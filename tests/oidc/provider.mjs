@@ -3,7 +3,9 @@
 // resource `urn:versorgung:api` with the audience `versorgung-api`; the role is in `realm_access.roles`, the
 // organisation's AGS in `ags` (both set per machine client below, and per user for the authorization code flow).
 //
-//   PORT=8099 ALG=RS256 node provider.mjs       (ALG: RS256 or ES256; ISSUER: another issuer name, optional)
+//   ALG=RS256 node provider.mjs     (ALG: RS256 or ES256; ISSUER: another issuer name, optional; PORT: default any)
+//
+// It listens on 127.0.0.1 and prints `listening <port>` once the providers are ready.
 //
 // Key rotation is driven by the test over HTTP: POST /test/stage?n=N switches between four provider instances that
 // differ only in their signing keys: 1 [A], 2 [A, B] (B published, A still signs), 3 [B, A] (B signs, A still
@@ -12,9 +14,7 @@ import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 
-const port = Number(process.env.PORT);
 const alg = process.env.ALG || 'RS256';
-const issuer = process.env.ISSUER || `http://127.0.0.1:${port}`;
 const RESOURCE = 'urn:versorgung:api';
 const OTHER_RESOURCE = 'urn:andere:api';
 const REDIRECT = 'http://127.0.0.1/callback';
@@ -113,15 +113,13 @@ function configuration(keys) {
   };
 }
 
-const callbacks = Object.fromEntries(
-  Object.entries(stages).map(([n, keys]) => [n, new Provider(issuer, configuration(keys)).callback()]),
-);
+let callbacks = {};
 let stage = '1';
 const counts = { jwks: 0, discovery: 0 };
 
-http
+const server = http
   .createServer((req, res) => {
-    const url = new URL(req.url, `http://127.0.0.1:${port}`);
+    const url = new URL(req.url, 'http://127.0.0.1');
     if (url.pathname === '/test/stage' && req.method === 'POST') {
       const n = url.searchParams.get('n');
       if (!callbacks[n]) {
@@ -140,4 +138,12 @@ http
     if (url.pathname === '/.well-known/openid-configuration') counts.discovery += 1;
     callbacks[stage](req, res);
   })
-  .listen(port, '127.0.0.1', () => console.log(`oidc-provider ${alg} on ${port}, issuer ${issuer}`));
+  .listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
+    // The issuer names the port, so the providers are made once it is known.
+    const { port } = server.address();
+    const issuer = process.env.ISSUER || `http://127.0.0.1:${port}`;
+    callbacks = Object.fromEntries(
+      Object.entries(stages).map(([n, keys]) => [n, new Provider(issuer, configuration(keys)).callback()]),
+    );
+    console.log(`listening ${port}`);
+  });
