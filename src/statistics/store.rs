@@ -1,5 +1,7 @@
-//! The SQL of the funding statistics: one aggregate over the applications, its text put together in named steps
-//! ([`select_list`], [`join`], [`filters`], [`grouping`]).
+//! The SQL of the funding statistics: a sum over `funding_stats`, the figures per funding line, district, status
+//! and year that the database keeps in the same transaction as every change (migration 000034, its triggers and
+//! `application_contribution`), so an answer costs the same at a million applications as at a hundred. The text is
+//! put together in named steps ([`select_list`], [`join`], [`filters`], [`grouping`]).
 //!
 //! Nothing from the request reaches the SQL text. The text is made only of the constant expressions below, chosen by
 //! the request's [`Dimension`]s and by which filters are present; every value the caller sent (funding line,
@@ -16,14 +18,13 @@ use crate::error::ApiResult;
 /// The SQL that computes each dimension (a fixed list: nothing from the request reaches the SQL text).
 fn expr(dimension: Dimension) -> &'static str {
     match dimension {
-        Dimension::FundingLine => "a.funding_line_code",
-        Dimension::District => "a.district_ags",
+        Dimension::FundingLine => "s.funding_line_code",
+        Dimension::District => "s.district_ags",
         Dimension::Versorgungsgebiet => "d.versorgungsgebiet",
-        Dimension::Status => "a.status",
-        // The year an application was submitted; drafts count in the year they were created.
-        Dimension::Year => {
-            "extract(year FROM coalesce(a.submitted_at, a.created_at) AT TIME ZONE 'Europe/Berlin')::int::text"
-        }
+        Dimension::Status => "s.status",
+        // The year an application was submitted; drafts count in the year they were created (kept so by
+        // `application_contribution`).
+        Dimension::Year => "s.year::text",
     }
 }
 
@@ -99,33 +100,23 @@ pub async fn funding(conn: &mut AsyncPgConnection, request: &FundingRequest) -> 
     Ok(raw.into_iter().map(|r| r.into_row(&request.group_by)).collect())
 }
 
-/// What the proofs of use admitted and the recovery claims reclaimed, per group (sums of the joins below).
-const AFTER_APPROVAL_SUMS: &str = "coalesce(sum(u.admitted), 0)::bigint AS admitted, \
-     coalesce(sum(c.reclaimed), 0)::bigint AS reclaimed, coalesce(sum(c.interest), 0)::bigint AS interest";
-
-/// Per application: Σ admitted of its accepted proofs of use; Σ principal of its decided (not waived) recovery
-/// claims and Σ the interest fixed on them (with the late-use interest of § 49a Abs. 4 they charge).
-const AFTER_APPROVAL_JOINS: &str = "LEFT JOIN (SELECT application_id, sum(admitted_cents) AS admitted \
-     FROM proofs_of_use WHERE status = 'accepted' GROUP BY application_id) u ON u.application_id = a.id \
-     LEFT JOIN (SELECT application_id, sum(principal_cents) AS reclaimed, sum(coalesce(interest_cents, 0) \
-     + late_use_interest_cents) AS interest FROM recovery_claims WHERE status IN ('decided', 'paid', 'in_instalments') \
-     GROUP BY application_id) c ON c.application_id = a.id";
-
 /// The statement's text and the values of its placeholders, in order.
 fn statement(request: &FundingRequest) -> (String, Vec<Param>) {
     let (conditions, params) = filters(request);
     let sql = format!(
-        "SELECT {}, count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
-         coalesce(sum(coalesce(p.committed, a.granted_cents)), 0)::bigint AS granted, \
-         coalesce(sum(p.paid), 0)::bigint AS paid, {AFTER_APPROVAL_SUMS} FROM applications a LEFT JOIN \
-         (SELECT application_id, sum(committed_cents) AS committed, sum(paid_cents) AS paid FROM grant_years \
-         GROUP BY application_id) p ON p.application_id = a.id {AFTER_APPROVAL_JOINS} {} WHERE true{conditions}{}",
+        "SELECT {}, {FIGURES} FROM funding_stats s {} WHERE true{conditions}{}",
         select_list(&request.group_by),
         join(request),
         grouping(&request.group_by),
     );
     (sql, params)
 }
+
+/// The figures: sums over the groups' rows (each group is spread over shards).
+const FIGURES: &str = "coalesce(sum(s.n), 0)::bigint AS n, coalesce(sum(s.requested_cents), 0)::bigint AS requested, \
+     coalesce(sum(s.granted_cents), 0)::bigint AS granted, coalesce(sum(s.paid_cents), 0)::bigint AS paid, \
+     coalesce(sum(s.admitted_cents), 0)::bigint AS admitted, \
+     coalesce(sum(s.reclaimed_cents), 0)::bigint AS reclaimed, coalesce(sum(s.interest_cents), 0)::bigint AS interest";
 
 /// The group slots `g0` … `g4`: the grouped dimensions' expressions, in the request's order.
 fn select_list(group_by: &[Dimension]) -> String {
@@ -141,12 +132,11 @@ fn select_list(group_by: &[Dimension]) -> String {
 
 /// The join to `districts` (alias `d`), or nothing.
 fn join(request: &FundingRequest) -> &'static str {
-    // The districts table only supplies the Versorgungsgebiet: join it only when that is grouped or filtered (the
-    // join costs a third of the aggregate over all applications, docs/performance.md F5).
+    // The districts table only supplies the Versorgungsgebiet: join it only when that is grouped or filtered.
     let needs_districts =
         request.versorgungsgebiet.is_some() || request.group_by.contains(&Dimension::Versorgungsgebiet);
     if needs_districts {
-        "JOIN districts d ON d.ags = a.district_ags"
+        "JOIN districts d ON d.ags = s.district_ags"
     } else {
         ""
     }
@@ -162,35 +152,36 @@ fn filters(request: &FundingRequest) -> (String, Vec<Param>) {
         sql.push_str(&format!(" AND {before}${}{after}", params.len()));
     };
     if let Some(v) = &request.funding_line {
-        condition("a.funding_line_code = ", "", Param::Text(v.clone()));
+        condition("s.funding_line_code = ", "", Param::Text(v.clone()));
     }
     if let Some(v) = &request.district {
-        condition("a.district_ags = ", "", Param::Text(v.clone()));
+        condition("s.district_ags = ", "", Param::Text(v.clone()));
     }
     if let Some(v) = &request.versorgungsgebiet {
         condition("d.versorgungsgebiet = ", "", Param::Text(v.clone()));
     }
     if !request.statuses.is_empty() {
         let statuses = request.statuses.iter().map(|s| s.as_str().to_owned()).collect();
-        condition("a.status = ANY (", ")", Param::Texts(statuses));
+        condition("s.status = ANY (", ")", Param::Texts(statuses));
     }
     if let Some(year) = request.year {
-        condition(
-            "extract(year FROM coalesce(a.submitted_at, a.created_at) AT TIME ZONE 'Europe/Berlin')::int = ",
-            "",
-            Param::Int(year),
-        );
+        condition("s.year = ", "", Param::Int(year));
     }
     (sql, params)
 }
 
-/// Groups and orders by the used slots, one row more than an answer may hold; nothing without dimensions.
+/// Groups and orders by the used slots, one row more than an answer may hold; nothing without dimensions. A group
+/// whose applications have all moved on keeps its rows at zero: only groups with applications are answered.
 fn grouping(group_by: &[Dimension]) -> String {
     if group_by.is_empty() {
         return String::new();
     }
     let keys: Vec<String> = (0..group_by.len()).map(|i| format!("g{i}")).collect();
-    format!(" GROUP BY {0} ORDER BY {0} LIMIT {1}", keys.join(", "), MAX_ROWS + 1)
+    format!(
+        " GROUP BY {0} HAVING sum(s.n) > 0 ORDER BY {0} LIMIT {1}",
+        keys.join(", "),
+        MAX_ROWS + 1
+    )
 }
 
 #[cfg(test)]
@@ -227,7 +218,10 @@ mod tests {
         for n in 1..=params.len() {
             assert!(sql.contains(&format!("${n}")), "{sql}");
         }
-        assert!(sql.contains("JOIN districts d") && sql.contains(" GROUP BY g0, g1 ORDER BY g0, g1 LIMIT 10001"));
+        assert!(
+            sql.contains("JOIN districts d")
+                && sql.contains(" GROUP BY g0, g1 HAVING sum(s.n) > 0 ORDER BY g0, g1 LIMIT 10001")
+        );
     }
 
     #[test]
@@ -237,11 +231,7 @@ mod tests {
             sql,
             format!(
                 "SELECT NULL::text AS g0, NULL::text AS g1, NULL::text AS g2, NULL::text AS g3, NULL::text AS g4, \
-                 count(*) AS n, coalesce(sum(a.requested_cents), 0)::bigint AS requested, \
-                 coalesce(sum(coalesce(p.committed, a.granted_cents)), 0)::bigint AS granted, \
-                 coalesce(sum(p.paid), 0)::bigint AS paid, {AFTER_APPROVAL_SUMS} FROM applications a LEFT JOIN \
-                 (SELECT application_id, sum(committed_cents) AS committed, sum(paid_cents) AS paid FROM grant_years \
-                 GROUP BY application_id) p ON p.application_id = a.id {AFTER_APPROVAL_JOINS}  WHERE true"
+                 {FIGURES} FROM funding_stats s  WHERE true"
             )
         );
         assert!(params.is_empty());

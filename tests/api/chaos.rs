@@ -10,7 +10,7 @@
 //! exists exactly once; committed = Σ granted of approved applications − Σ released by settlements ≤ budget, and
 //! the fiscal years' committed and paid equal their grants' and the payments'; the feed, read from position 0, has
 //! every event exactly once and in order; every subscription received every event it may see at least once, each
-//! with a valid signature. The test prints its counts (requests, faults, 503s, retries) and the seed.
+//! with a valid signature; the statistics' kept figures equal a full recount for every grouping. The test prints its counts (requests, faults, 503s, retries) and the seed.
 
 use crate::helpers::*;
 use crate::instances::{Instance, start_with};
@@ -832,6 +832,10 @@ async fn two_services_under_load_survive_kills_and_database_restarts_without_los
         approved_events, approvals,
         "one application.approved per acknowledged approval"
     );
+    // The statistics, kept by triggers through all of it (kills and database restarts included), equal a full
+    // recount for every grouping.
+    let groups = crate::statistics::assert_statistics_equal_recount(&ctx.client, &ctx.bases[0], &db).await;
+    println!("statistics equal a full recount: {groups} groups over 32 groupings");
 
     // Every subscription received every event it may see, at least once, each signed correctly.
     let town_feed = read_feed(&ctx, &municipality(), town_from, true, None).await;

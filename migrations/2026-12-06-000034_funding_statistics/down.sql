@@ -1,0 +1,11 @@
+DROP TRIGGER recovery_claims_stats ON recovery_claims;
+DROP TRIGGER proofs_of_use_stats ON proofs_of_use;
+DROP TRIGGER grant_years_stats ON grant_years;
+DROP TRIGGER applications_stats ON applications;
+DROP FUNCTION child_stats_trigger();
+DROP FUNCTION applications_stats_trigger();
+DROP FUNCTION refresh_application_stats(uuid);
+DROP FUNCTION apply_application_stats(application_stats, integer);
+DROP FUNCTION application_contribution(uuid);
+DROP TABLE application_stats;
+DROP TABLE funding_stats;
