@@ -108,3 +108,10 @@ pub struct SubjectQuery {
     pub districts: Vec<String>,
     pub committees: Vec<Uuid>,
 }
+
+impl SubjectQuery {
+    /// Whether no subject filter was asked for.
+    pub fn is_empty(&self) -> bool {
+        self.topics.is_empty() && self.districts.is_empty() && self.committees.is_empty()
+    }
+}

@@ -357,3 +357,64 @@ async fn a_client_rebuilds_from_the_feed_exactly_what_it_may_see() {
     assert!(!referrals.is_empty());
     assert_eq!(sorted(of_kind("referral"), "id"), referrals);
 }
+
+/// A municipality's unfiltered feed is read through the audience index (migration 000035): page by page, it holds
+/// exactly the events the visibility rule gives it (public, its organisation, its district; never staff-only),
+/// counted straight from the events table, in order, for small and large pages alike.
+#[actix_web::test]
+async fn the_audience_index_gives_a_municipality_exactly_what_the_rule_gives() {
+    let app = TestApp::spawn().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_versorgung"))
+        .args(["seed", "--demo"])
+        .env("DATABASE_URL", &app.db.url)
+        .env_remove("VERSORGUNG_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let m = municipality();
+    for title in ["Eins", "Zwei", "Drei"] {
+        app.post("/api/v1/applications", Some(&m), &draft(title)).await;
+    }
+    let (db, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_web::rt::spawn(connection);
+    // The first read sequences everything committed; the rule is then counted over the numbered events.
+    feed(&app, &m, "after=0&limit=1").await;
+    let expected: Vec<i64> = db
+        .query(
+            "SELECT e.position FROM events e, organisations o WHERE o.ags = '06636' AND e.position IS NOT NULL
+               AND NOT e.staff_only AND (e.public OR o.id = ANY (e.org_ids) OR o.district_ags = ANY (e.districts))
+             ORDER BY e.position",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        expected.len() > 10,
+        "the demo data gives the municipality events to read"
+    );
+    for limit in [1, 7, 100] {
+        let mut got = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = feed(&app, &m, &format!("after={after}&limit={limit}")).await;
+            let items = page["items"].as_array().unwrap();
+            if items.is_empty() {
+                break;
+            }
+            got.extend(items.iter().map(|e| e["position"].as_i64().unwrap()));
+            after = page["nextCursor"].as_i64().unwrap();
+        }
+        assert_eq!(got, expected, "pages of {limit}");
+    }
+    let audience_rows: i64 = db
+        .query_one("SELECT count(*) FROM event_audience", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(audience_rows > 0);
+}
