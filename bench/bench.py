@@ -252,6 +252,62 @@ def fmt(v, digits=2):
     return f"{v:,}"
 
 
+def cmd_record_oha(a):
+    """One fixed-rate row from oha's JSON: the offered rate, what was served, and the corrected percentiles."""
+    try:
+        d = json.load(open(a.output))
+    except (OSError, ValueError):
+        return
+    summary = d.get("summary", {})
+    pct = d.get("latencyPercentiles", {})
+    codes = d.get("statusCodeDistribution", {})
+    ok = sum(v for k, v in codes.items() if str(k).startswith("2"))
+    total = sum(codes.values()) + sum(d.get("errorDistribution", {}).values())
+    append(a.out, {
+        "name": a.name, "rate": a.rate, "rps": summary.get("requestsPerSec", 0),
+        "p50_ms": (pct.get("p50") or 0) * 1000, "p99_ms": (pct.get("p99") or 0) * 1000,
+        "errors": total - ok,
+    })
+
+
+def cmd_compare(a):
+    """Each row's rate at the larger scale divided by its rate at the smaller, from two runs' results."""
+    def load(d):
+        meta = json.load(open(os.path.join(d, "meta.json")))
+        rows = [json.loads(l) for l in open(os.path.join(d, "results.jsonl")) if l.strip()]
+        return meta, {r["name"]: r for r in rows}, [r["name"] for r in rows]
+    meta_a, rows_a, order = load(a.a)
+    meta_b, rows_b, _ = load(a.b)
+    out = []
+    w = out.append
+    w(f"### Scale comparison — {meta_a['scale']:,} and {meta_b['scale']:,} applications ({meta_b['date']})")
+    w("")
+    w(f"Two full runs one after the other on the same machine ({meta_b['nproc']} cores, {meta_b['cpu']}); binary "
+      f"{meta_b['bin_info']}. Target: every row at the larger scale within 0.8× its rate at the smaller.")
+    w("")
+    w(f"| row | requests/s at {meta_a['scale']:,} | requests/s at {meta_b['scale']:,} | ratio | p50 ms "
+      f"({meta_a['scale']:,} → {meta_b['scale']:,}) | result |")
+    w("|---|---:|---:|---:|---|---|")
+    misses = 0
+    for name in order:
+        ra, rb = rows_a.get(name), rows_b.get(name)
+        if not ra or not rb or not ra["rps"]:
+            continue
+        ratio = rb["rps"] / ra["rps"]
+        ok = ratio >= 0.8
+        misses += 0 if ok else 1
+        w(f"| {name} | {ra['rps']:,.0f} | {rb['rps']:,.0f} | **{ratio:.2f}** | {ra['p50_ms']:.2f} → "
+          f"{rb['p50_ms']:.2f} | {'PASS' if ok else 'MISS'} |")
+    w("")
+    text = "\n".join(out) + "\n"
+    print(text)
+    print(f"{misses} row(s) below 0.8x")
+    if a.append:
+        with open(a.append, "a") as f:
+            f.write("\n" + text)
+        print(f"appended to {a.append}")
+
+
 def cmd_report(a):
     rows = [json.loads(l) for l in open(a.results) if l.strip()]
     meta = json.load(open(a.meta))
@@ -285,6 +341,7 @@ def cmd_report(a):
         return r[key] if r else None
 
     byid = get("by-id (ministry)", "rps")
+    bare = get("bare by-id (bench/bare)", "rps")
     pg = get("pgbench: by-id SQL", "rps")
     health = get("health/live", "rps")
     first_p99 = get("list first page (ministry)", "p99_ms")
@@ -305,6 +362,9 @@ def cmd_report(a):
     w(f"- by-id / pgbench ceiling: **{fmt(values['ratio_pgbench'], 3)}** "
       f"({fmt(byid, 0)} / {fmt(pg, 0)})")
     w(f"- by-id / health ceiling: **{fmt(values['ratio_health'], 3)}** ({fmt(byid, 0)} / {fmt(health, 0)})")
+    if bare:
+        w(f"- by-id / bare lookup (bench/bare): **{fmt(byid / bare if byid else None, 3)}** "
+          f"({fmt(byid, 0)} / {fmt(bare, 0)}; target ≥ 0.9)")
     w(f"- deep page p99 / first page p99: **{fmt(values['ratio_deep'], 2)}** "
       f"({fmt(deep_p99)} ms / {fmt(first_p99)} ms)")
     w("")
@@ -337,6 +397,20 @@ def cmd_report(a):
             if p["seq_scan_applications"] and not p["must_index"]:
                 seq += " (aggregate over all rows, expected)"
             w(f"| {p['name']} | {p['db_ms']:.2f} | {', '.join(p['indexes']) or '–'} | {seq} |")
+        w("")
+    fixed_rows = [json.loads(l) for l in open(a.fixed) if l.strip()] if getattr(a, "fixed", None) else []
+    if fixed_rows:
+        w("Latency at a constant arrival rate (oha `-q` with `--latency-correction`: each request timed from when it "
+          "was due, so a stall counts against every request it delays), at half of each row's closed-loop maximum "
+          "above. Targets: p99 ≤ 10 ms for reads, ≤ 25 ms for writes.")
+        w("")
+        w("| row | offered /s | served /s | p50 ms | p99 ms | errors | target |")
+        w("|---|---:|---:|---:|---:|---:|---|")
+        for r in fixed_rows:
+            limit = 25 if "POST" in r["name"] else 10
+            res = "PASS" if r["p99_ms"] <= limit and r["errors"] == 0 else "MISS"
+            w(f"| {r['name']} | {r['rate']:,} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+              f"{r['errors']} | p99 ≤ {limit} ms: **{res}** |")
         w("")
     if meta.get("statements_per_request"):
         w(f"Statements per request seen by PostgreSQL (pg_stat_statements): {meta['statements_per_request']}.")
@@ -394,9 +468,20 @@ def main():
     s.add_argument("--meta", required=True)
     s.add_argument("--docs")
     s.add_argument("--append", action="store_true")
+    s.add_argument("--fixed")
+    s = sub.add_parser("record-oha")
+    s.add_argument("--name", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--output", required=True)
+    s.add_argument("--rate", type=int, required=True)
+    s = sub.add_parser("compare")
+    s.add_argument("--a", required=True)
+    s.add_argument("--b", required=True)
+    s.add_argument("--append")
     a = p.parse_args()
     fn = {"start": cmd_start, "rss": cmd_rss, "record-wrk": cmd_record_wrk, "record-pgbench": cmd_record_pgbench,
-          "uuid5": cmd_uuid5, "cursor": cmd_cursor, "plans": cmd_plans, "report": cmd_report}[a.command]
+          "uuid5": cmd_uuid5, "cursor": cmd_cursor, "plans": cmd_plans, "report": cmd_report,
+          "record-oha": cmd_record_oha, "compare": cmd_compare}[a.command]
     sys.exit(fn(a) or 0)
 
 

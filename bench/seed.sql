@@ -591,6 +591,25 @@ BEGIN
   FOR r IN SELECT def FROM bench.saved_indexes LOOP EXECUTE r.def; END LOOP;
 END $$;
 
+-- What the triggers (off during the load: session_replication_role) keep: the statistics' aggregates (migration
+-- 000034) and the feed's audiences (000035), computed set-based with the migrations' own definitions.
+TRUNCATE application_stats, funding_stats, event_audience;
+INSERT INTO application_stats
+SELECT a.id, c.* FROM applications a CROSS JOIN LATERAL application_contribution(a.id) c;
+INSERT INTO funding_stats (funding_line_code, district_ags, status, year, shard, n, requested_cents, granted_cents,
+                           paid_cents, admitted_cents, reclaimed_cents, interest_cents)
+SELECT funding_line_code, district_ags, status, year, shard, count(*), sum(requested_cents), sum(granted_cents),
+       sum(paid_cents), sum(admitted_cents), sum(reclaimed_cents), sum(interest_cents)
+FROM application_stats GROUP BY funding_line_code, district_ags, status, year, shard;
+INSERT INTO event_audience (audience, position)
+SELECT k.audience, e.position
+FROM events e
+CROSS JOIN LATERAL (SELECT 'public' WHERE e.public
+                    UNION ALL SELECT 'o:' || o FROM unnest(e.org_ids) o
+                    UNION ALL SELECT 'd:' || d FROM unnest(e.districts) d) k(audience)
+WHERE e.position IS NOT NULL AND NOT e.staff_only
+ON CONFLICT DO NOTHING;
+
 -- ---------------------------------------------------------------------------------------------------------------
 -- Checks: every constraint the triggers would have checked, and the invariants of the service.
 DO $$
@@ -663,7 +682,8 @@ DROP TABLE bench.draws, bench.steps, bench.states, bench.evseq, bench.approvals,
 COMMIT;
 
 SET session_replication_role = origin;
-VACUUM (ANALYZE) organisations, funding_lines, applications, application_comments, history, events;
+VACUUM (ANALYZE) organisations, funding_lines, applications, application_comments, history, events, application_stats,
+  funding_stats, event_audience;
 CHECKPOINT;
 
 SELECT (SELECT count(*) FROM organisations) AS organisations, (SELECT count(*) FROM applications) AS applications,

@@ -5,6 +5,8 @@ package.path = os.getenv("BENCH_LUA_DIR") .. "/?.lua;" .. package.path
 local c = require("common")
 
 local ids, orgs, tokens, fixed = {}, {}, {}, nil
+-- BENCH_PREFIX: another path before the id (bench/bare serves /applications/{id}).
+local prefix = os.getenv("BENCH_PREFIX") or "/api/v1/applications/"
 
 function init(args)
   math.randomseed(os.time() * 1000 + (tid or 0))
@@ -27,7 +29,7 @@ end
 function request()
   local i = math.random(#ids)
   local h = fixed or tokens[orgs[i]]
-  return wrk.format("GET", "/api/v1/applications/" .. ids[i], h)
+  return wrk.format("GET", prefix .. ids[i], h)
 end
 
 setup = c.setup
