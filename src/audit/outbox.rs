@@ -197,12 +197,23 @@ pub async fn sequence(conn: &mut AsyncPgConnection, wait: bool) -> ApiResult<Opt
         if !got.locked {
             return Ok(None);
         }
-        // The statement's snapshot sees only committed events; those still in flight get later positions.
+        // The statement's snapshot sees only committed events; those still in flight get later positions. The same
+        // statement writes each numbered event's audiences (`event_audience`, the index a municipality's feed reads:
+        // public, its organisation, its district; staff-only events have none).
         let numbered: Vec<Numbered> = diesel::sql_query(
             "WITH todo AS (SELECT id FROM events WHERE position IS NULL ORDER BY id LIMIT $1),
                   base AS (SELECT coalesce(max(position), 0) AS b FROM events),
-                  numbered AS (SELECT id, (SELECT b FROM base) + row_number() OVER (ORDER BY id) AS pos FROM todo)
-             UPDATE events e SET position = n.pos FROM numbered n WHERE e.id = n.id RETURNING e.id",
+                  numbered AS (SELECT id, (SELECT b FROM base) + row_number() OVER (ORDER BY id) AS pos FROM todo),
+                  done AS (UPDATE events e SET position = n.pos FROM numbered n WHERE e.id = n.id
+                           RETURNING e.id, e.position, e.public, e.org_ids, e.districts, e.staff_only),
+                  audience AS (INSERT INTO event_audience (audience, position)
+                               SELECT k.audience, d.position FROM done d
+                               CROSS JOIN LATERAL (SELECT 'public' WHERE d.public
+                                                   UNION ALL SELECT 'o:' || o FROM unnest(d.org_ids) o
+                                                   UNION ALL SELECT 'd:' || x FROM unnest(d.districts) x) k(audience)
+                               WHERE NOT d.staff_only
+                               ON CONFLICT DO NOTHING)
+             SELECT id FROM done",
         )
         .bind::<BigInt, _>(BATCH)
         .load(conn)
