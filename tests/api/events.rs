@@ -17,6 +17,19 @@ fn types(page: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A test server on the demo data (`versorgung seed --demo`).
+async fn demo_app() -> TestApp {
+    let app = TestApp::spawn().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_versorgung"))
+        .args(["seed", "--demo"])
+        .env("DATABASE_URL", &app.db.url)
+        .env_remove("VERSORGUNG_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app
+}
+
 fn draft(title: &str) -> Value {
     json!({"fundingLine": "GK", "title": title})
 }
@@ -262,14 +275,7 @@ async fn a_reader_never_misses_an_event_under_concurrent_out_of_order_commits() 
 /// A district IT script follows the feed from 0 and rebuilds exactly what it may see through the API.
 #[actix_web::test]
 async fn a_client_rebuilds_from_the_feed_exactly_what_it_may_see() {
-    let app = TestApp::spawn().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_versorgung"))
-        .args(["seed", "--demo"])
-        .env("DATABASE_URL", &app.db.url)
-        .env_remove("VERSORGUNG_DATA_DIR")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = demo_app().await;
     let m = municipality();
     let created: Value = app
         .post("/api/v1/applications", Some(&m), &draft("Nach dem Seed"))
@@ -363,14 +369,7 @@ async fn a_client_rebuilds_from_the_feed_exactly_what_it_may_see() {
 /// counted straight from the events table, in order, for small and large pages alike.
 #[actix_web::test]
 async fn the_audience_index_gives_a_municipality_exactly_what_the_rule_gives() {
-    let app = TestApp::spawn().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_versorgung"))
-        .args(["seed", "--demo"])
-        .env("DATABASE_URL", &app.db.url)
-        .env_remove("VERSORGUNG_DATA_DIR")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = demo_app().await;
     let m = municipality();
     for title in ["Eins", "Zwei", "Drei"] {
         app.post("/api/v1/applications", Some(&m), &draft(title)).await;
