@@ -604,9 +604,7 @@ FROM application_stats GROUP BY funding_line_code, district_ags, status, year, s
 INSERT INTO event_audience (audience, position)
 SELECT k.audience, e.position
 FROM events e
-CROSS JOIN LATERAL (SELECT 'public' WHERE e.public
-                    UNION ALL SELECT 'o:' || o FROM unnest(e.org_ids) o
-                    UNION ALL SELECT 'd:' || d FROM unnest(e.districts) d) k(audience)
+CROSS JOIN LATERAL event_audiences(e.public, e.org_ids, e.districts) k(audience)
 WHERE e.position IS NOT NULL AND NOT e.staff_only
 ON CONFLICT DO NOTHING;
 

@@ -208,9 +208,7 @@ pub async fn sequence(conn: &mut AsyncPgConnection, wait: bool) -> ApiResult<Opt
                            RETURNING e.id, e.position, e.public, e.org_ids, e.districts, e.staff_only),
                   audience AS (INSERT INTO event_audience (audience, position)
                                SELECT k.audience, d.position FROM done d
-                               CROSS JOIN LATERAL (SELECT 'public' WHERE d.public
-                                                   UNION ALL SELECT 'o:' || o FROM unnest(d.org_ids) o
-                                                   UNION ALL SELECT 'd:' || x FROM unnest(d.districts) x) k(audience)
+                               CROSS JOIN LATERAL event_audiences(d.public, d.org_ids, d.districts) k(audience)
                                WHERE NOT d.staff_only
                                ON CONFLICT DO NOTHING)
              SELECT id FROM done",

@@ -1,0 +1,1 @@
+DROP FUNCTION event_audiences(boolean, uuid[], text[]);
