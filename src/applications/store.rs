@@ -11,6 +11,7 @@ use super::model::*;
 use super::rules::submission_errors;
 use crate::audit::{self, Audience, Change, history};
 use crate::core::identity::{Caller, Role};
+use crate::db::cached::CachedDsl;
 use crate::db::schema::{application_comments, applications, organisations};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Expected;
@@ -107,23 +108,32 @@ pub fn visible(caller: &Caller) -> ApiResult<Boxed> {
 
 /// One visible application (404 otherwise), optionally locked for the rest of the transaction.
 pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock: bool) -> ApiResult<Application> {
-    if lock {
-        // Boxed joins cannot carry FOR UPDATE; lock the row by key first. Holding the lock, the read below sees the
-        // latest committed state and nobody can change it until this transaction ends.
-        applications::table
+    let read = visible(caller)?
+        .filter(applications::id.eq(id))
+        .select((AppRow::as_select(), ORG_COLS));
+    let row: Joined = if lock {
+        // Boxed joins cannot carry FOR UPDATE; lock the row by key first. Holding the lock, the read sees the latest
+        // committed state and nobody can change it until this transaction ends. The two statements are pipelined
+        // (one round trip); PostgreSQL runs them in order.
+        let conn: &AsyncPgConnection = conn;
+        let lock = applications::table
             .find(id)
             .select(applications::id)
             .for_update()
-            .first::<Uuid>(conn)
-            .await
-            .optional()?;
-    }
-    let row: Joined = visible(caller)?
-        .filter(applications::id.eq(id))
-        .select((AppRow::as_select(), ORG_COLS))
-        .first(conn)
-        .await?;
+            .first::<Uuid>(&mut &*conn);
+        let (_, row) = futures_util::try_join!(lock, read.first(&mut &*conn))?;
+        row
+    } else {
+        read.first(conn).await?
+    };
     to_api(row)
+}
+
+/// The application as a write of the locked row returned it: its organisation is the one read with the lock (no
+/// write changes it), so nothing is read again.
+fn same_organisation(row: AppRow, current: &Application) -> ApiResult<Application> {
+    let org = &current.organisation;
+    to_api((row, (org.ags.clone(), org.name.clone())))
 }
 
 fn check_version(app: &Application, expected: Option<Expected>) -> ApiResult<()> {
@@ -217,16 +227,23 @@ pub async fn insert(conn: &mut AsyncPgConnection, caller: &Caller, input: Applic
         .as_ref()
         .ok_or_else(|| ApiError::internal("municipality without organisation"))?;
     check_references(conn, caller, &input, &[]).await?;
-    let id: Uuid = diesel::insert_into(applications::table)
+    // The new row as the insert returns it and its organisation's name, pipelined (one round trip).
+    let shared: &AsyncPgConnection = conn;
+    let insert = diesel::insert_into(applications::table)
         .values((
             content(&input)?,
             applications::organisation_id.eq(org.id),
             applications::district_ags.eq(&org.district_ags),
         ))
-        .returning(applications::id)
-        .get_result(conn)
-        .await?;
-    let app = find(conn, caller, id, false).await?;
+        .returning(AppRow::as_returning())
+        .cached()
+        .get_result::<AppRow>(&mut &*shared);
+    let organisation = organisations::table
+        .find(org.id)
+        .select(ORG_COLS)
+        .first::<(Option<String>, String)>(&mut &*shared);
+    let app = to_api(futures_util::try_join!(insert, organisation)?)?;
+    let id = app.id;
     let change =
         Change::new(KIND, id, "create", "application.created", audience(&app)).states(None::<Status>, Status::Draft);
     audit::record(conn, caller, change, &app).await?;
@@ -260,15 +277,17 @@ pub async fn update(
         return Ok(current);
     };
     check_references(conn, caller, &input, &current.topics).await?;
-    diesel::update(applications::table.find(id))
+    let row: AppRow = diesel::update(applications::table.find(id))
         .set((
             content(&input)?,
             applications::version.eq(current.version + 1),
             applications::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .returning(AppRow::as_returning())
+        .cached()
+        .get_result(conn)
         .await?;
-    let app = find(conn, caller, id, false).await?;
+    let app = same_organisation(row, &current)?;
     let change = Change::new(KIND, id, "update", "application.changed", audience(&app))
         .states(Some(current.status), current.status)
         .changed(changed);
@@ -431,16 +450,19 @@ pub async fn transition(
             ..Effect::default()
         },
     };
-    diesel::update(applications::table.find(id))
+    // A handful of texts (one per combination of the effect's columns): kept prepared.
+    let row: AppRow = diesel::update(applications::table.find(id))
         .set((
             applications::status.eq(to.as_str()),
             applications::version.eq(current.version + 1),
             applications::updated_at.eq(now),
             effect,
         ))
-        .execute(conn)
+        .returning(AppRow::as_returning())
+        .cached()
+        .get_result(conn)
         .await?;
-    let app = find(conn, caller, id, false).await?;
+    let app = same_organisation(row, &current)?;
     let change = Change::transition(KIND, id, rule, current.status, to, audience(&app)).reason(input.reason.as_deref());
     audit::record(conn, caller, change, &app).await?;
     if action == Action::Approve {

@@ -115,20 +115,21 @@ pub async fn record<T: Serialize>(
     change: Change<'_>,
     data: &T,
 ) -> ApiResult<()> {
-    if change.history {
-        let step = history::Step {
-            action: &change.action,
-            from: change.from.as_deref(),
-            to: change.to.as_deref(),
-            reason: change.reason,
-            changed: change.changed,
-            document: change.document.as_ref(),
-        };
-        history::record(conn, caller, change.kind, change.id, step).await?;
-    }
-    match change.event {
-        Some(event) => outbox::emit(conn, caller, event, change.kind, change.id, change.audience, data).await,
-        None => Ok(()),
+    let step = change.history.then(|| history::Step {
+        action: &change.action,
+        from: change.from.as_deref(),
+        to: change.to.as_deref(),
+        reason: change.reason,
+        changed: change.changed,
+        document: change.document.as_ref(),
+    });
+    match (change.event, step) {
+        // The usual case: the entry and the event in one statement.
+        (Some(event), step) => {
+            outbox::emit(conn, caller, event, change.kind, change.id, change.audience, data, step).await
+        }
+        (None, Some(step)) => history::record(conn, caller, change.kind, change.id, step).await,
+        (None, None) => Ok(()),
     }
 }
 
@@ -158,7 +159,7 @@ pub async fn backfill<T: Serialize>(
     audience: Audience,
     data: &T,
 ) -> ApiResult<()> {
-    outbox::emit(conn, &Caller::system(), event, kind, id, audience, data).await
+    outbox::emit(conn, &Caller::system(), event, kind, id, audience, data, None).await
 }
 
 /// Erasure of personal data (GDPR Art. 17): the change itself goes through [`record`]; before that, the resource's

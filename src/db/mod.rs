@@ -1,5 +1,6 @@
 //! Database access: the connection pool, embedded migrations and the private local cluster.
 
+pub mod cached;
 pub mod local_pg;
 pub mod schema;
 pub mod tls;

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 use crate::core::identity::Caller;
+use crate::db::cached::CachedDsl;
 use crate::db::schema::idempotency_keys;
 use crate::error::Format;
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
@@ -170,6 +171,7 @@ pub async fn run(
         // ON CONFLICT ... DO UPDATE ... WHERE: the upsert's filter (its trait is not QueryDsl's, hence the path).
         let claimed =
             diesel::query_dsl::methods::FilterDsl::filter(claim, idempotency_keys::expires_at.lt(diesel::dsl::now))
+                .cached()
                 .execute(conn)
                 .await?;
         if claimed == 0 {
@@ -208,6 +210,7 @@ pub async fn run(
                 idempotency_keys::headers.eq(serde_json::to_value(&stored.headers).map_err(ApiError::internal)?),
                 idempotency_keys::body.eq(&stored.body),
             ))
+            .cached()
             .execute(conn)
             .await?;
         Ok((stored, false))
