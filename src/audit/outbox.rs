@@ -106,34 +106,10 @@ impl Subject {
     }
 }
 
-/// The event's insert: the topics' ancestors and the audience organisations' districts are added in it.
-const EVENT_INSERT: &str = "INSERT INTO events (type, resource_kind, resource_id, actor_sub, actor_role, actor_org_id,
-                             public, org_ids, districts, staff_only, data, topics, about_districts, committee_ids)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                 ARRAY(WITH RECURSIVE up(code, parent) AS (
-                           SELECT code, parent FROM topics WHERE code = ANY ($12)
-                           UNION SELECT t.code, t.parent FROM topics t JOIN up ON t.code = up.parent)
-                       SELECT code FROM up),
-                 ARRAY(SELECT DISTINCT d FROM (SELECT unnest($13::text[]) AS d
-                       UNION ALL SELECT district_ags FROM organisations WHERE id = ANY ($8)) ds),
-                 $14)";
-
-/// The same insert with the change's history entry written by the same statement (a data-modifying `WITH`): one
-/// round trip for both.
-const HISTORY_AND_EVENT_INSERT: &str = "WITH entry AS (
-             INSERT INTO history (resource_kind, resource_id, actor_sub, actor_role, actor_org_id, action, from_status,
-                                  to_status, reason, changed_fields, document_id, document_sha256)
-             VALUES ($2, $3, $4, $5, $6, $15, $16, $17, $18, $19, $20, $21))
-         INSERT INTO events (type, resource_kind, resource_id, actor_sub, actor_role, actor_org_id,
-                             public, org_ids, districts, staff_only, data, topics, about_districts, committee_ids)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                 ARRAY(WITH RECURSIVE up(code, parent) AS (
-                           SELECT code, parent FROM topics WHERE code = ANY ($12)
-                           UNION SELECT t.code, t.parent FROM topics t JOIN up ON t.code = up.parent)
-                       SELECT code FROM up),
-                 ARRAY(SELECT DISTINCT d FROM (SELECT unnest($13::text[]) AS d
-                       UNION ALL SELECT district_ags FROM organisations WHERE id = ANY ($8)) ds),
-                 $14)";
+/// The event's insert, and the history entry's when it has one: `record_change` (migration 000038; a function, so
+/// that its plans are kept and generic). One fixed text, kept prepared (src/db/cached.rs).
+const RECORD_CHANGE: &str = "SELECT record_change($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                                     $15, $16, $17, $18, $19, $20, $21)";
 
 /// Writes an event in the caller's transaction, and with `entry` the change's history entry in the same statement.
 /// `event_type` is `<kind>.<what>`, e.g. `application.submitted`. Called only by [`crate::audit`].
@@ -151,13 +127,8 @@ pub(super) async fn emit<T: Serialize>(
     use diesel::sql_types::{Jsonb, Nullable, Text};
     let data = serde_json::to_value(data).map_err(ApiError::internal)?;
     let subject = Subject::of(resource_kind, resource_id, &data, &audience);
-    let sql = if entry.is_some() {
-        HISTORY_AND_EVENT_INSERT
-    } else {
-        EVENT_INSERT
-    };
-    let query = diesel::sql_query(sql)
-        .into_boxed()
+    let step = entry.as_ref();
+    diesel::sql_query(RECORD_CHANGE)
         .bind::<Text, _>(event_type)
         .bind::<Text, _>(resource_kind)
         .bind::<diesel::sql_types::Uuid, _>(resource_id)
@@ -171,20 +142,17 @@ pub(super) async fn emit<T: Serialize>(
         .bind::<Jsonb, _>(data)
         .bind::<Array<Text>, _>(subject.topics)
         .bind::<Array<Text>, _>(subject.districts)
-        .bind::<Array<diesel::sql_types::Uuid>, _>(subject.committees);
-    let query = match entry {
-        None => query,
-        Some(step) => query
-            .bind::<Text, _>(step.action.to_owned())
-            .bind::<Nullable<Text>, _>(step.from.map(str::to_owned))
-            .bind::<Nullable<Text>, _>(step.to.map(str::to_owned))
-            .bind::<Nullable<Text>, _>(step.reason.map(str::to_owned))
-            .bind::<Array<Text>, _>(step.changed)
-            .bind::<Nullable<diesel::sql_types::Uuid>, _>(step.document.map(|d| d.attachment_id))
-            .bind::<Nullable<Text>, _>(step.document.map(|d| d.sha256.clone())),
-    };
-    // Two fixed texts: kept prepared on the connection (src/db/cached.rs).
-    query.cached().execute(conn).await?;
+        .bind::<Array<diesel::sql_types::Uuid>, _>(subject.committees)
+        .bind::<Nullable<Text>, _>(step.map(|s| s.action))
+        .bind::<Nullable<Text>, _>(step.and_then(|s| s.from))
+        .bind::<Nullable<Text>, _>(step.and_then(|s| s.to))
+        .bind::<Nullable<Text>, _>(step.and_then(|s| s.reason))
+        .bind::<Array<Text>, _>(step.map(|s| s.changed.as_slice()).unwrap_or_default())
+        .bind::<Nullable<diesel::sql_types::Uuid>, _>(step.and_then(|s| s.document).map(|d| d.attachment_id))
+        .bind::<Nullable<Text>, _>(step.and_then(|s| s.document).map(|d| d.sha256.as_str()))
+        .cached()
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
