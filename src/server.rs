@@ -3,8 +3,9 @@
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
+use actix_web::http::header::ContentType;
 use actix_web::middleware::{Logger, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -26,6 +27,9 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     crate::webhooks::spawn(state);
 }
 
+/// Where the OpenAPI document is served (the Swagger UI loads it from there).
+const OPENAPI_URL: &str = "/api-docs/openapi.json";
+
 /// Builds the HTTP server on an already bound listener (tests bind port 0 and read the port back).
 pub fn build_server(state: web::Data<AppState>, listener: TcpListener, args: &ServeArgs) -> std::io::Result<Server> {
     let http = &args.http;
@@ -38,19 +42,29 @@ pub fn build_server(state: web::Data<AppState>, listener: TcpListener, args: &Se
     let doc = openapi::with_client_credentials(openapi_document(), token_url.as_deref());
     let swagger_csp = web::Data::new(middleware::SwaggerCsp::new(token_url.as_deref()));
     let route_table = web::Data::new(RouteTable::from_openapi(&doc));
+    // The document is serialised once and its bytes shared by every worker (a clone is a reference count): each
+    // worker holding its own copy of the document tree cost megabytes of heap per worker (docs/performance.md S5).
+    let doc_json = web::Bytes::from(serde_json::to_vec(&doc).map_err(std::io::Error::other)?);
+    drop(doc);
     let origins = http.cors_allowed_origins.clone();
     let mut server = HttpServer::new(move || {
-        let (app, _) = App::new()
-            .into_utoipa_app()
-            .openapi(openapi::base())
-            .configure(routes::routes)
-            .split_for_parts();
+        // The routes are registered through utoipa's app, which collects their documentation as it goes; the worker
+        // starts from an empty document and drops what was collected (the served one is `doc_json`).
+        let (app, _) = App::new().into_utoipa_app().configure(routes::routes).split_for_parts();
+        let doc_json = doc_json.clone();
         app.app_data(state.clone())
             .app_data(rate_limits.clone())
             .app_data(route_table.clone())
             .app_data(swagger_csp.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-            .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
+            .route(
+                OPENAPI_URL,
+                web::get().to(move || {
+                    let body = doc_json.clone();
+                    async move { HttpResponse::Ok().content_type(ContentType::json()).body(body) }
+                }),
+            )
+            .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(utoipa_swagger_ui::Config::new([OPENAPI_URL])))
             .default_service(web::to(middleware::fallback))
             .wrap(cors(&origins))
             .wrap(from_fn(middleware::sane_path))
