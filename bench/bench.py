@@ -203,28 +203,28 @@ def cmd_plans(a):
     path = os.path.join(a.dir, f"{a.name}.txt")
     seq_on_apps = False
     indexes = set()
+    seq = re.compile(r"(?:Parallel )?Seq Scan on (?:%s)\b" % a.tables)
     with open(path, "w") as f:
         f.write(f"# {a.name}: {a.request}\n\n")
         for ms, query, plan in wanted:
             f.write(f"-- duration {ms:.3f} ms\n{query}\n\n{plan}\n\n")
-            if re.search(r"Seq Scan on applications\b", plan) or re.search(r"Parallel Seq Scan on applications\b",
-                                                                             plan):
+            if seq.search(plan):
                 seq_on_apps = True
             indexes.update(re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? "
                                       r"(?:using|on) (\w+)", plan))
     total_ms = sum(ms for ms, _, _ in wanted)
     top = ""
     for ms, query, plan in wanted:
-        if "applications" in query.lower() or "events" in query.lower():
+        if re.search(a.tables + "|events", query.lower()):
             top = plan.splitlines()[0].strip() if plan else ""
     row = {"name": a.name, "request": a.request, "statements": len(wanted), "db_ms": round(total_ms, 3),
-           "indexes": sorted(indexes), "seq_scan_applications": seq_on_apps, "must_index": a.must_index,
+           "indexes": sorted(indexes), "seq_scan": seq_on_apps, "tables": a.tables, "must_index": a.must_index,
            "file": path, "top": top}
     with open(os.path.join(a.dir, "summary.jsonl"), "a") as f:
         f.write(json.dumps(row) + "\n")
     flag = ""
     if seq_on_apps:
-        flag = "  <-- SEQ SCAN ON applications" + (" (FAIL: list query)" if a.must_index else " (expected here)")
+        flag = f"  <-- SEQ SCAN ON {a.tables}" + (" (FAIL: list query)" if a.must_index else " (expected here)")
     elif not wanted:
         flag = "  <-- no plan captured"
     print(f"  {a.name:34} {total_ms:9.3f} ms in DB, {len(wanted)} statement(s), "
@@ -393,11 +393,12 @@ def cmd_report(a):
     if meta.get("plans"):
         w("Plans of the list queries (auto_explain, real requests; details in the run's plans/ directory):")
         w("")
-        w("| request | DB time ms | indexes | Seq Scan on applications |")
+        w("| request | DB time ms | indexes | Seq Scan on its tables |")
         w("|---|---:|---|---|")
         for p in meta["plans"]:
-            seq = "**yes**" if p["seq_scan_applications"] else "no"
-            if p["seq_scan_applications"] and not p["must_index"]:
+            scanned = p.get("seq_scan", p.get("seq_scan_applications"))
+            seq = "**yes**" if scanned else "no"
+            if scanned and not p["must_index"]:
                 seq += " (aggregate over all rows, expected)"
             w(f"| {p['name']} | {p['db_ms']:.2f} | {', '.join(p['indexes']) or '–'} | {seq} |")
         w("")
@@ -466,6 +467,7 @@ def main():
     s.add_argument("--dir", required=True)
     s.add_argument("--match", default="")
     s.add_argument("--must-index", action="store_true")
+    s.add_argument("--tables", default="applications", help="regex of the tables a sequential scan must not read")
     s = sub.add_parser("report")
     s.add_argument("--results", required=True)
     s.add_argument("--meta", required=True)

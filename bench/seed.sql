@@ -591,6 +591,86 @@ BEGIN
   FOR r IN SELECT def FROM bench.saved_indexes LOOP EXECUTE r.def; END LOOP;
 END $$;
 
+-- ---------------------------------------------------------------------------------------------------------------
+-- The grant resources (docs/grants.md): every approved application has its grant notice — a draft while the
+-- decision is under ten days old, issued after that (delivered four days after the decision, final a month and a
+-- day later); issued notices have payment requests (one, or two for every third; older ones paid, recent ones
+-- submitted, checked or approved, signed off by different people) and, once the funded period has ended, the final
+-- proof of use (open until its period is over, then submitted or accepted with two different signatures). Chosen by
+-- the application's number n, so a scale always yields the same rows. No events or history for these rows: the
+-- benchmark reads their lists (their feeds are the applications').
+CREATE UNLOGGED TABLE bench.notices AS
+SELECT i.n, a.id AS application_id,
+       bench.uuid7(a.decided_at + interval '3 days', gen_random_uuid()) AS id,
+       CASE WHEN a.decided_at > p.t_end - interval '10 days' THEN 'draft' ELSE 'issued' END AS status,
+       a.organisation_id, a.district_ags, a.funding_line_code, a.granted_cents, a.total_costs_cents, a.title,
+       a.start_date, a.end_date, a.decided_at, o.kind AS org_kind,
+       (a.decided_at AT TIME ZONE 'Europe/Berlin')::date + 4 AS delivered_on
+FROM applications a
+JOIN bench.ids i ON i.id = a.id
+JOIN organisations o ON o.id = a.organisation_id
+CROSS JOIN bench.params p
+WHERE a.status = 'approved' AND a.granted_cents > 0;
+ALTER TABLE bench.notices ADD PRIMARY KEY (n);
+
+INSERT INTO grant_notices (id, application_id, number, status, organisation_id, district_ags, funding_line_code,
+                           amount_cents, financing_type, rate_bp, eligible_costs_cents, purpose, period_start,
+                           period_end, clause_set, legal_remedy, approved_by, issued_by, delivered_on, final_on,
+                           version, created_at, updated_at)
+SELECT n.id, n.application_id, 1, n.status, n.organisation_id, n.district_ags, n.funding_line_code, n.granted_cents,
+       'anteilsfinanzierung', least(10000, n.granted_cents * 10000 / greatest(n.total_costs_cents, 1))::int,
+       n.total_costs_cents, n.title, n.start_date, n.end_date,
+       CASE WHEN n.org_kind = 'traeger' THEN 'anbest_p' ELSE 'anbest_gk' END,
+       'Gegen diesen Bescheid kann innerhalb eines Monats nach Bekanntgabe Klage beim Verwaltungsgericht erhoben werden.',
+       'bench-pruefer',
+       CASE WHEN n.status = 'issued' THEN 'bench-ministerium-2' END,
+       CASE WHEN n.status = 'issued' THEN n.delivered_on END,
+       CASE WHEN n.status = 'issued' THEN (n.delivered_on + interval '1 month')::date + 1 END,
+       CASE WHEN n.status = 'issued' THEN 2 ELSE 1 END,
+       n.decided_at, CASE WHEN n.status = 'issued' THEN n.decided_at + interval '4 days' ELSE n.decided_at END
+FROM bench.notices n;
+
+INSERT INTO payment_requests (id, notice_id, application_id, organisation_id, district_ags, funding_line_code,
+                              fiscal_year, amount_cents, expenses, status, checked_by, first_approval_by, approved_by,
+                              paid_on, cash_reference, created_by, version, created_at, updated_at)
+SELECT bench.uuid7(r.created_at, gen_random_uuid()), n.id, n.application_id, n.organisation_id, n.district_ags,
+       n.funding_line_code, extract(year FROM r.created_at AT TIME ZONE 'Europe/Berlin')::int, r.amount,
+       jsonb_build_array(jsonb_build_object('description', 'Personal- und Sachausgaben', 'amountCents', r.amount,
+                                            'dueOn', to_char(r.created_at + interval '30 days', 'YYYY-MM-DD'))),
+       r.status,
+       CASE WHEN r.status <> 'submitted' THEN 'bench-serviceeinheit' END, NULL,
+       CASE WHEN r.status IN ('approved', 'paid') THEN 'bench-ministerium-3' END,
+       CASE WHEN r.status = 'paid' THEN (r.created_at AT TIME ZONE 'Europe/Berlin')::date + 12 END,
+       CASE WHEN r.status = 'paid' THEN 'HKR-' || lpad((n.n * 2 + r.k)::text, 9, '0') END,
+       'bench-municipality', CASE r.status WHEN 'submitted' THEN 1 WHEN 'checked' THEN 2 WHEN 'approved' THEN 3 ELSE 4 END,
+       r.created_at, r.created_at + CASE r.status WHEN 'submitted' THEN interval '0' ELSE interval '12 days' END
+FROM bench.notices n
+CROSS JOIN bench.params p
+CROSS JOIN LATERAL (
+    SELECT k, n.delivered_on + (k * 40 + 10) * interval '1 day' + interval '9 hours' AS created_at,
+           greatest(1, n.granted_cents * 2 / 5 / (1 + (n.n % 3 = 0)::int)) AS amount,
+           CASE WHEN n.delivered_on + (k * 40 + 10) * interval '1 day' < p.t_end - interval '30 days' THEN 'paid'
+                ELSE (ARRAY['submitted', 'checked', 'approved'])[1 + (n.n + k) % 3] END AS status
+    FROM generate_series(0, CASE WHEN n.n % 3 = 0 THEN 1 ELSE 0 END) k) r
+WHERE n.status = 'issued' AND r.created_at < p.t_end;
+
+INSERT INTO proofs_of_use (id, notice_id, application_id, organisation_id, district_ags, funding_line_code, kind,
+                           due_on, status, content_signed_by, financial_signed_by, admitted_cents, submitted_at,
+                           version, created_at, updated_at)
+SELECT bench.uuid7(n.decided_at + interval '5 days', gen_random_uuid()), n.id, n.application_id, n.organisation_id,
+       n.district_ags, n.funding_line_code, 'final', (n.end_date + interval '6 months')::date, x.status,
+       CASE WHEN x.status = 'accepted' THEN 'bench-serviceeinheit' END,
+       CASE WHEN x.status = 'accepted' THEN 'bench-ministerium-2' END,
+       CASE WHEN x.status = 'accepted' THEN n.granted_cents * 9 / 10 END,
+       CASE WHEN x.status IN ('submitted', 'accepted') THEN n.end_date + interval '60 days' END,
+       CASE x.status WHEN 'open' THEN 1 WHEN 'submitted' THEN 2 ELSE 4 END,
+       n.decided_at + interval '5 days', n.decided_at + interval '5 days'
+FROM bench.notices n
+CROSS JOIN bench.params p
+CROSS JOIN LATERAL (SELECT CASE WHEN n.end_date + 60 >= (p.t_end AT TIME ZONE 'Europe/Berlin')::date THEN 'open'
+                                WHEN n.n % 4 = 0 THEN 'submitted' ELSE 'accepted' END AS status) x
+WHERE n.status = 'issued';
+
 -- What the triggers (off during the load: session_replication_role) keep: the statistics' aggregates (migration
 -- 000034) and the feed's audiences (000035), computed set-based with the migrations' own definitions.
 TRUNCATE application_stats, funding_stats, event_audience;
@@ -675,18 +755,19 @@ BEGIN
   IF bad > 0 THEN RAISE EXCEPTION '% submitted applications break a rule of their funding line', bad; END IF;
 END $$;
 
-DROP TABLE bench.draws, bench.steps, bench.states, bench.evseq, bench.approvals, bench.comments;
+DROP TABLE bench.draws, bench.steps, bench.states, bench.evseq, bench.approvals, bench.comments, bench.notices;
 
 COMMIT;
 
 SET session_replication_role = origin;
 VACUUM (ANALYZE) organisations, funding_lines, applications, application_comments, history, events, application_stats,
-  funding_stats, event_audience;
+  funding_stats, event_audience, grant_notices, payment_requests, proofs_of_use;
 CHECKPOINT;
 
 SELECT (SELECT count(*) FROM organisations) AS organisations, (SELECT count(*) FROM applications) AS applications,
        (SELECT count(*) FROM history) AS history_rows, (SELECT count(*) FROM events) AS events,
-       (SELECT count(*) FROM application_comments) AS comments,
+       (SELECT count(*) FROM application_comments) AS comments, (SELECT count(*) FROM grant_notices) AS notices,
+       (SELECT count(*) FROM payment_requests) AS payment_requests, (SELECT count(*) FROM proofs_of_use) AS proofs,
        pg_size_pretty(pg_database_size(current_database())) AS database_size;
 SELECT status, count(*) FROM applications GROUP BY status ORDER BY status;
 SELECT funding_line_code, count(*), sum(granted_cents) AS granted, max(f.budget_cents) AS budget

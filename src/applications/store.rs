@@ -178,9 +178,11 @@ async fn check_references(
     }
 }
 
-/// The applicant-editable columns, written the same way by create and by patch.
+/// The applicant-editable columns, written the same way by create and by patch. An absent value is written as NULL,
+/// never as `DEFAULT` (none of these columns has another default): one statement text for every draft, so the
+/// insert stays prepared (src/db/cached.rs).
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = applications, treat_none_as_null = true)]
+#[diesel(table_name = applications, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct Content<'a> {
     funding_line_code: &'a str,
     title: &'a str,
