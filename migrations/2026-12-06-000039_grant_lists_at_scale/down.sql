@@ -1,0 +1,2 @@
+DROP INDEX grant_notices_line_status;
+DROP INDEX grant_notices_line;
