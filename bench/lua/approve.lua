@@ -11,11 +11,7 @@ local h, mine, i, run, keys, grant
 function init(args)
   h = c.headers(c.env("BENCH_TOKEN"))
   h["Content-Type"] = "application/json"
-  local threads = tonumber(c.env("BENCH_THREADS", "1"))
-  mine = {}
-  for k, id in ipairs(c.lines(c.env("BENCH_IDS"))) do
-    if (k - 1) % threads == tid then mine[#mine + 1] = c.fields(id) end
-  end
+  mine = c.my_slice()
   i = 0
   run = c.env("BENCH_RUN", tostring(os.time()))
   keys = c.env("BENCH_IDEMPOTENCY", "1") ~= "0"

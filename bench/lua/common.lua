@@ -29,6 +29,17 @@ function M.fields(line)
   return out
 end
 
+-- This thread's share of the lines of BENCH_IDS (every BENCH_THREADS-th line, from its own number on), each split
+-- into fields: each item is used once, whichever thread sends it.
+function M.my_slice()
+  local threads = tonumber(M.env("BENCH_THREADS", "1"))
+  local mine = {}
+  for k, line in ipairs(M.lines(M.env("BENCH_IDS"))) do
+    if (k - 1) % threads == tid then mine[#mine + 1] = M.fields(line) end
+  end
+  return mine
+end
+
 function M.headers(token)
   local h = { ["Accept"] = "application/json" }
   if token ~= nil and token ~= "" then h["Authorization"] = "Bearer " .. token end

@@ -9,11 +9,7 @@ local h, mine, i, run, keys
 function init(args)
   h = c.headers(c.env("BENCH_TOKEN"))
   h["Content-Type"] = "application/json"
-  local threads = tonumber(c.env("BENCH_THREADS", "1"))
-  mine = {}
-  for k, id in ipairs(c.lines(c.env("BENCH_IDS"))) do
-    if (k - 1) % threads == tid then mine[#mine + 1] = id end
-  end
+  mine = c.my_slice()
   i = 0
   run = c.env("BENCH_RUN", tostring(os.time()))
   keys = c.env("BENCH_IDEMPOTENCY", "1") ~= "0"
@@ -21,7 +17,7 @@ end
 
 function request()
   i = i + 1
-  local id = mine[(i - 1) % #mine + 1]
+  local id = mine[(i - 1) % #mine + 1][1]
   if keys then h["Idempotency-Key"] = string.format("bench-submit-%s-%d-%d", run, tid, i) end
   return wrk.format("POST", "/api/v1/applications/" .. id .. "/submit", h, "{}")
 end
