@@ -372,13 +372,15 @@ async fn submit(
     })
 }
 
-/// `approve`: at most what was requested, committed against the funding line's budget (which refuses to overcommit).
+/// `approve`: at most what was requested, split by fiscal year (the shares returned). The shares are committed
+/// against the funding line's budgets (which refuse to overcommit) by [`commit_grant`], at the end of the approval's
+/// transaction.
 async fn approve(
     conn: &mut AsyncPgConnection,
     current: &Application,
     input: &TransitionInput,
     now: DateTime<Utc>,
-) -> ApiResult<Effect> {
+) -> ApiResult<(Effect, Vec<(i32, i64)>)> {
     let granted = input
         .granted_cents
         .ok_or_else(|| ApiError::internal("approval without amount"))?;
@@ -413,14 +415,35 @@ async fn approve(
         granted,
     )
     .map_err(ApiError::Validation)?;
-    crate::funding_lines::commit_budget(conn, &current.funding_line, granted).await?;
-    crate::funding_lines::commit_years(conn, &current.funding_line, current.id, &shares).await?;
-    Ok(Effect {
+    let effect = Effect {
         granted_cents: Some(granted),
         decided_at: Some(now),
         decision_reason: Some(input.reason.clone()),
         ..Effect::default()
-    })
+    };
+    Ok((effect, shares))
+}
+
+/// The rest of an approval, after the application's own write and audit: the grant's years and the notice drafted
+/// from them, then the commitment against the funding line's budget and its fiscal years and the line's event. The
+/// budget rows are the one thing every approval of a line contends for, so they are locked last: from their UPDATE
+/// to the commit, not across the whole approval (docs/performance.md S6). Order of locks as before: the line, then
+/// its years in ascending order.
+async fn commit_grant(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    app: &Application,
+    shares: &[(i32, i64)],
+) -> ApiResult<()> {
+    crate::funding_lines::record_grant_years(conn, &app.funding_line, app.id, shares).await?;
+    draft_notice(conn, caller, app).await?;
+    let granted = app
+        .granted_cents
+        .ok_or_else(|| ApiError::internal("approved application without a grant"))?;
+    crate::funding_lines::commit_budget(conn, &app.funding_line, granted).await?;
+    crate::funding_lines::commit_years(conn, &app.funding_line, shares).await?;
+    // The grant changed the line's committed and remaining budget.
+    crate::funding_lines::record_commitment(conn, caller, &app.funding_line).await
 }
 
 /// Moves an application through its lifecycle: state check, rules, budget and history in the caller's transaction.
@@ -438,9 +461,14 @@ pub async fn transition(
     let rule = LIFECYCLE.check(current.status, action)?;
     let to = rule.target(current.status);
     let now = Utc::now();
+    let mut shares = None;
     let effect = match action {
         Action::Submit => submit(conn, caller, &current, now).await?,
-        Action::Approve => approve(conn, &current, &input, now).await?,
+        Action::Approve => {
+            let (effect, years) = approve(conn, &current, &input, now).await?;
+            shares = Some(years);
+            effect
+        }
         Action::Reject => Effect {
             decided_at: Some(now),
             decision_reason: Some(input.reason.clone()),
@@ -467,10 +495,8 @@ pub async fn transition(
     let app = same_organisation(row, &current)?;
     let change = Change::transition(KIND, id, rule, current.status, to, audience(&app)).reason(input.reason.as_deref());
     audit::record(conn, caller, change, &app).await?;
-    if action == Action::Approve {
-        // The grant changed the line's committed and remaining budget.
-        crate::funding_lines::record_commitment(conn, caller, &app.funding_line).await?;
-        draft_notice(conn, caller, &app).await?;
+    if let Some(shares) = shares {
+        commit_grant(conn, caller, &app, &shares).await?;
     }
     Ok(app)
 }

@@ -133,10 +133,23 @@ pub async fn set_budget(
     Ok((fiscal, current.is_none()))
 }
 
-/// Commits an approved grant per fiscal year: each year's commitment must fit that year's remaining budget, or 409
-/// `year_budget_exceeded` naming the year (`year`) and what remains in it (`remainingCents`). Years are taken in ascending order, so that two
-/// approvals touching the same years lock them in the same order and cannot deadlock.
-pub async fn commit_years(
+/// Commits an approved grant's years against the line's fiscal years: each year's commitment must fit that year's
+/// remaining budget, or 409 `year_budget_exceeded` naming the year (`year`) and what remains in it
+/// (`remainingCents`). Years are taken in ascending order, so that two approvals touching the same years lock them in
+/// the same order and cannot deadlock. The approval calls it last, after [`record_grant_years`] and the notice draft:
+/// the year rows are then locked only for the rest of the commit.
+pub async fn commit_years(conn: &mut AsyncPgConnection, code: &str, breakdown: &[(i32, i64)]) -> ApiResult<()> {
+    let mut years = breakdown.to_vec();
+    years.sort_unstable();
+    for &(year, cents) in &years {
+        move_commitment(conn, code, year, cents).await?;
+    }
+    Ok(())
+}
+
+/// The grant's years of an approved application (what the notice drafts from); [`commit_years`] commits them
+/// against the line's budgets in the same transaction.
+pub async fn record_grant_years(
     conn: &mut AsyncPgConnection,
     code: &str,
     application: Uuid,
@@ -144,9 +157,6 @@ pub async fn commit_years(
 ) -> ApiResult<()> {
     let mut years = breakdown.to_vec();
     years.sort_unstable();
-    for &(year, cents) in &years {
-        move_commitment(conn, code, year, cents).await?;
-    }
     diesel::insert_into(grant_years::table)
         .values(
             years

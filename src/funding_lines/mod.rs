@@ -12,7 +12,7 @@ mod years;
 
 pub use ledger::{
     PayoutSettings, approve_payment, book_payment, commit_years, grant_position, payout_settings, recommit_years,
-    release_commitment,
+    record_grant_years, release_commitment,
 };
 pub use model::{FULL_RATE_BP, FundingLine, FundingLineInput, LineRules, PatchFundingLine, event_id};
 pub use store::{commit_budget, load_rules, record_commitment, snapshot_missing};
