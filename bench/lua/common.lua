@@ -40,6 +40,24 @@ function M.my_slice()
   return mine
 end
 
+-- For scripts that POST a lifecycle action once to each listed application (submit.lua, approve.lua): this thread's
+-- applications, the headers, and whether to send an Idempotency-Key (unless BENCH_IDEMPOTENCY=0).
+function M.each_once()
+  local h = M.headers(M.env("BENCH_TOKEN"))
+  h["Content-Type"] = "application/json"
+  return { headers = h, items = M.my_slice(), i = 0, run = M.env("BENCH_RUN", tostring(os.time())),
+           keys = M.env("BENCH_IDEMPOTENCY", "1") ~= "0" }
+end
+
+-- The next request of such a script: POST /api/v1/applications/{id}/{action} with body_of(fields of the line).
+-- When the thread has used all its applications it starts again (the answers become 409: make the list long enough).
+function M.post_next(s, action, body_of)
+  s.i = s.i + 1
+  local item = s.items[(s.i - 1) % #s.items + 1]
+  if s.keys then s.headers["Idempotency-Key"] = string.format("bench-%s-%s-%d-%d", action, s.run, tid, s.i) end
+  return wrk.format("POST", "/api/v1/applications/" .. item[1] .. "/" .. action, s.headers, body_of(item))
+end
+
 function M.headers(token)
   local h = { ["Accept"] = "application/json" }
   if token ~= nil and token ~= "" then h["Authorization"] = "Bearer " .. token end

@@ -5,21 +5,13 @@
 package.path = os.getenv("BENCH_LUA_DIR") .. "/?.lua;" .. package.path
 local c = require("common")
 
-local h, mine, i, run, keys
+local s
 function init(args)
-  h = c.headers(c.env("BENCH_TOKEN"))
-  h["Content-Type"] = "application/json"
-  mine = c.my_slice()
-  i = 0
-  run = c.env("BENCH_RUN", tostring(os.time()))
-  keys = c.env("BENCH_IDEMPOTENCY", "1") ~= "0"
+  s = c.each_once()
 end
 
 function request()
-  i = i + 1
-  local id = mine[(i - 1) % #mine + 1][1]
-  if keys then h["Idempotency-Key"] = string.format("bench-submit-%s-%d-%d", run, tid, i) end
-  return wrk.format("POST", "/api/v1/applications/" .. id .. "/submit", h, "{}")
+  return c.post_next(s, "submit", function() return "{}" end)
 end
 
 setup = c.setup
