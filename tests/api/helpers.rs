@@ -440,7 +440,34 @@ pub fn csv_records(text: &str) -> Vec<Vec<String>> {
 }
 
 /// A loopback port that was free a moment ago (for service processes started on a fixed port).
+///
+/// Chosen below the kernel's ephemeral range: a port that binding port 0 hands out comes from that range, which is
+/// also where every outgoing connection of every test takes its local port, so such a port could be taken by some
+/// test's client before the service bound it (CI saw "Address already in use"). Ports below the range are taken
+/// only by listeners that ask for them by number.
 pub fn free_port() -> u16 {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (first, span) = if low > 12000 {
+        (10000u64, u64::from(low) - 10000)
+    } else {
+        (1024, u64::from(low) - 1024)
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mut seed = (u64::from(std::process::id()) << 32) ^ u64::from(nanos);
+    for _ in 0..200 {
+        // A linear congruential step: enough spread that concurrent test processes rarely try the same port.
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let port = (first + (seed >> 33) % span) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

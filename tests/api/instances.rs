@@ -32,7 +32,7 @@ pub async fn start_at(db_url: &str, port: u16) -> Instance {
 /// Like [`start_at`], with extra environment variables (they override the defaults here).
 pub async fn start_with(db_url: &str, port: u16, env: &[(&str, &str)]) -> Instance {
     let dir = tempfile::tempdir().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_versorgung"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_versorgung"))
         .env("DATABASE_URL", db_url)
         .env("VERSORGUNG_BIND", format!("127.0.0.1:{port}"))
         .env("VERSORGUNG_DATA_DIR", dir.path())
@@ -61,6 +61,10 @@ pub async fn start_with(db_url: &str, port: u16, env: &[(&str, &str)]) -> Instan
         .map(|r| r.status() != 200)
         .unwrap_or(true)
     {
+        // A process that exited (a port taken after all, a bad setting) says so at once instead of after the wait.
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("instance on port {port} exited before it was ready: {status}");
+        }
         assert!(started.elapsed() < Duration::from_secs(30), "instance did not start");
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
