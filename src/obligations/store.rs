@@ -107,7 +107,119 @@ fn filtered(
     Ok(query)
 }
 
+/// The view of one duty (migration 000040); `obligations` is their union.
+fn view(duty: Duty) -> &'static str {
+    match duty {
+        Duty::ProofSubmit => "obligations_proof_submit",
+        Duty::PaymentSignOff => "obligations_payment_sign_off",
+        Duty::ObjectionPeriod => "obligations_objection_period",
+        Duty::Hearing => "obligations_hearing",
+        Duty::ChangeDecision => "obligations_change_decision",
+        Duty::Repayment => "obligations_repayment",
+        Duty::EarlyStartDecision => "obligations_early_start_decision",
+        Duty::ActionItem => "obligations_action_item",
+        Duty::KnowledgeReview => "obligations_knowledge_review",
+    }
+}
+
+#[derive(QueryableByName)]
+struct DutyRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    duty: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    resource_kind: String,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    resource_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    organisation_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    district_ags: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    due_on: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    party: String,
+}
+
+/// The first `limit` rows of one duty's view after `after`, in page order, or `None` when the filters leave it no
+/// row. The text varies only with which filters are present (at most 16 texts per duty), so it is prepared once per
+/// connection; every bound is a row comparison on the view's index (due date, id).
+fn duty_page(
+    duty: Duty,
+    org: Option<Uuid>,
+    q: &ListObligations,
+    today: NaiveDate,
+    after: Option<&Key>,
+    limit: i64,
+) -> Option<diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>> {
+    use diesel::sql_types::{BigInt, Date, Text, Uuid as SqlUuid};
+    use std::fmt::Write;
+    // The lowest row: the first open day where overdue ones are excluded (and for an objection period, which ends
+    // by the calendar day), else the cursor's row when that comes later.
+    let open_from = (q.overdue == Some(false) || duty == Duty::ObjectionPeriod).then_some(today);
+    let mut from = open_from.map(|day| (day, Uuid::nil(), true));
+    if let Some((due, id, after_duty)) = after {
+        // Rows tie on (due date, id) only across duties: a later duty's row with the cursor's date and id comes next.
+        let inclusive = duty.as_str() > after_duty.as_str();
+        if from.is_none_or(|(day, nil, _)| (*due, *id) >= (day, nil)) {
+            from = Some((*due, *id, inclusive));
+        }
+    }
+    let overdue_until = (q.overdue == Some(true)).then(|| today - chrono::Days::new(1));
+    let until = match (q.due_before, overdue_until) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if let (Some(until), Some((day, _, _))) = (until, from)
+        && until < day
+    {
+        return None;
+    }
+    let mut sql = format!(
+        "SELECT duty, resource_kind, resource_id, organisation_id, district_ags, due_on, party FROM {} WHERE true",
+        view(duty)
+    );
+    let mut n = 0;
+    let mut param = || {
+        n += 1;
+        n
+    };
+    // Writing to a String cannot fail.
+    if org.is_some() {
+        let _ = write!(sql, " AND organisation_id = ${}", param());
+    }
+    if q.party.is_some() {
+        // A constant in most duties' views: PostgreSQL tests it once per execution, not per row.
+        let _ = write!(sql, " AND party = ${}", param());
+    }
+    if until.is_some() {
+        let _ = write!(sql, " AND due_on <= ${}", param());
+    }
+    if let Some((_, _, inclusive)) = from {
+        let op = if inclusive { ">=" } else { ">" };
+        let _ = write!(sql, " AND (due_on, resource_id) {op} (${}, ${})", param(), param());
+    }
+    let _ = write!(sql, " ORDER BY due_on, resource_id LIMIT ${}", param());
+    let mut query = diesel::sql_query(sql).into_boxed();
+    if let Some(org) = org {
+        query = query.bind::<SqlUuid, _>(org);
+    }
+    if let Some(party) = q.party {
+        query = query.bind::<Text, _>(party.as_str());
+    }
+    if let Some(until) = until {
+        query = query.bind::<Date, _>(until);
+    }
+    if let Some((day, id, _)) = from {
+        query = query.bind::<Date, _>(day).bind::<SqlUuid, _>(id);
+    }
+    Some(query.bind::<BigInt, _>(limit))
+}
+
 /// A page of the caller's open duties, soonest first (a municipality: its organisation's).
+///
+/// Each duty's view is read by its own index and the pages are merged here: PostgreSQL sorted the whole union
+/// for every page (591 ms at a million applications, docs/performance.md S7). The statements go out pipelined, one
+/// round trip.
 pub async fn page(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -116,25 +228,38 @@ pub async fn page(
     limit: i64,
     soon: i64,
 ) -> ApiResult<Vec<(Obligation, Key)>> {
+    use crate::db::cached::CachedDsl;
     let today = crate::core::time::today_in_hessen();
-    let mut query = filtered(caller, q, today)?.select(COLUMNS).order((
-        obligations::due_on,
-        obligations::resource_id,
-        obligations::duty,
-    ));
-    if let Some((due, id, duty)) = after {
-        query = query.filter(
-            obligations::due_on.gt(due).or(obligations::due_on.eq(due).and(
-                obligations::resource_id
-                    .gt(id)
-                    .or(obligations::resource_id.eq(id).and(obligations::duty.gt(duty))),
-            )),
-        );
-    }
-    let rows: Vec<Row> = query.limit(limit).load(conn).await?;
+    let org = caller.confined_to()?;
+    let queries: Vec<_> = Duty::ALL
+        .iter()
+        .filter(|d| q.duty.is_none_or(|wanted| wanted == **d))
+        .filter_map(|d| duty_page(*d, org, q, today, after.as_ref(), limit))
+        .collect();
+    let shared: &AsyncPgConnection = conn;
+    let loads = queries.into_iter().map(|query| async move {
+        let mut conn = shared;
+        query.cached().load::<DutyRow>(&mut conn).await
+    });
+    let mut rows: Vec<DutyRow> = futures_util::future::try_join_all(loads)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    rows.sort_by(|a, b| (a.due_on, a.resource_id, &a.duty).cmp(&(b.due_on, b.resource_id, &b.duty)));
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
     rows.into_iter()
-        .map(|row| {
-            let key = (row.5, row.2, row.0.clone());
+        .map(|r| {
+            let key = (r.due_on, r.resource_id, r.duty.clone());
+            let row = (
+                r.duty,
+                r.resource_kind,
+                r.resource_id,
+                r.organisation_id,
+                r.district_ags,
+                r.due_on,
+                r.party,
+            );
             Ok((to_api(row, today, soon)?, key))
         })
         .collect()

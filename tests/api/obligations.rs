@@ -213,3 +213,124 @@ async fn the_reminder_job_runs_in_the_background() {
         vec!["obligation.due_soon"]
     );
 }
+
+/// Every page of `/obligations` for `query`, `limit` at a time, as (duty, resource, due date).
+async fn all_pages(app: &TestApp, token: &str, query: &str, limit: usize) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let after = cursor.as_deref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page: Value = app
+            .get(
+                &format!("/api/v1/obligations?limit={limit}&{query}{after}"),
+                Some(token),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = page["items"].as_array().unwrap_or_else(|| panic!("{query}: {page}"));
+        assert!(items.len() <= limit, "{page}");
+        out.extend(items.iter().map(|d| {
+            let field = |k: &str| d[k].as_str().unwrap().to_owned();
+            (field("duty"), field("resourceId"), field("dueOn"))
+        }));
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+        assert!(out.len() < 1000, "paging does not end: {query}");
+    }
+}
+
+#[actix_web::test]
+async fn pages_merge_the_duties_in_the_unions_order_under_every_filter() {
+    // Duties of three kinds on three tables, with dates that tie across kinds and some already past: the service
+    // reads each duty's view by its own index and merges the pages, so every cut between pages is tested here
+    // against the union view read whole.
+    let app = TestApp::spawn().await;
+    let notice = issued_notice(&app, true).await;
+    for due in ["2027-01-15", "2027-01-20", "2027-01-10", "2027-01-15"] {
+        let body = json!({"amountCents": 8_000, "fiscalYear": 2027,
+            "expenses": [{"description": "Sachkosten", "amountCents": 10_000, "dueOn": due}]});
+        let r = ok(create(&app, &notice, &body).await, 201).await;
+        ok(
+            pay(&app, r["id"].as_str().unwrap(), "submit", &municipality(), json!({})).await,
+            200,
+        )
+        .await;
+    }
+    // One proof already overdue on the pinned day (2026-11-27), one on a payment's due date.
+    app.db
+        .execute("UPDATE proofs_of_use SET due_on = CASE kind WHEN 'interim' THEN date '2026-11-20' ELSE date '2027-01-15' END")
+        .await;
+    let mut conn = app.db.conn().await;
+    #[derive(diesel::QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        duty: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        due: String,
+    }
+    let whole: Vec<(String, String, String)> = diesel_async::RunQueryDsl::load::<Due>(
+        diesel::sql_query(
+            "SELECT duty, resource_id::text AS id, due_on::text AS due FROM obligations \
+         WHERE duty <> 'grant_notice.objection_period' OR due_on >= date '2026-11-27' \
+         ORDER BY due_on, resource_id, duty COLLATE \"C\"",
+        ),
+        &mut conn,
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|d| (d.duty, d.id, d.due))
+    .collect();
+    assert_eq!(whole.len(), 7, "{whole:?}");
+    for token in [ministry(), municipality()] {
+        assert_eq!(all_pages(&app, &token, "", 200).await, whole);
+        for query in [
+            "",
+            "party=ministry",
+            "party=municipality",
+            "overdue=true",
+            "overdue=false",
+            "dueBefore=2027-01-15",
+            "duty=payment_request.sign_off",
+            "overdue=false&dueBefore=2027-01-18&party=ministry",
+        ] {
+            let one_page = all_pages(&app, &token, query, 200).await;
+            for limit in [1, 2, 3] {
+                assert_eq!(
+                    all_pages(&app, &token, query, limit).await,
+                    one_page,
+                    "{query}, {limit} a page"
+                );
+            }
+            let expected: Vec<_> = whole
+                .iter()
+                .filter(|(duty, _, due)| match query {
+                    "party=ministry" => duty == "payment_request.sign_off",
+                    "party=municipality" => duty != "payment_request.sign_off",
+                    "overdue=true" => due.as_str() < "2026-11-27",
+                    "overdue=false" => due.as_str() >= "2026-11-27",
+                    "dueBefore=2027-01-15" => due.as_str() <= "2027-01-15",
+                    "duty=payment_request.sign_off" => duty == "payment_request.sign_off",
+                    "overdue=false&dueBefore=2027-01-18&party=ministry" => {
+                        duty == "payment_request.sign_off" && due.as_str() <= "2027-01-18"
+                    }
+                    _ => true,
+                })
+                .cloned()
+                .collect();
+            assert_eq!(one_page, expected, "{query}");
+        }
+    }
+    // Another municipality has none of them.
+    assert!(
+        all_pages(&app, &token("municipality", Some("06535")), "", 2)
+            .await
+            .is_empty()
+    );
+}
