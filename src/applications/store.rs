@@ -440,10 +440,7 @@ async fn commit_grant(
     let granted = app
         .granted_cents
         .ok_or_else(|| ApiError::internal("approved application without a grant"))?;
-    crate::funding_lines::commit_budget(conn, &app.funding_line, granted).await?;
-    crate::funding_lines::commit_years(conn, &app.funding_line, shares).await?;
-    // The grant changed the line's committed and remaining budget.
-    crate::funding_lines::record_commitment(conn, caller, &app.funding_line).await
+    crate::funding_lines::commit_grant(conn, caller, &app.funding_line, granted, shares).await
 }
 
 /// Moves an application through its lifecycle: state check, rules, budget and history in the caller's transaction.

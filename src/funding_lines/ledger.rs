@@ -147,6 +147,37 @@ pub async fn commit_years(conn: &mut AsyncPgConnection, code: &str, breakdown: &
     Ok(())
 }
 
+/// An approved grant's commitment: `granted` against the line's budget and each year's share against that fiscal
+/// year (409 `budget_exceeded` / `year_budget_exceeded` as [`super::commit_budget`] and [`commit_years`]), then the
+/// line's `funding_line.changed` from the UPDATE's own RETURNING. The line's and the years' UPDATEs go out pipelined
+/// (PostgreSQL runs them in order: the line, then the years ascending, the lock order of every commitment): every
+/// approval of a line waits for that row, and holds it from here to the commit, so what happens under it is one round
+/// trip for the budget, one for the event, the idempotency response and the commit (docs/performance.md S7).
+pub async fn commit_grant(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    code: &str,
+    granted: i64,
+    breakdown: &[(i32, i64)],
+) -> ApiResult<()> {
+    let mut years = breakdown.to_vec();
+    years.sort_unstable();
+    let shared: &AsyncPgConnection = conn;
+    let line = super::store::update_budget(shared, code, granted);
+    let each_year = years.iter().map(|&(year, cents)| async move {
+        let mut conn = shared;
+        year_update(code, year, cents).execute(&mut conn).await
+    });
+    let (line, updated) = futures_util::try_join!(line, futures_util::future::try_join_all(each_year))?;
+    let Some(line) = line else {
+        return Err(super::store::budget_exceeded(conn, code, granted).await);
+    };
+    if let Some(&(year, cents)) = years.iter().zip(&updated).find(|(_, n)| **n != 1).map(|(y, _)| y) {
+        return Err(year_refused(conn, code, year, cents).await);
+    }
+    super::store::record_line_commitment(conn, caller, line).await
+}
+
 /// The grant's years of an approved application (what the notice drafts from); [`commit_years`] commits them
 /// against the line's budgets in the same transaction.
 pub async fn record_grant_years(
@@ -296,24 +327,42 @@ pub async fn release_commitment(
 /// 409 `year_budget_exceeded`, also for a year without a budget). A conditional UPDATE: the row lock makes
 /// concurrent commitments on any instance take turns, and PostgreSQL re-checks the condition on the newest row.
 async fn move_commitment(conn: &mut AsyncPgConnection, code: &str, year: i32, cents: i64) -> ApiResult<()> {
-    let updated = diesel::update(funding_line_years::table.find((code, year)))
+    match year_update(code, year, cents).execute(conn).await? {
+        1 => Ok(()),
+        _ => Err(year_refused(conn, code, year, cents).await),
+    }
+}
+
+/// The conditional UPDATE of one fiscal year's commitment (prepared once per connection).
+fn year_update(
+    code: &str,
+    year: i32,
+    cents: i64,
+) -> crate::db::cached::Cached<
+    impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + diesel::query_builder::QueryId + '_,
+> {
+    use crate::db::cached::CachedDsl;
+    diesel::update(funding_line_years::table.find((code, year)))
         .filter((funding_line_years::committed_cents + cents).le(funding_line_years::budget_cents))
         .set((
             funding_line_years::committed_cents.eq(funding_line_years::committed_cents + cents),
             funding_line_years::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
-        .await?;
-    if updated == 1 {
-        return Ok(());
-    }
-    let remaining: Option<i64> = funding_line_years::table
+        .cached()
+}
+
+/// 409 `year_budget_exceeded` with what remains of the year (read after its conditional UPDATE refused).
+async fn year_refused(conn: &mut AsyncPgConnection, code: &str, year: i32, cents: i64) -> ApiError {
+    let remaining: Result<Option<i64>, _> = funding_line_years::table
         .find((code, year))
         .select(funding_line_years::budget_cents - funding_line_years::committed_cents)
         .first(conn)
         .await
-        .optional()?;
-    Err(year_exceeded(year, remaining.unwrap_or(0), cents))
+        .optional();
+    match remaining {
+        Ok(remaining) => year_exceeded(year, remaining.unwrap_or(0), cents),
+        Err(e) => e.into(),
+    }
 }
 
 fn year_exceeded(year: i32, remaining: i64, requested: i64) -> ApiError {

@@ -157,27 +157,53 @@ pub async fn load_rules(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<O
 /// line's row lock, and PostgreSQL re-evaluates the condition on the newest row after waiting for it, so concurrent
 /// approvals (on any instance) never commit more than the budget; the CHECK constraint is the backstop.
 pub async fn commit_budget(conn: &mut AsyncPgConnection, code: &str, cents: i64) -> ApiResult<()> {
-    let updated = diesel::update(funding_lines::table.find(code))
+    match update_budget(conn, code, cents).await? {
+        Some(_) => Ok(()),
+        None => Err(budget_exceeded(conn, code, cents).await),
+    }
+}
+
+/// The conditional UPDATE of [`commit_budget`], returning the line as it is then, or `None` when the budget does not
+/// cover `cents`. Prepared once per connection (the approvals of a line queue for this row; each should hold it for
+/// as few round trips as possible), and on a shared connection so that it can be pipelined.
+pub(super) async fn update_budget(conn: &AsyncPgConnection, code: &str, cents: i64) -> QueryResult<Option<LineRow>> {
+    use crate::db::cached::CachedDsl;
+    let mut conn = conn;
+    diesel::update(funding_lines::table.find(code))
         .filter((funding_lines::committed_cents + cents).le(funding_lines::budget_cents))
         .set(funding_lines::committed_cents.eq(funding_lines::committed_cents + cents))
-        .execute(conn)
-        .await?;
-    if updated == 1 {
-        return Ok(());
+        .returning(LineRow::as_returning())
+        .cached()
+        .get_result(&mut conn)
+        .await
+        .optional()
+}
+
+/// 409 `budget_exceeded` with what remains of the line's budget (read after the conditional UPDATE refused).
+pub(super) async fn budget_exceeded(conn: &mut AsyncPgConnection, code: &str, cents: i64) -> ApiError {
+    match remaining(conn, code).await {
+        Ok((budget, committed)) => exceeded(budget, committed, cents),
+        Err(e) => e,
     }
-    let (budget, committed): (i64, i64) = funding_lines::table
+}
+
+async fn remaining(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<(i64, i64)> {
+    Ok(funding_lines::table
         .find(code)
         .select((funding_lines::budget_cents, funding_lines::committed_cents))
         .first(conn)
-        .await?;
+        .await?)
+}
+
+fn exceeded(budget: i64, committed: i64, cents: i64) -> ApiError {
     let mut extra = serde_json::Map::new();
     extra.insert("remainingCents".into(), (budget - committed).into());
     extra.insert("requestedCents".into(), cents.into());
-    Err(ApiError::Conflict(Box::new(crate::error::ConflictInfo {
+    ApiError::Conflict(Box::new(crate::error::ConflictInfo {
         code: "budget_exceeded",
         params: MessageParams::detail(budget - committed),
         extra: Some(extra),
-    })))
+    }))
 }
 
 fn filtered(q: &ListFundingLines) -> funding_lines::BoxedQuery<'static, diesel::pg::Pg> {
@@ -315,7 +341,17 @@ pub async fn apply_patch(
 
 /// Records that an approval committed part of the line's budget (its committed and remaining figures changed).
 pub async fn record_commitment(conn: &mut AsyncPgConnection, caller: &Caller, code: &str) -> ApiResult<()> {
-    let line = find(conn, code).await?.into_api(true)?;
+    let line = find(conn, code).await?;
+    record_line_commitment(conn, caller, line).await
+}
+
+/// [`record_commitment`] of a line already read (from the commitment's own UPDATE).
+pub(super) async fn record_line_commitment(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    line: LineRow,
+) -> ApiResult<()> {
+    let line = line.into_api(true)?;
     let changed = vec!["/committedCents".to_owned(), "/remainingCents".to_owned()];
     record(conn, caller, "commit", "funding_line.changed", &line, changed).await
 }
