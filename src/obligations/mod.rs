@@ -7,7 +7,7 @@ pub mod model;
 mod store;
 
 pub use model::{DueState, Duty, KIND, Obligation, Party};
-pub use store::remind;
+pub use store::{remind, remind_in_batches};
 
 use crate::state::AppState;
 use actix_web::web;

@@ -14,24 +14,6 @@ use crate::error::{ApiError, ApiResult};
 
 type Row = (String, String, Uuid, Option<Uuid>, Option<String>, NaiveDate, String);
 
-const COLUMNS: (
-    obligations::duty,
-    obligations::resource_kind,
-    obligations::resource_id,
-    obligations::organisation_id,
-    obligations::district_ags,
-    obligations::due_on,
-    obligations::party,
-) = (
-    obligations::duty,
-    obligations::resource_kind,
-    obligations::resource_id,
-    obligations::organisation_id,
-    obligations::district_ags,
-    obligations::due_on,
-    obligations::party,
-);
-
 /// The page key: due date, resource, duty.
 pub type Key = (NaiveDate, Uuid, String);
 
@@ -279,41 +261,90 @@ struct Locked {
     locked: bool,
 }
 
+/// How many duties one transaction of a reminder round handles: a database with many duties already due (a first
+/// start, or the days after an outage) is worked off in commits of this size, so that the feed and the other
+/// instances see progress and no transaction holds thousands of events.
+const REMINDER_BATCH: i64 = 500;
+
+/// A duty whose current stage has not been announced yet, with that stage: `overdue` after its due date, else
+/// `due_soon:<lead>` for the tightest lead time it falls in.
+#[derive(QueryableByName)]
+struct Unannounced {
+    #[diesel(embed)]
+    duty: DutyRow,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    stage: String,
+}
+
 /// One round of reminders as of `today`: each duty due within a lead time (`leads`, in days) gets
 /// `obligation.due_soon` once for the tightest lead it falls in, and `obligation.overdue` once after its due date.
-/// Another instance running the round at the same time skips it; the reminder table's key makes each stage happen
-/// once even so. Returns how many reminders were sent.
+/// Worked off in transactions of [`REMINDER_BATCH`] duties; another instance running the round at the same time skips
+/// it; the reminder table's key makes each stage happen once even so. Returns how many reminders were sent.
 pub async fn remind(conn: &mut AsyncPgConnection, today: NaiveDate, leads: &[i64]) -> ApiResult<usize> {
-    let mut leads = leads.to_vec();
-    leads.sort_unstable();
-    let widest = leads.last().copied().unwrap_or(0);
-    let leads = std::rc::Rc::new(leads);
+    remind_in_batches(conn, today, leads, REMINDER_BATCH).await
+}
+
+/// [`remind`] in transactions of `batch` duties each (tests use small batches to see the round resume).
+pub async fn remind_in_batches(
+    conn: &mut AsyncPgConnection,
+    today: NaiveDate,
+    leads: &[i64],
+    batch: i64,
+) -> ApiResult<usize> {
+    let mut sent = 0;
+    loop {
+        let (done, seen) = remind_batch(conn, today, leads, batch).await?;
+        sent += done;
+        if seen < batch {
+            return Ok(sent);
+        }
+    }
+}
+
+/// One transaction of [`remind`]: returns the reminders sent and how many unannounced duties it took up (fewer than
+/// `batch`: the round is done).
+async fn remind_batch(
+    conn: &mut AsyncPgConnection,
+    today: NaiveDate,
+    leads: &[i64],
+    batch: i64,
+) -> ApiResult<(usize, i64)> {
+    use diesel::sql_types::{Array, BigInt, Date};
+    let leads = std::rc::Rc::new(leads.to_vec());
+    let widest = leads.iter().max().copied().unwrap_or(0);
     crate::db::transaction(conn, async |conn| {
         let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-            .bind::<diesel::sql_types::BigInt, _>(REMINDER_LOCK)
+            .bind::<BigInt, _>(REMINDER_LOCK)
             .get_result(conn)
             .await?;
         if !lock.locked {
-            return Ok(0);
+            return Ok((0, 0));
         }
         let horizon = today + chrono::Days::new(u64::try_from(widest).unwrap_or(0));
-        let rows: Vec<Row> = live(today)
-            .filter(obligations::due_on.le(horizon))
-            .order((obligations::due_on, obligations::resource_id))
-            .select(COLUMNS)
-            .load(conn)
-            .await?;
+        // The stage is computed here, once, so that the duties already announced at their stage are skipped and
+        // each batch takes up new ones.
+        let rows: Vec<Unannounced> = diesel::sql_query(
+            "SELECT o.duty, o.resource_kind, o.resource_id, o.organisation_id, o.district_ags, o.due_on, o.party, s.stage \
+             FROM obligations o, LATERAL (SELECT CASE WHEN o.due_on < $1 THEN 'overdue' \
+                 ELSE 'due_soon:' || (SELECT min(l) FROM unnest($3::bigint[]) l WHERE l >= o.due_on - $1) END AS stage) s \
+             WHERE (o.duty <> 'grant_notice.objection_period' OR o.due_on >= $1) AND o.due_on <= $2 \
+               AND s.stage IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM obligation_reminders r WHERE r.duty = o.duty \
+                   AND r.resource_id = o.resource_id AND r.due_on = o.due_on AND r.stage = s.stage) \
+             ORDER BY o.due_on, o.resource_id, o.duty LIMIT $4",
+        )
+        .bind::<Date, _>(today)
+        .bind::<Date, _>(horizon)
+        .bind::<Array<BigInt>, _>(leads.as_slice())
+        .bind::<BigInt, _>(batch)
+        .load(conn)
+        .await?;
+        let seen = i64::try_from(rows.len()).unwrap_or(batch);
         let mut sent = 0;
-        for row in rows {
+        for Unannounced { duty: r, stage } in rows {
+            let row = (r.duty, r.resource_kind, r.resource_id, r.organisation_id, r.district_ags, r.due_on, r.party);
             let obligation = to_api(row, today, widest)?;
-            let (stage, event) = if obligation.days_left < 0 {
-                ("overdue".to_owned(), "obligation.overdue")
-            } else {
-                match leads.iter().find(|l| obligation.days_left <= **l) {
-                    Some(lead) => (format!("due_soon:{lead}"), "obligation.due_soon"),
-                    None => continue,
-                }
-            };
+            let event = if stage == "overdue" { "obligation.overdue" } else { "obligation.due_soon" };
             let inserted = diesel::insert_into(obligation_reminders::table)
                 .values((
                     obligation_reminders::duty.eq(obligation.duty.as_str()),
@@ -336,7 +367,7 @@ pub async fn remind(conn: &mut AsyncPgConnection, today: NaiveDate, leads: &[i64
             audit::record(conn, &Caller::system(), change, &obligation).await?;
             sent += 1;
         }
-        Ok(sent)
+        Ok((sent, seen))
     })
     .await
 }

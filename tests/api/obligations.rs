@@ -189,6 +189,35 @@ async fn two_instances_reminding_at_once_send_each_stage_once() {
     let sent = x.unwrap() + y.unwrap();
     let again = versorgung::obligations::remind(&mut a, today, &[14, 3]).await.unwrap();
     assert_eq!((sent, again), (2, 0));
+    // A round worked off one duty per transaction goes on until every due stage is sent, and sends each once: with a
+    // second notice, two objection periods fall within 60 days of 2026-12-20.
+    issued_notice(&app, false).await;
+    let expected = duties(&app, &ministry(), "dueBefore=2027-02-18&limit=200")
+        .await
+        .iter()
+        .filter(|d| d["dueOn"].as_str().unwrap() >= "2026-12-20")
+        .count();
+    assert_eq!(expected, 2);
+    let soon = day("2026-12-20");
+    let sent = versorgung::obligations::remind_in_batches(&mut a, soon, &[60], 1)
+        .await
+        .unwrap();
+    let again = versorgung::obligations::remind_in_batches(&mut a, soon, &[60], 1)
+        .await
+        .unwrap();
+    let feed: Value = app
+        .get("/api/v1/events?limit=500", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let announced = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "obligation.due_soon")
+        .count();
+    assert_eq!((sent, again, announced), (expected, 0, expected));
 }
 
 #[actix_web::test]
