@@ -157,7 +157,7 @@ fn duty_page(
         return None;
     }
     let mut sql = format!(
-        "SELECT duty, resource_kind, resource_id, organisation_id, district_ags, due_on, party FROM {} WHERE true",
+        "SELECT duty, resource_kind, resource_id, organisation_id, district_ags, due_on, party FROM \"{}\" WHERE true",
         view(duty)
     );
     let mut n = 0;
