@@ -150,9 +150,10 @@ pub async fn commit_years(conn: &mut AsyncPgConnection, code: &str, breakdown: &
 /// An approved grant's commitment: `granted` against the line's budget and each year's share against that fiscal
 /// year (409 `budget_exceeded` / `year_budget_exceeded` as [`super::commit_budget`] and [`commit_years`]), then the
 /// line's `funding_line.changed` from the UPDATE's own RETURNING. The line's and the years' UPDATEs go out pipelined
-/// (PostgreSQL runs them in order: the line, then the years ascending, the lock order of every commitment): every
-/// approval of a line waits for that row, and holds it from here to the commit, so what happens under it is one round
-/// trip for the budget, one for the event, the idempotency response and the commit (docs/performance.md S7).
+/// (PostgreSQL runs them in order: the line, then the years ascending, the lock order of every commitment, releases
+/// and amendments included): every approval of a line waits for that row, and holds it from here to the commit, so
+/// what happens under it is one round trip for the budget (once the statements are prepared on the connection), one
+/// for the event, the idempotency response and the commit (docs/performance.md S7).
 pub async fn commit_grant(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -302,23 +303,27 @@ pub async fn release_commitment(
         .await?;
     let approved: i64 = rows.iter().map(|r| r.2).sum();
     let mut unapproved_kept = (keep - approved).max(0);
-    let mut released = 0;
+    // (year, released, kept) of the years that give something back, ascending.
+    let mut releases = Vec::new();
     for (year, committed, approved) in rows {
         let kept = approved + (committed - approved).min(unapproved_kept);
         unapproved_kept -= kept - approved;
-        let release = committed - kept;
-        if release == 0 {
-            continue;
+        if committed > kept {
+            releases.push((year, committed - kept, kept));
         }
+    }
+    let released: i64 = releases.iter().map(|r| r.1).sum();
+    // The line first, then its years ascending: the lock order of approvals and amendments, so that a settlement
+    // racing them waits instead of deadlocking.
+    if released > 0 {
+        super::store::commit_budget(conn, code, -released).await?;
+    }
+    for (year, release, kept) in releases {
         move_commitment(conn, code, year, -release).await?;
         diesel::update(grant_years::table.find((application, year)))
             .set(grant_years::committed_cents.eq(kept))
             .execute(conn)
             .await?;
-        released += release;
-    }
-    if released > 0 {
-        super::store::commit_budget(conn, code, -released).await?;
     }
     Ok(released)
 }

@@ -123,8 +123,8 @@ struct DutyRow {
 }
 
 /// The first `limit` rows of one duty's view after `after`, in page order, or `None` when the filters leave it no
-/// row. The text varies only with which filters are present (at most 16 texts per duty), so it is prepared once per
-/// connection; every bound is a row comparison on the view's index (due date, id).
+/// row. The text varies only with which filters are present (at most 24 texts per duty: organisation, party, upper
+/// bound, and no, an inclusive or an exclusive lower bound), so it is prepared once per connection; every bound is a row comparison on the view's index (due date, id).
 fn duty_page(
     duty: Duty,
     org: Option<Uuid>,
@@ -291,13 +291,17 @@ pub async fn remind_in_batches(
     leads: &[i64],
     batch: i64,
 ) -> ApiResult<usize> {
+    let batch = batch.max(1);
     let mut sent = 0;
+    let mut after = None;
     loop {
-        let (done, seen) = remind_batch(conn, today, leads, batch).await?;
+        let (done, seen, last) = remind_batch(conn, today, leads, batch, after).await?;
         sent += done;
         if seen < batch {
             return Ok(sent);
         }
+        // The next batch goes on after the last duty this one took up, instead of reading the announced ones again.
+        after = last;
     }
 }
 
@@ -308,7 +312,8 @@ async fn remind_batch(
     today: NaiveDate,
     leads: &[i64],
     batch: i64,
-) -> ApiResult<(usize, i64)> {
+    after: Option<Key>,
+) -> ApiResult<(usize, i64, Option<Key>)> {
     use diesel::sql_types::{Array, BigInt, Date};
     let leads = std::rc::Rc::new(leads.to_vec());
     let widest = leads.iter().max().copied().unwrap_or(0);
@@ -318,7 +323,7 @@ async fn remind_batch(
             .get_result(conn)
             .await?;
         if !lock.locked {
-            return Ok((0, 0));
+            return Ok((0, 0, None));
         }
         let horizon = today + chrono::Days::new(u64::try_from(widest).unwrap_or(0));
         // The stage is computed here, once, so that the duties already announced at their stage are skipped and
@@ -328,7 +333,7 @@ async fn remind_batch(
              FROM obligations o, LATERAL (SELECT CASE WHEN o.due_on < $1 THEN 'overdue' \
                  ELSE 'due_soon:' || (SELECT min(l) FROM unnest($3::bigint[]) l WHERE l >= o.due_on - $1) END AS stage) s \
              WHERE (o.duty <> 'grant_notice.objection_period' OR o.due_on >= $1) AND o.due_on <= $2 \
-               AND s.stage IS NOT NULL \
+               AND s.stage IS NOT NULL AND ($5::date IS NULL OR (o.due_on, o.resource_id, o.duty) > ($5, $6, $7)) \
                AND NOT EXISTS (SELECT 1 FROM obligation_reminders r WHERE r.duty = o.duty \
                    AND r.resource_id = o.resource_id AND r.due_on = o.due_on AND r.stage = s.stage) \
              ORDER BY o.due_on, o.resource_id, o.duty LIMIT $4",
@@ -337,9 +342,14 @@ async fn remind_batch(
         .bind::<Date, _>(horizon)
         .bind::<Array<BigInt>, _>(leads.as_slice())
         .bind::<BigInt, _>(batch)
+        // No bound for the first batch.
+        .bind::<diesel::sql_types::Nullable<Date>, _>(after.as_ref().map(|a| a.0))
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(after.as_ref().map(|a| a.1))
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(after.as_ref().map(|a| a.2.clone()))
         .load(conn)
         .await?;
         let seen = i64::try_from(rows.len()).unwrap_or(batch);
+        let last = rows.last().map(|r| (r.duty.due_on, r.duty.resource_id, r.duty.duty.clone()));
         let mut sent = 0;
         for Unannounced { duty: r, stage } in rows {
             let row = (r.duty, r.resource_kind, r.resource_id, r.organisation_id, r.district_ags, r.due_on, r.party);
@@ -367,7 +377,7 @@ async fn remind_batch(
             audit::record(conn, &Caller::system(), change, &obligation).await?;
             sent += 1;
         }
-        Ok((sent, seen))
+        Ok((sent, seen, last))
     })
     .await
 }

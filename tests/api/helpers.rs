@@ -450,24 +450,23 @@ pub fn free_port() -> u16 {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
         .unwrap_or(32768);
-    let (first, span) = if low > 12000 {
-        (10000u64, u64::from(low) - 10000)
-    } else {
-        (1024, u64::from(low) - 1024)
-    };
+    // Room below the range (above the privileged ports): [first, low).
+    let first: u16 = if low > 12000 { 10000 } else { 1024 };
+    let span = u64::from(low.saturating_sub(first));
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let mut seed = (u64::from(std::process::id()) << 32) ^ u64::from(nanos);
-    for _ in 0..200 {
+    for _ in 0..if span > 0 { 200 } else { 0 } {
         // A linear congruential step: enough spread that concurrent test processes rarely try the same port.
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let port = (first + (seed >> 33) % span) as u16;
+        let port = first + ((seed >> 33) % span) as u16;
         if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
     }
+    // No room below the range, or none of it free: what binding port 0 gives.
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

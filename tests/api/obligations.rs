@@ -289,7 +289,14 @@ async fn pages_merge_the_duties_in_the_unions_order_under_every_filter() {
         )
         .await;
     }
-    // One proof already overdue on the pinned day (2026-11-27), one on a payment's due date.
+    // A second notice whose objection period is listed, while the first one's has passed (it is no duty any more,
+    // whatever the filters); proofs already overdue on the pinned day (2026-11-27) and on a payment's due date.
+    let second = issued_notice(&app, false).await;
+    app.db
+        .execute(&format!(
+            "UPDATE grant_notices SET final_on = date '2026-11-20' WHERE id = '{notice}'"
+        ))
+        .await;
     app.db
         .execute("UPDATE proofs_of_use SET due_on = CASE kind WHEN 'interim' THEN date '2026-11-20' ELSE date '2027-01-15' END")
         .await;
@@ -316,7 +323,13 @@ async fn pages_merge_the_duties_in_the_unions_order_under_every_filter() {
     .into_iter()
     .map(|d| (d.duty, d.id, d.due))
     .collect();
-    assert_eq!(whole.len(), 7, "{whole:?}");
+    assert_eq!(whole.len(), 9, "{whole:?}");
+    assert!(
+        whole
+            .iter()
+            .any(|(duty, id, _)| duty == "grant_notice.objection_period" && *id == second)
+    );
+    assert!(!whole.iter().any(|(_, id, _)| *id == notice));
     for token in [ministry(), municipality()] {
         assert_eq!(all_pages(&app, &token, "", 200).await, whole);
         for query in [
@@ -328,6 +341,8 @@ async fn pages_merge_the_duties_in_the_unions_order_under_every_filter() {
             "dueBefore=2027-01-15",
             "duty=payment_request.sign_off",
             "overdue=false&dueBefore=2027-01-18&party=ministry",
+            "overdue=true&dueBefore=2026-12-31",
+            "overdue=true&dueBefore=2026-11-19",
         ] {
             let one_page = all_pages(&app, &token, query, 200).await;
             for limit in [1, 2, 3] {
@@ -349,6 +364,8 @@ async fn pages_merge_the_duties_in_the_unions_order_under_every_filter() {
                     "overdue=false&dueBefore=2027-01-18&party=ministry" => {
                         duty == "payment_request.sign_off" && due.as_str() <= "2027-01-18"
                     }
+                    "overdue=true&dueBefore=2026-12-31" => due.as_str() < "2026-11-27",
+                    "overdue=true&dueBefore=2026-11-19" => due.as_str() <= "2026-11-19",
                     _ => true,
                 })
                 .cloned()
