@@ -133,22 +133,8 @@ pub async fn set_budget(
     Ok((fiscal, current.is_none()))
 }
 
-/// Commits an approved grant's years against the line's fiscal years: each year's commitment must fit that year's
-/// remaining budget, or 409 `year_budget_exceeded` naming the year (`year`) and what remains in it
-/// (`remainingCents`). Years are taken in ascending order, so that two approvals touching the same years lock them in
-/// the same order and cannot deadlock. The approval calls it last, after [`record_grant_years`] and the notice draft:
-/// the year rows are then locked only for the rest of the commit.
-pub async fn commit_years(conn: &mut AsyncPgConnection, code: &str, breakdown: &[(i32, i64)]) -> ApiResult<()> {
-    let mut years = breakdown.to_vec();
-    years.sort_unstable();
-    for &(year, cents) in &years {
-        move_commitment(conn, code, year, cents).await?;
-    }
-    Ok(())
-}
-
 /// An approved grant's commitment: `granted` against the line's budget and each year's share against that fiscal
-/// year (409 `budget_exceeded` / `year_budget_exceeded` as [`super::commit_budget`] and [`commit_years`]), then the
+/// year (409 `budget_exceeded` / `year_budget_exceeded` as `commit_budget` and the years' own check), then the
 /// line's `funding_line.changed` from the UPDATE's own RETURNING. The line's and the years' UPDATEs go out pipelined
 /// (PostgreSQL runs them in order: the line, then the years ascending, the lock order of every commitment, releases
 /// and amendments included): every approval of a line waits for that row, and holds it from here to the commit, so
@@ -179,7 +165,7 @@ pub async fn commit_grant(
     super::store::record_line_commitment(conn, caller, line).await
 }
 
-/// The grant's years of an approved application (what the notice drafts from); [`commit_years`] commits them
+/// The grant's years of an approved application (what the notice drafts from); [`commit_grant`] commits them
 /// against the line's budgets in the same transaction.
 pub async fn record_grant_years(
     conn: &mut AsyncPgConnection,
@@ -211,7 +197,7 @@ pub async fn record_grant_years(
 /// Re-commits a grant to an amending notice's breakdown: the line's total and each fiscal year's commitment move by
 /// the difference (an increase must fit the remaining budget: 409 `budget_exceeded` / `year_budget_exceeded`), and
 /// no year may fall below what payment requests already took of it (409 `below_approved` with `year` and
-/// `approvedCents`). Years in ascending order, like [`commit_years`]. Returns whether anything moved.
+/// `approvedCents`). Years in ascending order, like [`commit_grant`]. Returns whether anything moved.
 pub async fn recommit_years(
     conn: &mut AsyncPgConnection,
     code: &str,

@@ -11,11 +11,11 @@ mod store;
 mod years;
 
 pub use ledger::{
-    PayoutSettings, approve_payment, book_payment, commit_grant, commit_years, grant_position, payout_settings,
-    recommit_years, record_grant_years, release_commitment,
+    PayoutSettings, approve_payment, book_payment, commit_grant, grant_position, payout_settings, recommit_years,
+    record_grant_years, release_commitment,
 };
 pub use model::{FULL_RATE_BP, FundingLine, FundingLineInput, LineRules, PatchFundingLine, event_id};
-pub use store::{commit_budget, load_rules, record_commitment, snapshot_missing};
+pub use store::{load_rules, record_commitment, snapshot_missing};
 
 /// The resource kind of funding lines in the history and the feed (keyed by [`event_id`] of the code).
 pub const KIND: &str = "funding_line";

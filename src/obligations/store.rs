@@ -12,8 +12,6 @@ use crate::core::identity::Caller;
 use crate::db::schema::{obligation_reminders, obligations};
 use crate::error::{ApiError, ApiResult};
 
-type Row = (String, String, Uuid, Option<Uuid>, Option<String>, NaiveDate, String);
-
 /// The page key: due date, resource, duty.
 pub type Key = (NaiveDate, Uuid, String);
 
@@ -31,7 +29,16 @@ fn href(kind: &str, id: Uuid) -> String {
     format!("/api/v1/{segment}/{id}")
 }
 
-fn to_api((duty, kind, id, org, district, due_on, party): Row, today: NaiveDate, soon: i64) -> ApiResult<Obligation> {
+fn to_api(row: DutyRow, today: NaiveDate, soon: i64) -> ApiResult<Obligation> {
+    let DutyRow {
+        duty,
+        resource_kind: kind,
+        resource_id: id,
+        organisation_id: org,
+        district_ags: district,
+        due_on,
+        party,
+    } = row;
     let days_left = (due_on - today).num_days();
     Ok(Obligation {
         duty: duty.parse().map_err(ApiError::internal)?,
@@ -233,16 +240,7 @@ pub async fn page(
     rows.into_iter()
         .map(|r| {
             let key = (r.due_on, r.resource_id, r.duty.clone());
-            let row = (
-                r.duty,
-                r.resource_kind,
-                r.resource_id,
-                r.organisation_id,
-                r.district_ags,
-                r.due_on,
-                r.party,
-            );
-            Ok((to_api(row, today, soon)?, key))
+            Ok((to_api(r, today, soon)?, key))
         })
         .collect()
 }
@@ -351,9 +349,8 @@ async fn remind_batch(
         let seen = i64::try_from(rows.len()).unwrap_or(batch);
         let last = rows.last().map(|r| (r.duty.due_on, r.duty.resource_id, r.duty.duty.clone()));
         let mut sent = 0;
-        for Unannounced { duty: r, stage } in rows {
-            let row = (r.duty, r.resource_kind, r.resource_id, r.organisation_id, r.district_ags, r.due_on, r.party);
-            let obligation = to_api(row, today, widest)?;
+        for Unannounced { duty, stage } in rows {
+            let obligation = to_api(duty, today, widest)?;
             let event = if stage == "overdue" { "obligation.overdue" } else { "obligation.due_soon" };
             let inserted = diesel::insert_into(obligation_reminders::table)
                 .values((
