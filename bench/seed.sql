@@ -578,9 +578,18 @@ FROM bench.comments c
 JOIN bench.apps a ON a.n = c.n
 JOIN bench.evseq e ON e.src = 6 AND e.n = c.n AND e.k = c.k;
 
-UPDATE funding_lines f SET budget_cents = b.budget, committed_cents = b.committed, version = 2,
+UPDATE funding_lines f SET budget_cents = b.budget, version = 2,
                            updated_at = (SELECT t0 FROM bench.params) - interval '2 days'
 FROM bench.budgets b WHERE b.code = f.code;
+-- The approved grants' commitments, each in its application's escrow shard (migration 000041): every shard of a
+-- line's total is allotted what it commits, then the rest of the budget is spread over them.
+UPDATE budget_shards s SET allotted_cents = coalesce(c.committed, 0), committed_cents = coalesce(c.committed, 0)
+FROM budget_shards k
+LEFT JOIN (SELECT a.funding_line_code AS code, escrow_shard(a.id) AS shard, sum(a.granted_cents)::bigint AS committed
+           FROM applications a WHERE a.status = 'approved' GROUP BY 1, 2) c
+       ON c.code = k.funding_line_code AND c.shard = k.shard
+WHERE k.year = 0 AND s.funding_line_code = k.funding_line_code AND s.year = 0 AND s.shard = k.shard;
+SELECT escrow_rebalance(code, 0, 0::smallint, 0) FROM funding_lines ORDER BY code;
 
 SELECT setval(pg_get_serial_sequence('public.events', 'id'), (SELECT max(id) FROM events));
 SELECT setval(pg_get_serial_sequence('public.history', 'id'), (SELECT max(id) FROM history));

@@ -425,10 +425,9 @@ async fn approve(
 }
 
 /// The rest of an approval, after the application's own write and audit: the grant's years and the notice drafted
-/// from them, then the commitment against the funding line's budget and its fiscal years and the line's event. The
-/// budget rows are the one thing every approval of a line contends for, so they are locked last: from their UPDATE
-/// to the commit, not across the whole approval (docs/performance.md S6). Order of locks as before: the line, then
-/// its years in ascending order.
+/// from them, then the commitment against the funding line's budget and its fiscal years (in the application's
+/// escrow shard) and the line's event. The budget's shards are what approvals of a line contend for, so they are
+/// locked last: from their UPDATE to the commit, not across the whole approval (docs/performance.md S6, S8).
 async fn commit_grant(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
@@ -440,7 +439,7 @@ async fn commit_grant(
     let granted = app
         .granted_cents
         .ok_or_else(|| ApiError::internal("approved application without a grant"))?;
-    crate::funding_lines::commit_grant(conn, caller, &app.funding_line, granted, shares).await
+    crate::funding_lines::commit_grant(conn, caller, &app.funding_line, app.id, granted, shares).await
 }
 
 /// Moves an application through its lifecycle: state check, rules, budget and history in the caller's transaction.

@@ -134,35 +134,72 @@ pub async fn set_budget(
 }
 
 /// An approved grant's commitment: `granted` against the line's budget and each year's share against that fiscal
-/// year (409 `budget_exceeded` / `year_budget_exceeded` as `commit_budget` and the years' own check), then the
-/// line's `funding_line.changed` from the UPDATE's own RETURNING. The line's and the years' UPDATEs go out pipelined
-/// (PostgreSQL runs them in order: the line, then the years ascending, the lock order of every commitment, releases
-/// and amendments included): every approval of a line waits for that row, and holds it from here to the commit, so
-/// what happens under it is one round trip for the budget (once the statements are prepared on the connection), one
-/// for the event, the idempotency response and the commit (docs/performance.md S7).
+/// year, in the escrow shard of the application (409 `budget_exceeded` / `year_budget_exceeded` with what the budget
+/// leaves free), then the line's `funding_line.changed`. Approvals of one line wait for each other only within a
+/// shard, or when a shard's allotment runs out and the line's budget is spread anew (migration 000041,
+/// docs/performance.md S8). The event carries the line as this transaction sees it: its own commitment and those
+/// committed before it.
 pub async fn commit_grant(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     code: &str,
+    application: Uuid,
     granted: i64,
     breakdown: &[(i32, i64)],
 ) -> ApiResult<()> {
-    let mut years = breakdown.to_vec();
-    years.sort_unstable();
-    let shared: &AsyncPgConnection = conn;
-    let line = super::store::update_budget(shared, code, granted);
-    let each_year = years.iter().map(|&(year, cents)| async move {
-        let mut conn = shared;
-        year_update(code, year, cents).execute(&mut conn).await
-    });
-    let (line, updated) = futures_util::try_join!(line, futures_util::future::try_join_all(each_year))?;
-    let Some(line) = line else {
-        return Err(super::store::budget_exceeded(conn, code, granted).await);
-    };
-    if let Some(&(year, cents)) = years.iter().zip(&updated).find(|(_, n)| **n != 1).map(|(y, _)| y) {
-        return Err(year_refused(conn, code, year, cents).await);
+    escrow_move(conn, code, application, granted, breakdown).await?;
+    super::store::record_commitment(conn, caller, code).await
+}
+
+/// The result row of `escrow_move` when it refused: the level (0 for the line's total) and what its budget leaves
+/// free.
+#[derive(QueryableByName)]
+struct Refusal {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    refused_year: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    free_cents: i64,
+}
+
+/// Moves a grant's commitment in its escrow shard: the line's total by `total` and each year by its cents (an
+/// increase within what the budget leaves free: 409 `budget_exceeded` / `year_budget_exceeded`; a decrease always
+/// fits). One statement: the shards, the rebalance when a shard runs short and the lock order (the line's total,
+/// then the years ascending) are the database function's.
+async fn escrow_move(
+    conn: &mut AsyncPgConnection,
+    code: &str,
+    application: Uuid,
+    total: i64,
+    years: &[(i32, i64)],
+) -> ApiResult<()> {
+    use crate::db::cached::CachedDsl;
+    use diesel::sql_types::{Array, BigInt, Integer, Text};
+    let (year_list, cents): (Vec<i32>, Vec<i64>) = years.iter().copied().unzip();
+    let refused: Option<Refusal> =
+        diesel::sql_query("SELECT refused_year, free_cents FROM escrow_move($1, $2, $3, $4, $5)")
+            .bind::<Text, _>(code)
+            .bind::<diesel::sql_types::Uuid, _>(application)
+            .bind::<BigInt, _>(total)
+            .bind::<Array<Integer>, _>(year_list)
+            .bind::<Array<BigInt>, _>(cents)
+            .cached()
+            .get_result(conn)
+            .await
+            .optional()?;
+    match refused {
+        None => Ok(()),
+        Some(Refusal {
+            refused_year: 0,
+            free_cents,
+        }) => Err(super::store::exceeded(free_cents, total)),
+        Some(Refusal {
+            refused_year,
+            free_cents,
+        }) => {
+            let requested = years.iter().find(|y| y.0 == refused_year).map_or(0, |y| y.1);
+            Err(year_exceeded(refused_year, free_cents, requested))
+        }
     }
-    super::store::record_line_commitment(conn, caller, line).await
 }
 
 /// The grant's years of an approved application (what the notice drafts from); [`commit_grant`] commits them
@@ -219,10 +256,8 @@ pub async fn recommit_years(
     years.dedup();
     let old_total: i64 = rows.iter().map(|r| r.1).sum();
     let new_total: i64 = breakdown.iter().map(|b| b.1).sum();
-    if new_total != old_total {
-        super::store::commit_budget(conn, code, new_total - old_total).await?;
-    }
-    let mut moved = new_total != old_total;
+    // (year, old, new, whether the grant has the year already), ascending.
+    let mut changes = Vec::new();
     for year in years {
         let (old, approved, exists) = rows
             .iter()
@@ -241,12 +276,15 @@ pub async fn recommit_years(
                 extra: Some(extra),
             })));
         }
-        let delta = new - old;
-        if delta == 0 {
-            continue;
+        if new != old {
+            changes.push((year, old, new, exists));
         }
-        moved = true;
-        move_commitment(conn, code, year, delta).await?;
+    }
+    let deltas: Vec<(i32, i64)> = changes.iter().map(|&(year, old, new, _)| (year, new - old)).collect();
+    if new_total != old_total || !deltas.is_empty() {
+        escrow_move(conn, code, application, new_total - old_total, &deltas).await?;
+    }
+    for &(year, _, new, exists) in &changes {
         if exists {
             diesel::update(grant_years::table.find((application, year)))
                 .set(grant_years::committed_cents.eq(new))
@@ -264,7 +302,7 @@ pub async fn recommit_years(
                 .await?;
         }
     }
-    Ok(moved)
+    Ok(new_total != old_total || !changes.is_empty())
 }
 
 /// Settles a grant's commitment to what it keeps (`keep`: the settled amount, never less than what payment requests
@@ -299,61 +337,17 @@ pub async fn release_commitment(
         }
     }
     let released: i64 = releases.iter().map(|r| r.1).sum();
-    // The line first, then its years ascending: the lock order of approvals and amendments, so that a settlement
-    // racing them waits instead of deadlocking.
     if released > 0 {
-        super::store::commit_budget(conn, code, -released).await?;
+        let back: Vec<(i32, i64)> = releases.iter().map(|&(year, release, _)| (year, -release)).collect();
+        escrow_move(conn, code, application, -released, &back).await?;
     }
-    for (year, release, kept) in releases {
-        move_commitment(conn, code, year, -release).await?;
+    for (year, _, kept) in releases {
         diesel::update(grant_years::table.find((application, year)))
             .set(grant_years::committed_cents.eq(kept))
             .execute(conn)
             .await?;
     }
     Ok(released)
-}
-
-/// Moves a line's commitment in one fiscal year by `cents` (an increase only within the year's remaining budget:
-/// 409 `year_budget_exceeded`, also for a year without a budget). A conditional UPDATE: the row lock makes
-/// concurrent commitments on any instance take turns, and PostgreSQL re-checks the condition on the newest row.
-async fn move_commitment(conn: &mut AsyncPgConnection, code: &str, year: i32, cents: i64) -> ApiResult<()> {
-    match year_update(code, year, cents).execute(conn).await? {
-        1 => Ok(()),
-        _ => Err(year_refused(conn, code, year, cents).await),
-    }
-}
-
-/// The conditional UPDATE of one fiscal year's commitment (prepared once per connection).
-fn year_update(
-    code: &str,
-    year: i32,
-    cents: i64,
-) -> crate::db::cached::Cached<
-    impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + diesel::query_builder::QueryId + '_,
-> {
-    use crate::db::cached::CachedDsl;
-    diesel::update(funding_line_years::table.find((code, year)))
-        .filter((funding_line_years::committed_cents + cents).le(funding_line_years::budget_cents))
-        .set((
-            funding_line_years::committed_cents.eq(funding_line_years::committed_cents + cents),
-            funding_line_years::updated_at.eq(diesel::dsl::now),
-        ))
-        .cached()
-}
-
-/// 409 `year_budget_exceeded` with what remains of the year (read after its conditional UPDATE refused).
-async fn year_refused(conn: &mut AsyncPgConnection, code: &str, year: i32, cents: i64) -> ApiError {
-    let remaining: Result<Option<i64>, _> = funding_line_years::table
-        .find((code, year))
-        .select(funding_line_years::budget_cents - funding_line_years::committed_cents)
-        .first(conn)
-        .await
-        .optional();
-    match remaining {
-        Ok(remaining) => year_exceeded(year, remaining.unwrap_or(0), cents),
-        Err(e) => e.into(),
-    }
 }
 
 fn year_exceeded(year: i32, remaining: i64, requested: i64) -> ApiError {

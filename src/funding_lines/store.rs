@@ -1,5 +1,5 @@
-//! Every SQL statement on the `funding_lines` table: reads, the budget commitment, create, the PATCH step, and
-//! their audit.
+//! Every SQL statement on the `funding_lines` table: reads, create, the PATCH step, and their audit. (What a line
+//! has committed is summed from its escrow shards by the `funding_lines` view; commitments move in the ledger.)
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -153,55 +153,14 @@ pub async fn load_rules(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<O
     }))
 }
 
-/// Commits `cents` against the line's budget inside the caller's transaction. The conditional UPDATE takes the
-/// line's row lock, and PostgreSQL re-evaluates the condition on the newest row after waiting for it, so concurrent
-/// approvals (on any instance) never commit more than the budget; the CHECK constraint is the backstop.
-pub async fn commit_budget(conn: &mut AsyncPgConnection, code: &str, cents: i64) -> ApiResult<()> {
-    match update_budget(conn, code, cents).await? {
-        Some(_) => Ok(()),
-        None => Err(budget_exceeded(conn, code, cents).await),
-    }
-}
-
-/// The conditional UPDATE of [`commit_budget`], returning the line as it is then, or `None` when the budget does not
-/// cover `cents`. Prepared once per connection (the approvals of a line queue for this row; each should hold it for
-/// as few round trips as possible), and on a shared connection so that it can be pipelined.
-pub(super) async fn update_budget(conn: &AsyncPgConnection, code: &str, cents: i64) -> QueryResult<Option<LineRow>> {
-    use crate::db::cached::CachedDsl;
-    let mut conn = conn;
-    diesel::update(funding_lines::table.find(code))
-        .filter((funding_lines::committed_cents + cents).le(funding_lines::budget_cents))
-        .set(funding_lines::committed_cents.eq(funding_lines::committed_cents + cents))
-        .returning(LineRow::as_returning())
-        .cached()
-        .get_result(&mut conn)
-        .await
-        .optional()
-}
-
-/// 409 `budget_exceeded` with what remains of the line's budget (read after the conditional UPDATE refused).
-pub(super) async fn budget_exceeded(conn: &mut AsyncPgConnection, code: &str, cents: i64) -> ApiError {
-    match remaining(conn, code).await {
-        Ok((budget, committed)) => exceeded(budget, committed, cents),
-        Err(e) => e,
-    }
-}
-
-async fn remaining(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<(i64, i64)> {
-    Ok(funding_lines::table
-        .find(code)
-        .select((funding_lines::budget_cents, funding_lines::committed_cents))
-        .first(conn)
-        .await?)
-}
-
-fn exceeded(budget: i64, committed: i64, cents: i64) -> ApiError {
+/// 409 `budget_exceeded`: the line's budget leaves `free` cents, the grant or its increase asked for `requested`.
+pub(super) fn exceeded(free: i64, requested: i64) -> ApiError {
     let mut extra = serde_json::Map::new();
-    extra.insert("remainingCents".into(), (budget - committed).into());
-    extra.insert("requestedCents".into(), cents.into());
+    extra.insert("remainingCents".into(), free.into());
+    extra.insert("requestedCents".into(), requested.into());
     ApiError::Conflict(Box::new(crate::error::ConflictInfo {
         code: "budget_exceeded",
-        params: MessageParams::detail(budget - committed),
+        params: MessageParams::detail(free),
         extra: Some(extra),
     }))
 }
@@ -339,19 +298,10 @@ pub async fn apply_patch(
     Ok(line)
 }
 
-/// Records that an approval committed part of the line's budget (its committed and remaining figures changed).
+/// Records that a grant's commitment moved the line's committed and remaining figures (the line as this
+/// transaction reads it: its own change and what committed before it).
 pub async fn record_commitment(conn: &mut AsyncPgConnection, caller: &Caller, code: &str) -> ApiResult<()> {
-    let line = find(conn, code).await?;
-    record_line_commitment(conn, caller, line).await
-}
-
-/// [`record_commitment`] of a line already read (from the commitment's own UPDATE).
-pub(super) async fn record_line_commitment(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    line: LineRow,
-) -> ApiResult<()> {
-    let line = line.into_api(true)?;
+    let line = find(conn, code).await?.into_api(true)?;
     let changed = vec!["/committedCents".to_owned(), "/remainingCents".to_owned()];
     record(conn, caller, "commit", "funding_line.changed", &line, changed).await
 }

@@ -750,6 +750,160 @@ async fn transitions_allowed_and_refused() {
 
 #[actix_web::test]
 async fn parallel_approvals_never_overcommit_the_budget() {
+    race_approvals(
+        "UPDATE funding_lines SET budget_cents = 20000000 WHERE code = 'GK'",
+        "budget_exceeded",
+    )
+    .await;
+}
+
+/// The same race where the fiscal year's budget is the one that runs out (the line's total has room): each shard of
+/// the year is rebalanced in turn while approvals hold their shard of the line's total.
+#[actix_web::test]
+async fn parallel_approvals_never_overcommit_a_fiscal_year() {
+    race_approvals(
+        "UPDATE funding_line_years SET budget_cents = 20000000 WHERE funding_line_code = 'GK' AND year = 2027",
+        "year_budget_exceeded",
+    )
+    .await;
+}
+
+/// Levels (a line's total or one of its fiscal years) whose escrow shards break the invariant: a shard committing
+/// more than it is allotted, allotments beyond the budget, or a committed sum other than the grants' (read from the
+/// stored rows and the shards, not through the service).
+async fn escrow_violations(app: &TestApp) -> i64 {
+    use diesel::sql_types::BigInt;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut conn = app.db.conn().await;
+    let c: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM (
+             SELECT s.funding_line_code, s.year, sum(s.allotted_cents) AS allotted, sum(s.committed_cents) AS committed,
+                    bool_or(s.committed_cents > s.allotted_cents) AS over,
+                    coalesce((SELECT l.budget_cents FROM funding_lines_stored l
+                              WHERE s.year = 0 AND l.code = s.funding_line_code),
+                             (SELECT y.budget_cents FROM funding_line_years_stored y
+                              WHERE y.funding_line_code = s.funding_line_code AND y.year = s.year)) AS budget,
+                    (SELECT coalesce(sum(g.committed_cents), 0) FROM grant_years g
+                     WHERE g.funding_line_code = s.funding_line_code AND (s.year = 0 OR g.year = s.year)) AS granted
+             FROM budget_shards s GROUP BY 1, 2) l
+         WHERE over OR allotted > budget OR committed <> granted",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    c.n
+}
+
+/// One approval may take more than a shard's share of the budget (its shard is given what the others leave), and
+/// the budget is still used to the last cent.
+#[actix_web::test]
+async fn an_approval_draws_on_the_whole_budget_whatever_its_shard() {
+    let app = TestApp::spawn().await;
+    app.db
+        .execute(
+            "INSERT INTO applications (organisation_id, district_ags, funding_line_code, status, title, requested_cents,
+                                       total_costs_cents, own_funds_cents, third_party_funds_cents, start_date, end_date)
+             SELECT o.id, o.district_ags, 'GK', 'in_review', 'Vorhaben ' || g, 7000000, 8000000, 1000000, 0,
+                    '2027-01-01', '2027-12-31'
+             FROM organisations o, generate_series(1, 3) g WHERE o.ags = '06636'",
+        )
+        .await;
+    app.db
+        .execute("UPDATE funding_lines SET budget_cents = 8000000 WHERE code = 'GK'")
+        .await;
+    let r = ministry();
+    let list: Value = app
+        .get("/api/v1/applications?status=in_review&limit=3", Some(&r))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    let grant = |cents: i64| json!({"grantedCents": cents, "years": [{"year": 2027, "grantedCents": cents}]});
+    // 7/8 of the budget in one shard, then the last eighth in (most likely) another.
+    assert_eq!(act(&app, &r, ids[0], "approve", grant(7_000_000)).await.status(), 200);
+    assert_eq!(act(&app, &r, ids[1], "approve", grant(1_000_000)).await.status(), 200);
+    let p = problem(act(&app, &r, ids[2], "approve", grant(1)).await, 409).await;
+    assert_eq!(
+        (p["code"].clone(), p["remainingCents"].clone()),
+        (json!("budget_exceeded"), json!(0))
+    );
+    let line: Value = app
+        .get("/api/v1/funding-lines/GK", Some(&r))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (line["committedCents"].clone(), line["remainingCents"].clone()),
+        (json!(8_000_000), json!(0))
+    );
+    assert_eq!(escrow_violations(&app).await, 0);
+    // The budget cannot drop below what is committed, and raising it makes room again.
+    let p = problem(
+        app.patch(
+            "/api/v1/funding-lines/GK",
+            Some(&r),
+            Some("*"),
+            &json!({"budgetCents": 7_999_999}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(p["code"], "budget_below_committed");
+    assert_eq!(
+        app.patch(
+            "/api/v1/funding-lines/GK",
+            Some(&r),
+            Some("*"),
+            &json!({"budgetCents": 8_000_001})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(act(&app, &r, ids[2], "approve", grant(1)).await.status(), 200);
+    assert_eq!(escrow_violations(&app).await, 0);
+}
+
+/// The database refuses what would break the escrow even when the service is bypassed: a shard committing beyond
+/// its allotment (CHECK), allotments beyond the budget (checked at commit).
+#[actix_web::test]
+async fn the_escrow_invariant_is_kept_by_the_database() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.conn().await;
+    for sql in [
+        "UPDATE budget_shards SET committed_cents = allotted_cents + 1 WHERE funding_line_code = 'GK' AND year = 0
+         AND shard = 3",
+        "UPDATE budget_shards SET allotted_cents = allotted_cents + 1 WHERE funding_line_code = 'GK' AND year = 2027
+         AND shard = 5",
+    ] {
+        let err = diesel::sql_query(sql).execute(&mut conn).await.unwrap_err();
+        let diesel::result::Error::DatabaseError(kind, info) = err else {
+            panic!("{sql}: not a database error");
+        };
+        assert_eq!(kind, diesel::result::DatabaseErrorKind::CheckViolation, "{sql}");
+        assert!(info.constraint_name().is_some(), "{sql}");
+    }
+    assert_eq!(escrow_violations(&app).await, 0);
+}
+
+/// 50 applications of 1,000,000 cents approved at once against a budget (set by `budget_sql`) of 20,000,000: exactly
+/// 20 are approved whichever escrow shard they commit in, the others get `refusal`, and the shards hold the
+/// invariant (committed within allotted, allotted within budget) afterwards.
+async fn race_approvals(budget_sql: &str, refusal: &str) {
     let app = TestApp::spawn_with(|a| {
         a.db.db_pool_wait_timeout = std::time::Duration::from_secs(30);
         a.http.workers = Some(2);
@@ -765,9 +919,7 @@ async fn parallel_approvals_never_overcommit_the_budget() {
              FROM organisations o, generate_series(1, 50) g WHERE o.ags = '06636'",
         )
         .await;
-    app.db
-        .execute("UPDATE funding_lines SET budget_cents = 20000000 WHERE code = 'GK'")
-        .await;
+    app.db.execute(budget_sql).await;
     let list: Value = app
         .get("/api/v1/applications?limit=50", Some(&ministry()))
         .await
@@ -792,7 +944,7 @@ async fn parallel_approvals_never_overcommit_the_budget() {
             200 => approved += 1,
             409 => {
                 let p: Value = res.json().await.unwrap();
-                assert_eq!(p["code"], "budget_exceeded");
+                assert_eq!(p["code"], refusal);
                 assert!(p["remainingCents"].as_i64().unwrap() < 1_000_000);
                 exceeded += 1;
             }
@@ -807,7 +959,27 @@ async fn parallel_approvals_never_overcommit_the_budget() {
         .await
         .unwrap();
     assert_eq!(line["committedCents"], 20_000_000);
-    assert_eq!(line["remainingCents"], 0);
+    let years: Value = app
+        .get("/api/v1/funding-lines/GK/years", Some(&r))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let year = years["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|y| y["year"] == 2027)
+        .unwrap();
+    assert_eq!(year["committedCents"], 20_000_000);
+    assert_eq!(
+        line["remainingCents"]
+            .as_i64()
+            .unwrap()
+            .min(year["remainingCents"].as_i64().unwrap()),
+        0
+    );
+    assert_eq!(escrow_violations(&app).await, 0);
     let approved_rows: Value = app
         .get("/api/v1/applications?status=approved&includeTotal=true", Some(&r))
         .await

@@ -55,7 +55,7 @@ async fn budget_figures_only_with_a_token() {
     assert!(list["items"][0].get("budgetCents").is_none());
 
     app.db
-        .execute("UPDATE funding_lines SET committed_cents = 1234 WHERE code = 'GK'")
+        .execute("SELECT escrow_move('GK', gen_random_uuid(), 1234, '{}', '{}')")
         .await;
     for t in [municipality(), service_unit(), ministry()] {
         let res = app.get("/api/v1/funding-lines/GK", Some(&t)).await;
@@ -282,7 +282,7 @@ async fn patch_needs_a_current_if_match_and_validates_the_result() {
 async fn the_budget_cannot_drop_below_what_is_committed() {
     let app = TestApp::spawn().await;
     app.db
-        .execute("UPDATE funding_lines SET committed_cents = 300000000 WHERE code = 'GK'")
+        .execute("SELECT escrow_move('GK', gen_random_uuid(), 300000000, '{}', '{}')")
         .await;
     let p = problem(
         app.patch(
