@@ -1,4 +1,5 @@
--- Back to the committed sums on the lines' and years' own rows.
+-- Back to the committed sums on the lines' and years' own rows (their column `committed_cents` now comes last: the
+-- service names its columns, and the migrations test compares the schema by name).
 DROP VIEW funding_lines;
 DROP VIEW funding_line_years;
 DROP TRIGGER escrow_line_created ON funding_lines_stored;

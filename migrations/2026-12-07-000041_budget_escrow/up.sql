@@ -22,8 +22,11 @@
 ALTER TABLE funding_lines RENAME TO funding_lines_stored;
 ALTER TABLE funding_line_years RENAME TO funding_line_years_stored;
 
+-- The shard of an application's grant: its id's last byte (random in a UUIDv7), so that it is the same on every
+-- PostgreSQL version and platform (a hash function may change between major versions; a grant must find its
+-- commitment in the same shard for as long as it exists).
 CREATE FUNCTION escrow_shard(app uuid) RETURNS smallint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (abs(hashtext(app::text)) % 8)::smallint $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (get_byte(uuid_send(app), 15) % 8)::smallint $$;
 
 CREATE TABLE budget_shards (
     funding_line_code text NOT NULL REFERENCES funding_lines_stored (code) ON DELETE CASCADE,
@@ -45,21 +48,35 @@ CREATE TABLE budget_shards (
 -- the line had committed beyond its grants' years (grants approved before fiscal years, seeded figures) in shard 0.
 -- Each shard is allotted what it commits; what the budget leaves free is spread by the first rebalance below.
 INSERT INTO budget_shards (funding_line_code, year, shard, allotted_cents, committed_cents)
-SELECT y.funding_line_code, y.year, s.shard, 0, coalesce(g.committed, 0)
+SELECT y.funding_line_code, y.year, s.shard, coalesce(g.committed, 0), coalesce(g.committed, 0)
 FROM funding_line_years_stored y
 CROSS JOIN generate_series(0, 7) AS s(shard)
 LEFT JOIN LATERAL (SELECT sum(gy.committed_cents)::bigint AS committed FROM grant_years gy
                    WHERE gy.funding_line_code = y.funding_line_code AND gy.year = y.year
                      AND escrow_shard(gy.application_id) = s.shard) g ON true;
 INSERT INTO budget_shards (funding_line_code, year, shard, allotted_cents, committed_cents)
-SELECT l.code, 0, s.shard, 0, coalesce(g.committed, 0)
+SELECT l.code, 0, s.shard, coalesce(g.committed, 0), coalesce(g.committed, 0)
 FROM funding_lines_stored l
 CROSS JOIN generate_series(0, 7) AS s(shard)
 LEFT JOIN LATERAL (SELECT sum(gy.committed_cents)::bigint AS committed FROM grant_years gy
                    WHERE gy.funding_line_code = l.code AND escrow_shard(gy.application_id) = s.shard) g ON true;
--- What the stored rows committed beyond the grants' years goes to shard 0 (a negative difference would mean the
--- ledger was already wrong: the CHECK then stops the migration rather than carry it on).
-UPDATE budget_shards b SET committed_cents = b.committed_cents + d.extra
+-- What the stored rows committed beyond the grants' years goes to shard 0. Less than the grants' years would mean the
+-- ledger was already wrong: the migration stops rather than carry it on (a grant's release would later find its
+-- shard short).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM funding_lines_stored l
+               WHERE l.committed_cents < (SELECT coalesce(sum(x.committed_cents), 0) FROM budget_shards x
+                                          WHERE x.funding_line_code = l.code AND x.year = 0))
+       OR EXISTS (SELECT 1 FROM funding_line_years_stored y
+                  WHERE y.committed_cents < (SELECT coalesce(sum(x.committed_cents), 0) FROM budget_shards x
+                                             WHERE x.funding_line_code = y.funding_line_code AND x.year = y.year))
+    THEN
+        RAISE EXCEPTION 'a funding line or fiscal year commits less than its grants: the ledger needs repair first';
+    END IF;
+END;
+$$;
+UPDATE budget_shards b SET committed_cents = b.committed_cents + d.extra, allotted_cents = b.committed_cents + d.extra
 FROM (SELECT l.code, 0 AS year,
              l.committed_cents - (SELECT coalesce(sum(x.committed_cents), 0) FROM budget_shards x
                                   WHERE x.funding_line_code = l.code AND x.year = 0) AS extra

@@ -1,7 +1,8 @@
 //! The fiscal-year ledger of the funding lines (Haushaltsjahre): budget, committed and paid per line and year, and
 //! what each approved grant commits in each year. Every rule is a conditional UPDATE in the caller's transaction (the
 //! row lock makes concurrent approvals and payments on any instance take turns, and PostgreSQL re-checks the
-//! condition on the newest row); the CHECK constraints of migration 000006 are the backstop.
+//! condition on the newest row): commitments on the budget's escrow shards (`escrow_move`, migration 000041),
+//! payments on the grant's years; CHECK constraints and the escrow's constraint trigger are the backstop.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -76,10 +77,13 @@ pub async fn set_budget(
     expected: Option<Expected>,
 ) -> ApiResult<(FiscalYear, bool)> {
     line_exists(conn, code).await?;
+    // FOR NO KEY UPDATE, not FOR UPDATE: an amendment that adds a year to a grant holds its shard of the year and
+    // then inserts the grant's year, whose foreign key takes KEY SHARE on this row; FOR UPDATE would wait for that
+    // while the budget's rebalance (the trigger of the UPDATE below) waits for the amendment's shard: a deadlock.
     let current: Option<YearRow> = funding_line_years::table
         .find((code, year))
         .select(YearRow::as_select())
-        .for_update()
+        .for_no_key_update()
         .first(conn)
         .await
         .optional()?;

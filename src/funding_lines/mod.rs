@@ -1,8 +1,9 @@
 //! `/api/v1/funding-lines`: the funding lines (Förderlinien) of the guideline, with their rules and budgets.
 //!
 //! The public fields are readable without a token; the budget figures only with one. The ministry creates lines
-//! and changes them (JSON Merge Patch with `If-Match`). The budget invariant (committed ≤ budget) is a CHECK
-//! constraint, so it holds for every writer and every instance.
+//! and changes them (JSON Merge Patch with `If-Match`). The budget invariant (committed ≤ budget) is kept by the
+//! database itself (the escrow of migration 000041: a CHECK per shard and a constraint trigger on the allotments),
+//! so it holds for every writer and every instance.
 
 mod handlers;
 mod ledger;

@@ -247,10 +247,11 @@ pub async fn apply_patch(
     expected: Expected,
     patch: serde_json::Value,
 ) -> ApiResult<FundingLine> {
+    // FOR NO KEY UPDATE: see `ledger::set_budget` (the code never changes, so other rows' foreign keys need not wait).
     let current: LineRow = funding_lines::table
         .find(code)
         .select(LineRow::as_select())
-        .for_update()
+        .for_no_key_update()
         .first(conn)
         .await?;
     expected.check(current.version)?;

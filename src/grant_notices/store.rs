@@ -591,13 +591,13 @@ pub async fn page(
     after: Option<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<(GrantNotice, Uuid)>> {
-    let mut query = filtered(caller, q)?
-        .select((Row::as_select(), organisations::name))
-        .order(grant_notices::id.asc());
-    if let Some(after) = after {
-        query = query.filter(grant_notices::id.gt(after));
-    }
-    let rows: Vec<Joined> = query.limit(limit).load(conn).await?;
+    let rows = match issued_by_day(conn, caller, q, after, limit).await? {
+        Some(rows) => rows,
+        None => {
+            let mut shared: &AsyncPgConnection = conn;
+            rows_in_id_order(&mut shared, caller, q, None, after, limit).await?
+        }
+    };
     let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
     let mut years = years_of(conn, &ids).await?;
     rows.into_iter()
@@ -607,6 +607,74 @@ pub async fn page(
             Ok((to_api(caller, row, y)?, id))
         })
         .collect()
+}
+
+/// The filtered notices after `after` in id order (of one objection-period end, `final_on`, if given).
+async fn rows_in_id_order(
+    conn: &mut &AsyncPgConnection,
+    caller: &Caller,
+    q: &ListGrantNotices,
+    final_on: Option<NaiveDate>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<Joined>> {
+    let mut query = filtered(caller, q)?
+        .select((Row::as_select(), organisations::name))
+        .order(grant_notices::id.asc());
+    if let Some(day) = final_on {
+        query = query.filter(grant_notices::final_on.eq(day));
+    }
+    if let Some(after) = after {
+        query = query.filter(grant_notices::id.gt(after));
+    }
+    Ok(query.limit(limit).load(conn).await?)
+}
+
+/// The longest span of objection periods still running that [`issued_by_day`] reads day by day (a notice is final a
+/// month after its delivery; a longer span means delivery days far ahead, and the page is read in id order).
+const ISSUED_DAYS: i64 = 62;
+
+/// `status=issued` for staff: the notices still in their objection period are the newest few of a line's issued
+/// ones, and PostgreSQL, assuming them spread evenly, walks the line's notices in id order and filters tens of
+/// thousands before it has a page (docs/performance.md S8). Read instead each day on which running periods end, by
+/// the index in (line,) day and id order, in one pipelined round trip, and merge: at most `limit` rows per day.
+/// `None` where that does not apply (another status, a municipality's own notices, which its index reads in id
+/// order cheaply, or a span beyond [`ISSUED_DAYS`]).
+async fn issued_by_day(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    q: &ListGrantNotices,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Option<Vec<Joined>>> {
+    if q.status != Some(NoticeStatus::Issued) || caller.confined_to()?.is_some() {
+        return Ok(None);
+    }
+    let today = crate::core::time::today_in_hessen();
+    let last: Option<NaiveDate> = grant_notices::table
+        .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
+        .select(diesel::dsl::max(grant_notices::final_on))
+        .first(conn)
+        .await?;
+    let span = last.map_or(0, |last| (last - today).num_days());
+    if span > ISSUED_DAYS {
+        return Ok(None);
+    }
+    let shared: &AsyncPgConnection = conn;
+    let each_day = (1..=span)
+        .filter_map(|n| today.checked_add_days(chrono::Days::new(n as u64)))
+        .map(|day| async move {
+            let mut conn = shared;
+            rows_in_id_order(&mut conn, caller, q, Some(day), after, limit).await
+        });
+    let mut rows: Vec<Joined> = futures_util::future::try_join_all(each_day)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    rows.sort_unstable_by_key(|(r, _)| r.id);
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(Some(rows))
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListGrantNotices) -> ApiResult<i64> {

@@ -333,3 +333,64 @@ async fn the_database_refuses_a_notice_issued_by_its_approver() {
         "{refused:?}"
     );
 }
+
+/// `status=issued` pages the notices still in their objection period in id order, whichever day their periods end
+/// (staff read them day by day and merge, municipalities in id order): every page size gives the same sequence as
+/// the notices filtered by hand, with and without the line's filter, and a final notice is never among them.
+#[actix_web::test]
+async fn issued_notices_page_in_id_order_across_the_days_their_periods_end() {
+    let app = TestApp::spawn().await;
+    let today = chrono::NaiveDate::parse_from_str(&today(), "%Y-%m-%d").unwrap();
+    // Delivered today and 2 … 20 days ago: still in their objection period, ending on different days; and one
+    // delivered long ago: final.
+    let mut in_period = Vec::new();
+    for days_ago in [0u64, 2, 5, 9, 14, 20, 400] {
+        let a = approved(&app).await;
+        let n: Value = notice(&app, &a, &ministry()).await.json().await.unwrap();
+        let id = n["id"].as_str().unwrap().to_owned();
+        let delivered = today - chrono::Days::new(days_ago);
+        let res = act(
+            &app,
+            &id,
+            "issue",
+            &second_reviewer(),
+            json!({"deliveredOn": delivered.to_string()}),
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{:?}", res.text().await);
+        if days_ago < 400 {
+            in_period.push(id);
+        }
+    }
+    in_period.sort();
+    for (token, query) in [
+        (ministry(), "status=issued"),
+        (ministry(), "status=issued&fundingLine=GK"),
+        (service_unit(), "status=issued"),
+        (municipality(), "status=issued&fundingLine=GK"),
+    ] {
+        for limit in [1, 2, 4, 50] {
+            let mut seen = Vec::new();
+            let mut url = format!("/api/v1/grant-notices?{query}&limit={limit}");
+            loop {
+                let page: Value = app.get(&url, Some(&token)).await.json().await.unwrap();
+                for n in page["items"].as_array().unwrap() {
+                    assert_eq!(n["status"], "issued");
+                    seen.push(n["id"].as_str().unwrap().to_owned());
+                }
+                match page["nextCursor"].as_str() {
+                    Some(c) => url = format!("/api/v1/grant-notices?{query}&limit={limit}&cursor={c}"),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, in_period, "{query}, {limit} per page");
+        }
+    }
+    let other: Value = app
+        .get("/api/v1/grant-notices?status=issued&fundingLine=VA", Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other["items"], json!([]));
+}

@@ -1,0 +1,2 @@
+DROP INDEX grant_notices_issued_day;
+DROP INDEX grant_notices_issued_line_day;
