@@ -593,10 +593,7 @@ pub async fn page(
 ) -> ApiResult<Vec<(GrantNotice, Uuid)>> {
     let rows = match issued_by_day(conn, caller, q, after, limit).await? {
         Some(rows) => rows,
-        None => {
-            let mut shared: &AsyncPgConnection = conn;
-            rows_in_id_order(&mut shared, caller, q, None, after, limit).await?
-        }
+        None => rows_in_id_order(conn, caller, q, None, after, limit).await?,
     };
     let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
     let mut years = years_of(conn, &ids).await?;
@@ -609,20 +606,20 @@ pub async fn page(
         .collect()
 }
 
-/// The filtered notices after `after` in id order (of one objection-period end, `final_on`, if given).
+/// The filtered notices after `after` in id order (of those with the given ids only, if given).
 async fn rows_in_id_order(
-    conn: &mut &AsyncPgConnection,
+    conn: &mut AsyncPgConnection,
     caller: &Caller,
     q: &ListGrantNotices,
-    final_on: Option<NaiveDate>,
+    only: Option<Vec<Uuid>>,
     after: Option<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<Joined>> {
     let mut query = filtered(caller, q)?
         .select((Row::as_select(), organisations::name))
         .order(grant_notices::id.asc());
-    if let Some(day) = final_on {
-        query = query.filter(grant_notices::final_on.eq(day));
+    if let Some(ids) = only {
+        query = query.filter(grant_notices::id.eq_any(ids));
     }
     if let Some(after) = after {
         query = query.filter(grant_notices::id.gt(after));
@@ -636,8 +633,9 @@ const ISSUED_DAYS: i64 = 62;
 
 /// `status=issued` for staff: the notices still in their objection period are the newest few of a line's issued
 /// ones, and PostgreSQL, assuming them spread evenly, walks the line's notices in id order and filters tens of
-/// thousands before it has a page (docs/performance.md S8). Read instead each day on which running periods end, by
-/// the index in (line,) day and id order, in one pipelined round trip, and merge: at most `limit` rows per day.
+/// thousands before it has a page (docs/performance.md S8). Read instead the ids of each day on which running periods
+/// end, by the index in (line,) day and id order (index-only, at most `limit` per day, in one pipelined round trip),
+/// merge them, and read the page's rows by id.
 /// `None` where that does not apply (another status, a municipality's own notices, which its index reads in id
 /// order cheaply, or a span beyond [`ISSUED_DAYS`]).
 async fn issued_by_day(
@@ -665,16 +663,36 @@ async fn issued_by_day(
         .filter_map(|n| today.checked_add_days(chrono::Days::new(n as u64)))
         .map(|day| async move {
             let mut conn = shared;
-            rows_in_id_order(&mut conn, caller, q, Some(day), after, limit).await
+            // Staff see every notice: the list's own filters are all there is to apply.
+            let mut ids = grant_notices::table
+                .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
+                .filter(grant_notices::final_on.eq(day))
+                .select(grant_notices::id)
+                .order(grant_notices::id.asc())
+                .limit(limit)
+                .into_boxed();
+            if let Some(line) = &q.funding_line {
+                ids = ids.filter(grant_notices::funding_line_code.eq(line.clone()));
+            }
+            if let Some(app) = q.application_id {
+                ids = ids.filter(grant_notices::application_id.eq(app));
+            }
+            if let Some(after) = after {
+                ids = ids.filter(grant_notices::id.gt(after));
+            }
+            ids.load::<Uuid>(&mut conn).await
         });
-    let mut rows: Vec<Joined> = futures_util::future::try_join_all(each_day)
+    let mut ids: Vec<Uuid> = futures_util::future::try_join_all(each_day)
         .await?
         .into_iter()
         .flatten()
         .collect();
-    rows.sort_unstable_by_key(|(r, _)| r.id);
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    Ok(Some(rows))
+    ids.sort_unstable();
+    ids.truncate(usize::try_from(limit).unwrap_or(0));
+    if ids.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    Ok(Some(rows_in_id_order(conn, caller, q, Some(ids), None, limit).await?))
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListGrantNotices) -> ApiResult<i64> {
