@@ -67,11 +67,11 @@ impl Listing for Notices {
         after: Option<Uuid>,
         limit: i64,
     ) -> ApiResult<Vec<(GrantNotice, Uuid)>> {
-        store::page(conn, caller, q, after, limit).await
+        super::list::page(conn, caller, q, after, limit).await
     }
 
     async fn count(conn: &mut Connection, caller: &Caller, q: &ListGrantNotices) -> ApiResult<i64> {
-        store::count(conn, caller, q).await
+        super::list::count(conn, caller, q).await
     }
 }
 

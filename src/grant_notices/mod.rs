@@ -6,6 +6,7 @@ mod amendments;
 mod document;
 mod handlers;
 mod letter;
+mod list;
 pub mod model;
 mod store;
 

@@ -18,8 +18,8 @@ use crate::http::extract::Expected;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = grant_notices)]
-struct Row {
-    id: Uuid,
+pub(super) struct Row {
+    pub(super) id: Uuid,
     application_id: Uuid,
     number: i32,
     status: String,
@@ -51,7 +51,7 @@ struct Row {
     file_number: String,
 }
 
-type Joined = (Row, String);
+pub(super) type Joined = (Row, String);
 
 /// The id of an application's notice number `number`: derived, so that the approval that drafts it and anyone
 /// following the feed can name it without a lookup.
@@ -82,7 +82,7 @@ fn shown(stored: &str, final_on: Option<NaiveDate>) -> ApiResult<NoticeStatus> {
     })
 }
 
-fn to_api(caller: &Caller, (r, name): Joined, years: Vec<NoticeYear>) -> ApiResult<GrantNotice> {
+pub(super) fn to_api(caller: &Caller, (r, name): Joined, years: Vec<NoticeYear>) -> ApiResult<GrantNotice> {
     let status = shown(&r.status, r.final_on)?;
     let allowed_actions = LIFECYCLE
         .allowed_actions(status)
@@ -128,10 +128,11 @@ fn to_api(caller: &Caller, (r, name): Joined, years: Vec<NoticeYear>) -> ApiResu
     })
 }
 
-type Boxed = diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<grant_notices::table, organisations::table>, Pg>;
+pub(super) type Boxed =
+    diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<grant_notices::table, organisations::table>, Pg>;
 
 /// Every notice the caller may see.
-fn visible(caller: &Caller) -> ApiResult<Boxed> {
+pub(super) fn visible(caller: &Caller) -> ApiResult<Boxed> {
     let query = grant_notices::table.inner_join(organisations::table).into_boxed();
     Ok(match caller.confined_to()? {
         Some(org) => query
@@ -142,7 +143,10 @@ fn visible(caller: &Caller) -> ApiResult<Boxed> {
 }
 
 /// The amounts by fiscal year that the given notices state.
-async fn years_of(conn: &mut AsyncPgConnection, notices: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<NoticeYear>>> {
+pub(super) async fn years_of(
+    conn: &mut AsyncPgConnection,
+    notices: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<NoticeYear>>> {
     let rows: Vec<(Uuid, i32, i64)> = grant_notice_years::table
         .filter(grant_notice_years::notice_id.eq_any(notices))
         .order((grant_notice_years::notice_id, grant_notice_years::year))
@@ -555,148 +559,6 @@ pub async fn close(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> A
 pub async fn history(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<history::HistoryEntry>> {
     find(conn, caller, id, false).await?;
     history::list(conn, KIND, id).await
-}
-
-fn filtered(caller: &Caller, q: &ListGrantNotices) -> ApiResult<Boxed> {
-    let mut query = visible(caller)?;
-    let today = crate::core::time::today_in_hessen();
-    match q.status {
-        Some(NoticeStatus::Final) => {
-            query = query
-                .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
-                .filter(grant_notices::final_on.le(today));
-        }
-        Some(NoticeStatus::Issued) => {
-            query = query
-                .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
-                .filter(grant_notices::final_on.gt(today));
-        }
-        Some(s) => query = query.filter(grant_notices::status.eq(s.as_str())),
-        None => {}
-    }
-    if let Some(app) = q.application_id {
-        query = query.filter(grant_notices::application_id.eq(app));
-    }
-    if let Some(line) = &q.funding_line {
-        query = query.filter(grant_notices::funding_line_code.eq(line.clone()));
-    }
-    Ok(query)
-}
-
-/// A page of visible notices in id order (ids are time-ordered UUIDs or derived from one), with each one's key.
-pub async fn page(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    q: &ListGrantNotices,
-    after: Option<Uuid>,
-    limit: i64,
-) -> ApiResult<Vec<(GrantNotice, Uuid)>> {
-    let rows = match issued_by_day(conn, caller, q, after, limit).await? {
-        Some(rows) => rows,
-        None => rows_in_id_order(conn, caller, q, None, after, limit).await?,
-    };
-    let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
-    let mut years = years_of(conn, &ids).await?;
-    rows.into_iter()
-        .map(|row| {
-            let id = row.0.id;
-            let y = years.remove(&id).unwrap_or_default();
-            Ok((to_api(caller, row, y)?, id))
-        })
-        .collect()
-}
-
-/// The filtered notices after `after` in id order (of those with the given ids only, if given).
-async fn rows_in_id_order(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    q: &ListGrantNotices,
-    only: Option<Vec<Uuid>>,
-    after: Option<Uuid>,
-    limit: i64,
-) -> ApiResult<Vec<Joined>> {
-    let mut query = filtered(caller, q)?
-        .select((Row::as_select(), organisations::name))
-        .order(grant_notices::id.asc());
-    if let Some(ids) = only {
-        query = query.filter(grant_notices::id.eq_any(ids));
-    }
-    if let Some(after) = after {
-        query = query.filter(grant_notices::id.gt(after));
-    }
-    Ok(query.limit(limit).load(conn).await?)
-}
-
-/// The longest span of objection periods still running that [`issued_by_day`] reads day by day (a notice is final a
-/// month after its delivery; a longer span means delivery days far ahead, and the page is read in id order).
-const ISSUED_DAYS: i64 = 62;
-
-/// `status=issued` for staff: the notices still in their objection period are the newest few of a line's issued
-/// ones, and PostgreSQL, assuming them spread evenly, walks the line's notices in id order and filters tens of
-/// thousands before it has a page (docs/performance.md S8). Read instead the ids of each day on which running periods
-/// end, by the index in (line,) day and id order (index-only, at most `limit` per day, in one pipelined round trip),
-/// merge them, and read the page's rows by id.
-/// `None` where that does not apply (another status, a municipality's own notices, which its index reads in id
-/// order cheaply, or a span beyond [`ISSUED_DAYS`]).
-async fn issued_by_day(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    q: &ListGrantNotices,
-    after: Option<Uuid>,
-    limit: i64,
-) -> ApiResult<Option<Vec<Joined>>> {
-    if q.status != Some(NoticeStatus::Issued) || caller.confined_to()?.is_some() {
-        return Ok(None);
-    }
-    let today = crate::core::time::today_in_hessen();
-    let last: Option<NaiveDate> = grant_notices::table
-        .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
-        .select(diesel::dsl::max(grant_notices::final_on))
-        .first(conn)
-        .await?;
-    let span = last.map_or(0, |last| (last - today).num_days());
-    if span > ISSUED_DAYS {
-        return Ok(None);
-    }
-    let shared: &AsyncPgConnection = conn;
-    let each_day = (1..=span)
-        .filter_map(|n| today.checked_add_days(chrono::Days::new(n as u64)))
-        .map(|day| async move {
-            let mut conn = shared;
-            // Staff see every notice: the list's own filters are all there is to apply.
-            let mut ids = grant_notices::table
-                .filter(grant_notices::status.eq(NoticeStatus::Issued.as_str()))
-                .filter(grant_notices::final_on.eq(day))
-                .select(grant_notices::id)
-                .order(grant_notices::id.asc())
-                .limit(limit)
-                .into_boxed();
-            if let Some(line) = &q.funding_line {
-                ids = ids.filter(grant_notices::funding_line_code.eq(line.clone()));
-            }
-            if let Some(app) = q.application_id {
-                ids = ids.filter(grant_notices::application_id.eq(app));
-            }
-            if let Some(after) = after {
-                ids = ids.filter(grant_notices::id.gt(after));
-            }
-            ids.load::<Uuid>(&mut conn).await
-        });
-    let mut ids: Vec<Uuid> = futures_util::future::try_join_all(each_day)
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
-    ids.sort_unstable();
-    ids.truncate(usize::try_from(limit).unwrap_or(0));
-    if ids.is_empty() {
-        return Ok(Some(Vec::new()));
-    }
-    Ok(Some(rows_in_id_order(conn, caller, q, Some(ids), None, limit).await?))
-}
-
-pub async fn count(conn: &mut AsyncPgConnection, caller: &Caller, q: &ListGrantNotices) -> ApiResult<i64> {
-    Ok(filtered(caller, q)?.count().get_result(conn).await?)
 }
 
 #[cfg(test)]
