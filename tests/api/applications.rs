@@ -804,36 +804,16 @@ async fn escrow_violations(app: &TestApp) -> i64 {
 #[actix_web::test]
 async fn an_approval_draws_on_the_whole_budget_whatever_its_shard() {
     let app = TestApp::spawn().await;
-    app.db
-        .execute(
-            "INSERT INTO applications (organisation_id, district_ags, funding_line_code, status, title, requested_cents,
-                                       total_costs_cents, own_funds_cents, third_party_funds_cents, start_date, end_date)
-             SELECT o.id, o.district_ags, 'GK', 'in_review', 'Vorhaben ' || g, 7000000, 8000000, 1000000, 0,
-                    '2027-01-01', '2027-12-31'
-             FROM organisations o, generate_series(1, 3) g WHERE o.ags = '06636'",
-        )
-        .await;
+    let ids = many_in_review(&app, 3, 7_000_000, 1_000_000).await;
     app.db
         .execute("UPDATE funding_lines SET budget_cents = 8000000 WHERE code = 'GK'")
         .await;
     let r = ministry();
-    let list: Value = app
-        .get("/api/v1/applications?status=in_review&limit=3", Some(&r))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<&str> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
     let grant = |cents: i64| json!({"grantedCents": cents, "years": [{"year": 2027, "grantedCents": cents}]});
     // 7/8 of the budget in one shard, then the last eighth in (most likely) another.
-    assert_eq!(act(&app, &r, ids[0], "approve", grant(7_000_000)).await.status(), 200);
-    assert_eq!(act(&app, &r, ids[1], "approve", grant(1_000_000)).await.status(), 200);
-    let p = problem(act(&app, &r, ids[2], "approve", grant(1)).await, 409).await;
+    assert_eq!(act(&app, &r, &ids[0], "approve", grant(7_000_000)).await.status(), 200);
+    assert_eq!(act(&app, &r, &ids[1], "approve", grant(1_000_000)).await.status(), 200);
+    let p = problem(act(&app, &r, &ids[2], "approve", grant(1)).await, 409).await;
     assert_eq!(
         (p["code"].clone(), p["remainingCents"].clone()),
         (json!("budget_exceeded"), json!(0))
@@ -873,7 +853,7 @@ async fn an_approval_draws_on_the_whole_budget_whatever_its_shard() {
         .status(),
         200
     );
-    assert_eq!(act(&app, &r, ids[2], "approve", grant(1)).await.status(), 200);
+    assert_eq!(act(&app, &r, &ids[2], "approve", grant(1)).await.status(), 200);
     assert_eq!(escrow_violations(&app).await, 0);
 }
 
@@ -900,6 +880,37 @@ async fn the_escrow_invariant_is_kept_by_the_database() {
     assert_eq!(escrow_violations(&app).await, 0);
 }
 
+/// `n` applications of the Werra-Meißner-Kreis in review on line GK for 2027, each asking for `requested` cents with
+/// `own` cents of own funds, written directly (the states before review are not what these tests are about); their
+/// ids in list order.
+async fn many_in_review(app: &TestApp, n: u32, requested: i64, own: i64) -> Vec<String> {
+    app.db
+        .execute(&format!(
+            "INSERT INTO applications (organisation_id, district_ags, funding_line_code, status, title, requested_cents,
+                                       total_costs_cents, own_funds_cents, third_party_funds_cents, start_date, end_date)
+             SELECT o.id, o.district_ags, 'GK', 'in_review', 'Vorhaben ' || g, {requested}, {total}, {own}, 0,
+                    '2027-01-01', '2027-12-31'
+             FROM organisations o, generate_series(1, {n}) g WHERE o.ags = '06636'",
+            total = requested + own
+        ))
+        .await;
+    let list: Value = app
+        .get(
+            &format!("/api/v1/applications?status=in_review&limit={n}"),
+            Some(&ministry()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// 50 applications of 1,000,000 cents approved at once against a budget (set by `budget_sql`) of 20,000,000: exactly
 /// 20 are approved whichever escrow shard they commit in, the others get `refusal`, and the shards hold the
 /// invariant (committed within allotted, allotted within budget) afterwards.
@@ -910,28 +921,8 @@ async fn race_approvals(budget_sql: &str, refusal: &str) {
     })
     .await;
     // 50 applications in review, each asking for 1,000,000 cents; the budget fits exactly 20 of them.
-    app.db
-        .execute(
-            "INSERT INTO applications (organisation_id, district_ags, funding_line_code, status, title, requested_cents,
-                                       total_costs_cents, own_funds_cents, third_party_funds_cents, start_date, end_date)
-             SELECT o.id, o.district_ags, 'GK', 'in_review', 'Vorhaben ' || g, 1000000, 1200000, 200000, 0,
-                    '2027-01-01', '2027-12-31'
-             FROM organisations o, generate_series(1, 50) g WHERE o.ags = '06636'",
-        )
-        .await;
+    let ids = many_in_review(&app, 50, 1_000_000, 200_000).await;
     app.db.execute(budget_sql).await;
-    let list: Value = app
-        .get("/api/v1/applications?limit=50", Some(&ministry()))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<String> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap().to_owned())
-        .collect();
     assert_eq!(ids.len(), 50);
     let r = ministry();
     let body = json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]});
