@@ -78,8 +78,8 @@ pub(super) async fn get_one(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = crate::db::conn(&state.pool).await?;
-    let app = store::find(&mut conn, &caller, *id, false).await?;
+    let conn = crate::db::conn(&state.pool).await?;
+    let app = store::find(&conn, &caller, *id, false).await?;
     Ok(ok_with_etag(app.version, &app))
 }
 

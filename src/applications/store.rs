@@ -107,7 +107,7 @@ pub fn visible(caller: &Caller) -> ApiResult<Boxed> {
 }
 
 /// One visible application (404 otherwise), optionally locked for the rest of the transaction.
-pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock: bool) -> ApiResult<Application> {
+pub async fn find(conn: &AsyncPgConnection, caller: &Caller, id: Uuid, lock: bool) -> ApiResult<Application> {
     let read = visible(caller)?
         .filter(applications::id.eq(id))
         .select((AppRow::as_select(), ORG_COLS));
@@ -115,7 +115,6 @@ pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock:
         // Boxed joins cannot carry FOR UPDATE; lock the row by key first. Holding the lock, the read sees the latest
         // committed state and nobody can change it until this transaction ends. The two statements are pipelined
         // (one round trip); PostgreSQL runs them in order.
-        let conn: &AsyncPgConnection = conn;
         let lock = applications::table
             .find(id)
             .select(applications::id)
@@ -124,7 +123,7 @@ pub async fn find(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid, lock:
         let (_, row) = futures_util::try_join!(lock, read.first(&mut &*conn))?;
         row
     } else {
-        read.first(conn).await?
+        read.first(&mut &*conn).await?
     };
     to_api(row)
 }
@@ -373,7 +372,7 @@ async fn submit(
 }
 
 /// `approve`: at most what was requested, split by fiscal year (the shares returned). The shares are committed
-/// against the funding line's budgets (which refuse to overcommit) by [`commit_grant`], at the end of the approval's
+/// against the funding line's budgets (which refuse to overcommit) by [`crate::funding_lines::commit_grant`], in the approval's
 /// transaction.
 async fn approve(
     conn: &mut AsyncPgConnection,
@@ -424,24 +423,6 @@ async fn approve(
     Ok((effect, shares))
 }
 
-/// The rest of an approval, after the application's own write and audit: the grant's years and the notice drafted
-/// from them, then the commitment against the funding line's budget and its fiscal years (in the application's
-/// escrow shard) and the line's event. The budget's shards are what approvals of a line contend for, so they are
-/// locked last: from their UPDATE to the commit, not across the whole approval (docs/performance.md S6, S8).
-async fn commit_grant(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    app: &Application,
-    shares: &[(i32, i64)],
-) -> ApiResult<()> {
-    crate::funding_lines::record_grant_years(conn, &app.funding_line, app.id, shares).await?;
-    draft_notice(conn, caller, app).await?;
-    let granted = app
-        .granted_cents
-        .ok_or_else(|| ApiError::internal("approved application without a grant"))?;
-    crate::funding_lines::commit_grant(conn, caller, &app.funding_line, app.id, granted, shares).await
-}
-
 /// Moves an application through its lifecycle: state check, rules, budget and history in the caller's transaction.
 pub async fn transition(
     conn: &mut AsyncPgConnection,
@@ -451,8 +432,19 @@ pub async fn transition(
     expected: Option<Expected>,
     input: TransitionInput,
 ) -> ApiResult<Application> {
-    // Row lock first: concurrent actions on one application serialise here.
-    let current = find(conn, caller, id, true).await?;
+    // Row lock first: concurrent actions on one application serialise here. An approval reads the applicant's kind
+    // (the notice's clause set) in the same round trip.
+    let (current, kind) = if matches!(action, Action::Approve) {
+        let kind = applications::table
+            .inner_join(organisations::table)
+            .filter(applications::id.eq(id))
+            .select(organisations::kind)
+            .first::<String>(&mut &*conn);
+        let (current, kind) = futures_util::try_join!(find(conn, caller, id, true), async { Ok(kind.await?) })?;
+        (current, Some(kind))
+    } else {
+        (find(conn, caller, id, true).await?, None)
+    };
     check_version(&current, expected)?;
     let rule = LIFECYCLE.check(current.status, action)?;
     let to = rule.target(current.status);
@@ -477,46 +469,71 @@ pub async fn transition(
         },
     };
     // A handful of texts (one per combination of the effect's columns): kept prepared.
-    let row: AppRow = diesel::update(applications::table.find(id))
-        .set((
-            applications::status.eq(to.as_str()),
-            applications::version.eq(current.version + 1),
-            applications::updated_at.eq(now),
-            effect,
-        ))
-        .returning(AppRow::as_returning())
-        .cached()
-        .get_result(conn)
-        .await?;
-    let app = same_organisation(row, &current)?;
-    let change = Change::transition(KIND, id, rule, current.status, to, audience(&app)).reason(input.reason.as_deref());
-    audit::record(conn, caller, change, &app).await?;
-    if let Some(shares) = shares {
-        commit_grant(conn, caller, &app, &shares).await?;
+    let shared: &AsyncPgConnection = conn;
+    let own = async {
+        let row: AppRow = diesel::update(applications::table.find(id))
+            .set((
+                applications::status.eq(to.as_str()),
+                applications::version.eq(current.version + 1),
+                applications::updated_at.eq(now),
+                effect,
+            ))
+            .returning(AppRow::as_returning())
+            .cached()
+            .get_result(&mut &*shared)
+            .await?;
+        let app = same_organisation(row, &current)?;
+        let change =
+            Change::transition(KIND, id, rule, current.status, to, audience(&app)).reason(input.reason.as_deref());
+        audit::record(shared, caller, change, &app).await?;
+        Ok(app)
+    };
+    match shares {
+        None => own.await,
+        Some(shares) => {
+            let granted = input
+                .granted_cents
+                .ok_or_else(|| ApiError::internal("approval without amount"))?;
+            // The application's write, the grant's years with the notice drafted from them, and the commitment
+            // against the line's budget in the application's escrow shard: three chains of statements pipelined on
+            // the one connection (each chain's statements in order; PostgreSQL runs them in the order they arrive),
+            // so an approval waits for about three round trips instead of one per statement (docs/performance.md
+            // S9). The first failure ends the approval and rolls all of it back.
+            let kind = kind.ok_or_else(|| ApiError::internal("approval without the applicant's kind"))?;
+            let years = crate::funding_lines::record_grant_years(shared, &current.funding_line, id, &shares);
+            let notice = draft_notice(shared, caller, &current, granted, kind, &shares);
+            let budget =
+                crate::funding_lines::commit_grant(shared, caller, &current.funding_line, id, granted, &shares);
+            let (app, (), (), ()) = futures_util::try_join!(own, years, notice, budget)?;
+            Ok(app)
+        }
     }
-    Ok(app)
 }
 
 /// Drafts the grant notice of an approved application, in the approval's transaction.
-async fn draft_notice(conn: &mut AsyncPgConnection, caller: &Caller, app: &Application) -> ApiResult<()> {
-    let kind: String = organisations::table
-        .find(app.organisation.id)
-        .select(organisations::kind)
-        .first(conn)
-        .await?;
+async fn draft_notice(
+    conn: &AsyncPgConnection,
+    caller: &Caller,
+    app: &Application,
+    granted: i64,
+    kind: String,
+    shares: &[(i32, i64)],
+) -> ApiResult<()> {
     let (Some(start), Some(end)) = (app.start_date, app.end_date) else {
         return Err(ApiError::internal("approved application without a period"));
     };
     let draft = crate::grant_notices::Draft {
         application_id: app.id,
         organisation_id: app.organisation.id,
+        organisation_name: app.organisation.name.clone(),
         organisation_kind: kind.parse().map_err(ApiError::internal)?,
         district: app.district.clone(),
         funding_line: app.funding_line.clone(),
-        amount_cents: app.granted_cents.unwrap_or(0),
+        amount_cents: granted,
         eligible_costs_cents: app.financing_plan.total_costs_cents.unwrap_or(0),
         purpose: format!("{}\n\n{}", app.title, app.description).trim().to_owned(),
         period: (start, end),
+        years: shares.to_vec(),
     };
     crate::grant_notices::draft(conn, caller, draft).await?;
     Ok(())

@@ -97,7 +97,7 @@ impl<'a> Step<'a> {
 
 /// Appends an entry (in the caller's transaction).
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     caller: &Caller,
     kind: &str,
     resource: Uuid,
@@ -118,7 +118,7 @@ pub async fn record(
             history::document_id.eq(step.document.map(|d| d.attachment_id)),
             history::document_sha256.eq(step.document.map(|d| d.sha256.as_str())),
         ))
-        .execute(conn)
+        .execute(&mut &*conn)
         .await?;
     Ok(())
 }

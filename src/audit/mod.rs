@@ -108,9 +108,10 @@ impl<'a> Change<'a> {
 }
 
 /// Writes the change's history entry and its event (with `data`, the resource's representation after the change)
-/// in the caller's transaction.
+/// in the caller's transaction. It takes the connection shared, so that a write can pipeline several changes' records
+/// with its other statements (one round trip for all of them; PostgreSQL runs them in the order they were sent).
 pub async fn record<T: Serialize>(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     caller: &Caller,
     change: Change<'_>,
     data: &T,

@@ -115,7 +115,7 @@ const RECORD_CHANGE: &str = "SELECT record_change($1, $2, $3, $4, $5, $6, $7, $8
 /// `event_type` is `<kind>.<what>`, e.g. `application.submitted`. Called only by [`crate::audit`].
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn emit<T: Serialize>(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     caller: &Caller,
     event_type: &str,
     resource_kind: &str,
@@ -151,7 +151,7 @@ pub(super) async fn emit<T: Serialize>(
         .bind::<Nullable<diesel::sql_types::Uuid>, _>(step.and_then(|s| s.document).map(|d| d.attachment_id))
         .bind::<Nullable<Text>, _>(step.and_then(|s| s.document).map(|d| d.sha256.as_str()))
         .cached()
-        .execute(conn)
+        .execute(&mut &*conn)
         .await?;
     Ok(())
 }

@@ -144,15 +144,18 @@ pub async fn set_budget(
 /// docs/performance.md S8). The event carries the line as this transaction sees it: its own commitment and those
 /// committed before it.
 pub async fn commit_grant(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     caller: &Caller,
     code: &str,
     application: Uuid,
     granted: i64,
     breakdown: &[(i32, i64)],
 ) -> ApiResult<()> {
-    escrow_move(conn, code, application, granted, breakdown).await?;
-    super::store::record_commitment(conn, caller, code).await
+    // The move and the read of the line it moved go out together (one round trip; PostgreSQL runs them in order, so
+    // the read sees the move). When the move refuses, its 409 is the answer and the read is discarded.
+    let moved = escrow_move(conn, code, application, granted, breakdown);
+    let (_, line) = futures_util::try_join!(moved, super::store::find(conn, code))?;
+    super::store::record_moved(conn, caller, line).await
 }
 
 /// The result row of `escrow_move` when it refused: the level (0 for the line's total) and what its budget leaves
@@ -170,7 +173,7 @@ struct Refusal {
 /// fits). One statement: the shards, the rebalance when a shard runs short and the lock order (the line's total,
 /// then the years ascending) are the database function's.
 async fn escrow_move(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     code: &str,
     application: Uuid,
     total: i64,
@@ -187,7 +190,7 @@ async fn escrow_move(
             .bind::<Array<Integer>, _>(year_list)
             .bind::<Array<BigInt>, _>(cents)
             .cached()
-            .get_result(conn)
+            .get_result(&mut &*conn)
             .await
             .optional()?;
     match refused {
@@ -209,29 +212,28 @@ async fn escrow_move(
 /// The grant's years of an approved application (what the notice drafts from); [`commit_grant`] commits them
 /// against the line's budgets in the same transaction.
 pub async fn record_grant_years(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     code: &str,
     application: Uuid,
     breakdown: &[(i32, i64)],
 ) -> ApiResult<()> {
+    use crate::db::cached::CachedDsl;
+    use diesel::sql_types::{Array, BigInt, Integer, Text};
     let mut years = breakdown.to_vec();
     years.sort_unstable();
-    diesel::insert_into(grant_years::table)
-        .values(
-            years
-                .iter()
-                .map(|&(year, cents)| {
-                    (
-                        grant_years::application_id.eq(application),
-                        grant_years::year.eq(year),
-                        grant_years::funding_line_code.eq(code),
-                        grant_years::committed_cents.eq(cents),
-                    )
-                })
-                .collect::<Vec<_>>(),
-        )
-        .execute(conn)
-        .await?;
+    let (year_list, cents): (Vec<i32>, Vec<i64>) = years.into_iter().unzip();
+    // One text for any number of years (arrays, not a VALUES list), so it stays prepared: one round trip.
+    diesel::sql_query(
+        "INSERT INTO grant_years (application_id, year, funding_line_code, committed_cents)
+         SELECT $1, y, $2, c FROM unnest($3::integer[], $4::bigint[]) AS u(y, c)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(application)
+    .bind::<Text, _>(code)
+    .bind::<Array<Integer>, _>(year_list)
+    .bind::<Array<BigInt>, _>(cents)
+    .cached()
+    .execute(&mut &*conn)
+    .await?;
     Ok(())
 }
 

@@ -190,11 +190,11 @@ fn filtered(q: &ListFundingLines) -> funding_lines::BoxedQuery<'static, diesel::
     query
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<LineRow> {
+pub async fn find(conn: &AsyncPgConnection, code: &str) -> ApiResult<LineRow> {
     Ok(funding_lines::table
         .find(code)
         .select(LineRow::as_select())
-        .first(conn)
+        .first(&mut &*conn)
         .await?)
 }
 
@@ -301,15 +301,20 @@ pub async fn apply_patch(
 
 /// Records that a grant's commitment moved the line's committed and remaining figures (the line as this
 /// transaction reads it: its own change and what committed before it).
-pub async fn record_commitment(conn: &mut AsyncPgConnection, caller: &Caller, code: &str) -> ApiResult<()> {
-    let line = find(conn, code).await?.into_api(true)?;
+pub async fn record_commitment(conn: &AsyncPgConnection, caller: &Caller, code: &str) -> ApiResult<()> {
+    record_moved(conn, caller, find(conn, code).await?).await
+}
+
+/// [`record_commitment`] of a line already read after the move.
+pub(super) async fn record_moved(conn: &AsyncPgConnection, caller: &Caller, line: LineRow) -> ApiResult<()> {
+    let line = line.into_api(true)?;
     let changed = vec!["/committedCents".to_owned(), "/remainingCents".to_owned()];
     record(conn, caller, "commit", "funding_line.changed", &line, changed).await
 }
 
 /// Records a change of a line (budget figures included in the event: any authenticated reader may see them).
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     caller: &Caller,
     action: &str,
     event: &str,

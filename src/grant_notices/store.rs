@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::model::*;
 use crate::audit::{self, Audience, Change, history};
 use crate::core::identity::{Caller, OrgKind};
-use crate::db::schema::{grant_notice_years, grant_notices, grant_years, organisations};
+use crate::db::schema::{grant_notice_years, grant_notices, organisations};
 use crate::error::{ApiError, ApiResult, FieldError, MessageParams};
 use crate::http::extract::Expected;
 
@@ -64,6 +64,7 @@ pub fn notice_id(application: Uuid, number: i32) -> Uuid {
 pub struct Draft {
     pub application_id: Uuid,
     pub organisation_id: Uuid,
+    pub organisation_name: String,
     pub organisation_kind: OrgKind,
     pub district: String,
     pub funding_line: String,
@@ -71,6 +72,8 @@ pub struct Draft {
     pub eligible_costs_cents: i64,
     pub purpose: String,
     pub period: (NaiveDate, NaiveDate),
+    /// The grant by fiscal year, as the approval committed it.
+    pub years: Vec<(i32, i64)>,
 }
 
 /// The status a reader sees: an issued notice is `final` from its `finalOn` day (Europe/Berlin).
@@ -261,8 +264,12 @@ pub(super) fn audience(notice: &GrantNotice) -> Audience {
 
 /// Drafts the notice of an approved application, in the approval's transaction: the grant, its fiscal years, the
 /// application's costs and period, the share of the costs, the clause set by the recipient's kind, the standard
-/// legal-remedy notice.
-pub async fn draft(conn: &mut AsyncPgConnection, caller: &Caller, d: Draft) -> ApiResult<GrantNotice> {
+/// legal-remedy notice. The notice and its years are written in one round trip and the notice is built from what the
+/// insert returns (nothing is read again); the connection is shared so that the approval can pipeline this with its
+/// other writes.
+pub async fn draft(conn: &AsyncPgConnection, caller: &Caller, d: Draft) -> ApiResult<GrantNotice> {
+    use crate::db::cached::CachedDsl;
+    use diesel::sql_types::{Array, BigInt, Integer};
     let id = notice_id(d.application_id, 1);
     let rate = if d.eligible_costs_cents > 0 {
         (i128::from(d.amount_cents) * 10_000 / i128::from(d.eligible_costs_cents)).min(10_000) as i32
@@ -273,7 +280,9 @@ pub async fn draft(conn: &mut AsyncPgConnection, caller: &Caller, d: Draft) -> A
         OrgKind::Landkreis | OrgKind::KreisfreieStadt | OrgKind::Gemeinde => ClauseSet::AnbestGk,
         OrgKind::Traeger => ClauseSet::AnbestP,
     };
-    diesel::insert_into(grant_notices::table)
+    let mut years = d.years;
+    years.sort_unstable();
+    let insert = diesel::insert_into(grant_notices::table)
         .values((
             grant_notices::id.eq(id),
             grant_notices::application_id.eq(d.application_id),
@@ -292,26 +301,26 @@ pub async fn draft(conn: &mut AsyncPgConnection, caller: &Caller, d: Draft) -> A
             grant_notices::legal_remedy.eq(LEGAL_REMEDY),
             grant_notices::approved_by.eq(&caller.sub),
         ))
-        .execute(conn)
-        .await?;
+        .returning(Row::as_returning())
+        .cached()
+        .get_result::<Row>(&mut &*conn);
     // The notice states the breakdown the approval committed.
-    let years = grant_years::table
-        .filter(grant_years::application_id.eq(d.application_id))
-        .select((
-            id.into_sql::<diesel::sql_types::Uuid>(),
-            grant_years::year,
-            grant_years::committed_cents,
-        ));
-    diesel::insert_into(grant_notice_years::table)
-        .values(years)
-        .into_columns((
-            grant_notice_years::notice_id,
-            grant_notice_years::year,
-            grant_notice_years::amount_cents,
-        ))
-        .execute(conn)
-        .await?;
-    let notice = find(conn, caller, id, false).await?;
+    // One text for any number of years (arrays, not a VALUES list), so that it stays prepared.
+    let notice_years = diesel::sql_query(
+        "INSERT INTO grant_notice_years (notice_id, year, amount_cents)
+         SELECT $1, y, c FROM unnest($2::integer[], $3::bigint[]) AS u(y, c)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<Array<Integer>, _>(years.iter().map(|y| y.0).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(years.iter().map(|y| y.1).collect::<Vec<_>>())
+    .cached()
+    .execute(&mut &*conn);
+    let (row, _) = futures_util::try_join!(insert, notice_years)?;
+    let years = years
+        .into_iter()
+        .map(|(year, amount_cents)| NoticeYear { year, amount_cents })
+        .collect();
+    let notice = to_api(caller, (row, d.organisation_name), years)?;
     let change = Change::new(KIND, id, "create", "grant_notice.created", audience(&notice));
     audit::record(conn, caller, change, &notice).await?;
     Ok(notice)
