@@ -371,15 +371,15 @@ async fn submit(
     })
 }
 
-/// `approve`: at most what was requested, split by fiscal year (the shares returned). The shares are committed
-/// against the funding line's budgets (which refuse to overcommit) by [`crate::funding_lines::commit_grant`], in the approval's
-/// transaction.
+/// `approve`: at most what was requested, split by fiscal year (the grant and its shares returned). The shares are
+/// committed against the funding line's budgets (which refuse to overcommit) by
+/// [`crate::funding_lines::commit_grant`], in the approval's transaction.
 async fn approve(
     conn: &mut AsyncPgConnection,
     current: &Application,
     input: &TransitionInput,
     now: DateTime<Utc>,
-) -> ApiResult<(Effect, Vec<(i32, i64)>)> {
+) -> ApiResult<(Effect, (i64, Vec<(i32, i64)>))> {
     let granted = input
         .granted_cents
         .ok_or_else(|| ApiError::internal("approval without amount"))?;
@@ -420,7 +420,7 @@ async fn approve(
         decision_reason: Some(input.reason.clone()),
         ..Effect::default()
     };
-    Ok((effect, shares))
+    Ok((effect, (granted, shares)))
 }
 
 /// Moves an application through its lifecycle: state check, rules, budget and history in the caller's transaction.
@@ -449,12 +449,12 @@ pub async fn transition(
     let rule = LIFECYCLE.check(current.status, action)?;
     let to = rule.target(current.status);
     let now = Utc::now();
-    let mut shares = None;
+    let mut grant = None;
     let effect = match action {
         Action::Submit => submit(conn, caller, &current, now).await?,
         Action::Approve => {
-            let (effect, years) = approve(conn, &current, &input, now).await?;
-            shares = Some(years);
+            let (effect, granted) = approve(conn, &current, &input, now).await?;
+            grant = Some(granted);
             effect
         }
         Action::Reject => Effect {
@@ -468,9 +468,9 @@ pub async fn transition(
             ..Effect::default()
         },
     };
-    // A handful of texts (one per combination of the effect's columns): kept prepared.
     let shared: &AsyncPgConnection = conn;
-    let own = async {
+    // A handful of texts (one per combination of the effect's columns): kept prepared.
+    let write = async {
         let row: AppRow = diesel::update(applications::table.find(id))
             .set((
                 applications::status.eq(to.as_str()),
@@ -482,32 +482,33 @@ pub async fn transition(
             .cached()
             .get_result(&mut &*shared)
             .await?;
-        let app = same_organisation(row, &current)?;
-        let change =
-            Change::transition(KIND, id, rule, current.status, to, audience(&app)).reason(input.reason.as_deref());
-        audit::record(shared, caller, change, &app).await?;
-        Ok(app)
+        same_organisation(row, &current)
     };
-    match shares {
-        None => own.await,
-        Some(shares) => {
-            let granted = input
-                .granted_cents
-                .ok_or_else(|| ApiError::internal("approval without amount"))?;
-            // The application's write, the grant's years with the notice drafted from them, and the commitment
-            // against the line's budget in the application's escrow shard: three chains of statements pipelined on
-            // the one connection (each chain's statements in order; PostgreSQL runs them in the order they arrive),
-            // so an approval waits for about three round trips instead of one per statement (docs/performance.md
-            // S9). The first failure ends the approval and rolls all of it back.
-            let kind = kind.ok_or_else(|| ApiError::internal("approval without the applicant's kind"))?;
-            let years = crate::funding_lines::record_grant_years(shared, &current.funding_line, id, &shares);
-            let notice = draft_notice(shared, caller, &current, granted, kind, &shares);
-            let budget =
-                crate::funding_lines::commit_grant(shared, caller, &current.funding_line, id, granted, &shares);
-            let (app, (), (), ()) = futures_util::try_join!(own, years, notice, budget)?;
-            Ok(app)
-        }
-    }
+    let change = |app: &Application| {
+        Change::transition(KIND, id, rule, current.status, to, audience(app)).reason(input.reason.as_deref())
+    };
+    let Some((granted, shares)) = grant else {
+        let app = write.await?;
+        audit::record(shared, caller, change(&app), &app).await?;
+        return Ok(app);
+    };
+    // An approval's writes go out as one flight of statements on the one connection: the application, the grant's
+    // years, the notice drafted from them, and the commitment against the line's budget in the application's escrow
+    // shard (PostgreSQL runs them in the order they arrive; the shard is taken last). Then the three records, again
+    // in one flight. Two round trips instead of one per statement (docs/performance.md S9); the records wait for
+    // every write, so the first error is the failing write's own (not the "transaction aborted" of a record queued
+    // behind it), and the first failure rolls all of it back.
+    let kind = kind.ok_or_else(|| ApiError::internal("approval without the applicant's kind"))?;
+    let years = crate::funding_lines::record_grant_years(shared, &current.funding_line, id, &shares);
+    let notice = draft_notice(shared, caller, &current, granted, kind, &shares);
+    let budget = crate::funding_lines::commit_grant(shared, &current.funding_line, id, granted, &shares);
+    let (app, (), drafted, committed) = futures_util::try_join!(write, years, notice, budget)?;
+    futures_util::try_join!(
+        audit::record(shared, caller, change(&app), &app),
+        crate::grant_notices::record_draft(shared, caller, drafted),
+        crate::funding_lines::record_committed(shared, caller, committed),
+    )?;
+    Ok(app)
 }
 
 /// Drafts the grant notice of an approved application, in the approval's transaction.
@@ -518,7 +519,7 @@ async fn draft_notice(
     granted: i64,
     kind: String,
     shares: &[(i32, i64)],
-) -> ApiResult<()> {
+) -> ApiResult<crate::grant_notices::Drafted> {
     let (Some(start), Some(end)) = (app.start_date, app.end_date) else {
         return Err(ApiError::internal("approved application without a period"));
     };
@@ -535,8 +536,7 @@ async fn draft_notice(
         period: (start, end),
         years: shares.to_vec(),
     };
-    crate::grant_notices::draft(conn, caller, draft).await?;
-    Ok(())
+    crate::grant_notices::draft(conn, caller, draft).await
 }
 
 pub async fn history(conn: &mut AsyncPgConnection, caller: &Caller, id: Uuid) -> ApiResult<Vec<HistoryEntry>> {

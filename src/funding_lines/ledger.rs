@@ -141,21 +141,30 @@ pub async fn set_budget(
 /// year, in the escrow shard of the application (409 `budget_exceeded` / `year_budget_exceeded` with what the budget
 /// leaves free), then the line's `funding_line.changed`. Approvals of one line wait for each other only within a
 /// shard, or when a shard's allotment runs out and the line's budget is spread anew (migration 000041,
-/// docs/performance.md S8). The event carries the line as this transaction sees it: its own commitment and those
-/// committed before it.
+/// docs/performance.md S8). Returns the line as this transaction sees it (its own commitment and those committed
+/// before it), which the caller records with [`record_committed`] in the same transaction: the approval sends the
+/// records of all its changes together, after all its writes (docs/performance.md S9).
 pub async fn commit_grant(
     conn: &AsyncPgConnection,
-    caller: &Caller,
     code: &str,
     application: Uuid,
     granted: i64,
     breakdown: &[(i32, i64)],
-) -> ApiResult<()> {
+) -> ApiResult<Committed> {
     // The move and the read of the line it moved go out together (one round trip; PostgreSQL runs them in order, so
     // the read sees the move). When the move refuses, its 409 is the answer and the read is discarded.
     let moved = escrow_move(conn, code, application, granted, breakdown);
     let (_, line) = futures_util::try_join!(moved, super::store::find(conn, code))?;
-    super::store::record_moved(conn, caller, line).await
+    Ok(Committed(line))
+}
+
+/// A grant's commitment, made and not yet recorded: [`record_committed`] writes the line's history entry and event.
+#[must_use = "a commitment must be recorded in its transaction"]
+pub struct Committed(super::store::LineRow);
+
+/// Records a commitment made by [`commit_grant`] (`funding_line.changed` with the line's new figures).
+pub async fn record_committed(conn: &AsyncPgConnection, caller: &Caller, committed: Committed) -> ApiResult<()> {
+    super::store::record_moved(conn, caller, committed.0).await
 }
 
 /// The result row of `escrow_move` when it refused: the level (0 for the line's total) and what its budget leaves
@@ -209,8 +218,8 @@ async fn escrow_move(
     }
 }
 
-/// The grant's years of an approved application (what the notice drafts from); [`commit_grant`] commits them
-/// against the line's budgets in the same transaction.
+/// The grant's years of an approved application; [`commit_grant`] commits them against the line's budgets in the
+/// same transaction.
 pub async fn record_grant_years(
     conn: &AsyncPgConnection,
     code: &str,

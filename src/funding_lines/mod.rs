@@ -12,8 +12,8 @@ mod store;
 mod years;
 
 pub use ledger::{
-    PayoutSettings, approve_payment, book_payment, commit_grant, grant_position, payout_settings, recommit_years,
-    record_grant_years, release_commitment,
+    Committed, PayoutSettings, approve_payment, book_payment, commit_grant, grant_position, payout_settings,
+    recommit_years, record_committed, record_grant_years, release_commitment,
 };
 pub use model::{FULL_RATE_BP, FundingLine, FundingLineInput, LineRules, PatchFundingLine, event_id};
 pub use store::{load_rules, record_commitment, snapshot_missing};

@@ -14,7 +14,10 @@ pub use amendments::{AmendInput, amend};
 pub use document::letter_id;
 pub use model::{FinancingType, GrantNotice, NoticeStatus};
 pub use model::{KIND, LIFECYCLE};
-pub use store::{Draft, TransitionInput, close, draft, final_on, find, in_force, lock_grant, notice_id, transition};
+pub use store::{
+    Draft, Drafted, TransitionInput, close, draft, final_on, find, in_force, lock_grant, notice_id, record_draft,
+    transition,
+};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

@@ -266,8 +266,8 @@ pub(super) fn audience(notice: &GrantNotice) -> Audience {
 /// application's costs and period, the share of the costs, the clause set by the recipient's kind, the standard
 /// legal-remedy notice. The notice and its years are written in one round trip and the notice is built from what the
 /// insert returns (nothing is read again); the connection is shared so that the approval can pipeline this with its
-/// other writes.
-pub async fn draft(conn: &AsyncPgConnection, caller: &Caller, d: Draft) -> ApiResult<GrantNotice> {
+/// other writes, and the approval records the draft with [`record_draft`] after all of them (docs/performance.md S9).
+pub async fn draft(conn: &AsyncPgConnection, caller: &Caller, d: Draft) -> ApiResult<Drafted> {
     use crate::db::cached::CachedDsl;
     use diesel::sql_types::{Array, BigInt, Integer};
     let id = notice_id(d.application_id, 1);
@@ -320,10 +320,18 @@ pub async fn draft(conn: &AsyncPgConnection, caller: &Caller, d: Draft) -> ApiRe
         .into_iter()
         .map(|(year, amount_cents)| NoticeYear { year, amount_cents })
         .collect();
-    let notice = to_api(caller, (row, d.organisation_name), years)?;
-    let change = Change::new(KIND, id, "create", "grant_notice.created", audience(&notice));
-    audit::record(conn, caller, change, &notice).await?;
-    Ok(notice)
+    Ok(Drafted(to_api(caller, (row, d.organisation_name), years)?))
+}
+
+/// A notice drafted by [`draft`] and not yet recorded.
+#[must_use = "a drafted notice must be recorded in its transaction"]
+pub struct Drafted(GrantNotice);
+
+/// Records a notice drafted by [`draft`]: its history entry and `grant_notice.created`.
+pub async fn record_draft(conn: &AsyncPgConnection, caller: &Caller, drafted: Drafted) -> ApiResult<()> {
+    let notice = drafted.0;
+    let change = Change::new(KIND, notice.id, "create", "grant_notice.created", audience(&notice));
+    audit::record(conn, caller, change, &notice).await
 }
 
 /// The one PATCH flow's step: drafts only (409 `not_editable`), the merged terms, the write and the audit.

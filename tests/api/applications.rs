@@ -880,6 +880,60 @@ async fn the_escrow_invariant_is_kept_by_the_database() {
     assert_eq!(escrow_violations(&app).await, 0);
 }
 
+/// An approval whose budget statement fails with a database error — here the statement timeout, while another
+/// session holds the line's escrow shards — answers with that error (503 with Retry-After) and leaves nothing behind:
+/// the application is still in review, and no grant year, notice, history entry or event was written although the
+/// other writes of the approval ran before it in the same pipeline. (Whether a record queued behind the failed
+/// statement could have answered first with its "transaction aborted" depends on how the answers arrive; the
+/// approval sends its records only after every write has answered, so none is queued behind one.)
+#[actix_web::test]
+async fn an_approval_whose_budget_statement_fails_answers_its_own_error_and_writes_nothing() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn_with(|a| a.db.db_statement_timeout = std::time::Duration::from_secs(1)).await;
+    let id = many_in_review(&app, 1, 1_000_000, 0).await.remove(0);
+    let tables = ["grant_years", "grant_notices", "history", "events"];
+    let mut before = Vec::new();
+    for table in tables {
+        before.push(app.db_count(table).await);
+    }
+    let mut holder = app.db.conn().await;
+    diesel::sql_query("BEGIN").execute(&mut holder).await.unwrap();
+    diesel::sql_query("SELECT 1 FROM budget_shards WHERE funding_line_code = 'GK' FOR UPDATE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/applications/{id}/approve"),
+            Some(&ministry()),
+            &json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]}),
+        )
+        .await;
+    let retry_after = res.headers().contains_key("retry-after");
+    problem(res, 503).await;
+    assert!(retry_after, "503 names when to try again");
+    diesel::sql_query("ROLLBACK").execute(&mut holder).await.unwrap();
+    for (table, n) in tables.into_iter().zip(before) {
+        assert_eq!(app.db_count(table).await, n, "{table}");
+    }
+    let current: Value = app
+        .get(&format!("/api/v1/applications/{id}"), Some(&ministry()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(current["status"], "in_review");
+    // The same approval goes through once the shards are free.
+    let res = app
+        .post(
+            &format!("/api/v1/applications/{id}/approve"),
+            Some(&ministry()),
+            &json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
 /// `n` applications of the Werra-Meißner-Kreis in review on line GK for 2027, each asking for `requested` cents with
 /// `own` cents of own funds, written directly (the states before review are not what these tests are about); their
 /// ids in list order.
