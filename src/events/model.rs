@@ -29,7 +29,17 @@ pub struct Event {
     pub actor: Actor,
     /// The resource's representation after the change, as the caller may see it.
     #[schema(value_type = Object)]
-    pub data: serde_json::Value,
+    pub data: EventData,
+}
+
+/// An event's `data`: the stored JSON text passed through as PostgreSQL sent it, or, where [`redact`] trims it for
+/// the reader, the trimmed tree. Parsing every event into a tree only to write it out again was a third of the
+/// service's CPU for a feed page (docs/performance.md S9); only the few kinds a municipality sees trimmed need it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum EventData {
+    Stored(Box<serde_json::value::RawValue>),
+    Trimmed(serde_json::Value),
 }
 
 /// A page of the feed.
@@ -43,6 +53,19 @@ pub struct EventPage {
     pub next_cursor: i64,
 }
 
+/// Whether [`redact`] may change an event of this kind for this reader: a municipality's view of a coordinator, a
+/// consultation or a referral. Every other event is passed through as stored.
+pub fn redacts(caller: &Caller, resource_kind: &str) -> bool {
+    caller.role == Role::Municipality
+        && caller.org.is_some()
+        && [
+            crate::coordinators::KIND,
+            crate::consultations::KIND,
+            crate::referrals::KIND,
+        ]
+        .contains(&resource_kind)
+}
+
 /// The representation a municipality may see, as the resource endpoints give it: coordinators' contact data only
 /// within their district; of a referral it is only a target of, its own target; links to applications never (they
 /// may be other organisations'; the referral endpoint lists the caller's own).
@@ -52,7 +75,7 @@ pub fn redact(
     districts: &[String],
     mut data: serde_json::Value,
 ) -> serde_json::Value {
-    let (Role::Municipality, Some(org)) = (caller.role, caller.org.as_ref()) else {
+    let (true, Some(org)) = (redacts(caller, resource_kind), caller.org.as_ref()) else {
         return data;
     };
     let Some(map) = data.as_object_mut() else {

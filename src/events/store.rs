@@ -6,7 +6,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::{Event, SubjectQuery, redact};
+use super::model::{Event, EventData, SubjectQuery, redact, redacts};
 use crate::audit::history::Actor;
 use crate::core::identity::{Caller, Role};
 use crate::db::schema::events;
@@ -22,8 +22,22 @@ type Row = (
     String,
     Option<Uuid>,
     Vec<String>,
-    serde_json::Value,
+    StoredJson,
 );
+
+/// `events.data` as its JSON text: PostgreSQL sends a jsonb value as a version byte (1) and the text, which is
+/// checked to be JSON and kept as it is (no tree is built).
+#[derive(diesel::deserialize::FromSqlRow)]
+struct StoredJson(Box<serde_json::value::RawValue>);
+
+impl diesel::deserialize::FromSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for StoredJson {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        match value.as_bytes().split_first() {
+            Some((1, text)) => Ok(Self(serde_json::from_slice(text)?)),
+            _ => Err("unsupported jsonb encoding version".into()),
+        }
+    }
+}
 
 /// Events after `after` that the caller may see, in position order.
 pub async fn read(
@@ -138,9 +152,15 @@ fn to_event(viewer: &Caller, row: Row) -> ApiResult<Event> {
     if viewer.role == Role::Municipality && kind == crate::consultations::KIND && role != Role::Municipality.as_str() {
         sub = role.clone();
     }
+    let data = if redacts(viewer, &kind) {
+        let tree = serde_json::from_str(data.0.get()).map_err(ApiError::internal)?;
+        EventData::Trimmed(redact(viewer, &kind, &districts, tree))
+    } else {
+        EventData::Stored(data.0)
+    };
     Ok(Event {
         position: position.unwrap_or_default(),
-        data: redact(viewer, &kind, &districts, data),
+        data,
         event_type,
         resource_kind: kind,
         resource_id: id,
