@@ -7,7 +7,7 @@ mod handlers;
 mod model;
 mod store;
 
-pub use model::{Event, EventPage, SubjectQuery, redact};
+pub use model::{Event, EventPage, SubjectQuery, redact, trim};
 pub use store::{by_id, check_about, read};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

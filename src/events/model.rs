@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::audit::history::Actor;
-use crate::core::identity::{Caller, Role};
+use crate::core::identity::{Caller, OrgScope, Role};
 
 /// One event of the feed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -53,49 +53,52 @@ pub struct EventPage {
     pub next_cursor: i64,
 }
 
-/// Whether [`redact`] may change an event of this kind for this reader: a municipality's view of a coordinator, a
-/// consultation or a referral. Every other event is passed through as stored.
-pub fn redacts(caller: &Caller, resource_kind: &str) -> bool {
-    caller.role == Role::Municipality
-        && caller.org.is_some()
-        && [
-            crate::coordinators::KIND,
-            crate::consultations::KIND,
-            crate::referrals::KIND,
-        ]
-        .contains(&resource_kind)
+/// How a municipality's view of an event of a kind is trimmed; `None`: the event is shown as stored.
+pub type Trim = fn(&mut serde_json::Map<String, serde_json::Value>, &OrgScope, &[String]);
+
+/// The trimming of an event of this kind for this reader, if any: the representation a municipality may see, as the
+/// resource endpoints give it — coordinators' contact data only within their district; of a consultation neither
+/// the internal notes nor who wrote them; of a referral it is only a target of, its own target, and links to
+/// applications never (they may be other organisations'; the referral endpoint lists the caller's own). The one
+/// place that decides both whether an event is trimmed and how: the feed passes every other event through unparsed.
+pub fn trim(caller: &Caller, resource_kind: &str) -> Option<Trim> {
+    if caller.role != Role::Municipality || caller.org.is_none() {
+        return None;
+    }
+    match resource_kind {
+        crate::coordinators::KIND => Some(|map, org, districts| {
+            if !districts.contains(&org.district_ags) {
+                map.remove("contact");
+            }
+        }),
+        crate::consultations::KIND => Some(|map, _, _| {
+            map.insert("internalNotes".into(), serde_json::Value::Null);
+            map.insert("author".into(), serde_json::Value::Null);
+        }),
+        crate::referrals::KIND => Some(|map, org, _| {
+            map.remove("applicationIds");
+            // Indexing a `Value` gives null for what is missing; a referral without an origin is not from here.
+            let origin = map.get("origin").cloned().unwrap_or_default();
+            let from_here = origin["organisation"]["id"] == serde_json::json!(org.id)
+                || origin["district"] == serde_json::json!(org.district_ags);
+            if !from_here && let Some(serde_json::Value::Array(targets)) = map.get_mut("targets") {
+                targets.retain(|t| t["district"] == serde_json::json!(org.district_ags));
+            }
+        }),
+        _ => None,
+    }
 }
 
-/// The representation a municipality may see, as the resource endpoints give it: coordinators' contact data only
-/// within their district; of a referral it is only a target of, its own target; links to applications never (they
-/// may be other organisations'; the referral endpoint lists the caller's own).
+/// `data` as `caller` may see it (see [`trim`]).
 pub fn redact(
     caller: &Caller,
     resource_kind: &str,
     districts: &[String],
     mut data: serde_json::Value,
 ) -> serde_json::Value {
-    let (true, Some(org)) = (redacts(caller, resource_kind), caller.org.as_ref()) else {
-        return data;
-    };
-    let Some(map) = data.as_object_mut() else {
-        return data;
-    };
-    if resource_kind == crate::coordinators::KIND && !districts.contains(&org.district_ags) {
-        map.remove("contact");
-    }
-    if resource_kind == crate::consultations::KIND {
-        map.insert("internalNotes".into(), serde_json::Value::Null);
-        map.insert("author".into(), serde_json::Value::Null);
-    }
-    if resource_kind == crate::referrals::KIND {
-        map.remove("applicationIds");
-        let origin = &map["origin"];
-        let from_here = origin["organisation"]["id"] == serde_json::json!(org.id)
-            || origin["district"] == serde_json::json!(org.district_ags);
-        if !from_here && let Some(serde_json::Value::Array(targets)) = map.get_mut("targets") {
-            targets.retain(|t| t["district"] == serde_json::json!(org.district_ags));
-        }
+    if let (Some(trim), Some(org), Some(map)) = (trim(caller, resource_kind), caller.org.as_ref(), data.as_object_mut())
+    {
+        trim(map, org, districts);
     }
     data
 }

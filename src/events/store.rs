@@ -6,7 +6,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::{Event, EventData, SubjectQuery, redact, redacts};
+use super::model::{Event, EventData, SubjectQuery, redact, trim};
 use crate::audit::history::Actor;
 use crate::core::identity::{Caller, Role};
 use crate::db::schema::events;
@@ -152,7 +152,7 @@ fn to_event(viewer: &Caller, row: Row) -> ApiResult<Event> {
     if viewer.role == Role::Municipality && kind == crate::consultations::KIND && role != Role::Municipality.as_str() {
         sub = role.clone();
     }
-    let data = if redacts(viewer, &kind) {
+    let data = if trim(viewer, &kind).is_some() {
         let tree = serde_json::from_str(data.0.get()).map_err(ApiError::internal)?;
         EventData::Trimmed(redact(viewer, &kind, &districts, tree))
     } else {

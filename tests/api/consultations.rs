@@ -124,8 +124,12 @@ async fn the_service_unit_logs_advice_and_the_municipality_reads_its_public_part
     )
     .await;
     assert_eq!(notes_in(&feed), vec![Value::Null]);
-    // Nor who in the service unit wrote it: the actor is the role.
+    // Nor who in the service unit wrote it: the actor is the role, the consultation's author is null.
     assert_eq!(feed["items"][0]["actor"]["sub"], "service_unit", "{feed}");
+    assert!(
+        feed["items"][0]["data"].get("author").is_some_and(Value::is_null),
+        "{feed}"
+    );
     let feed = ok(
         app.get("/api/v1/events?types=consultation.created", Some(&other)).await,
         200,
