@@ -902,13 +902,9 @@ async fn an_approval_whose_budget_statement_fails_answers_its_own_error_and_writ
         .execute(&mut holder)
         .await
         .unwrap();
-    let res = app
-        .post(
-            &format!("/api/v1/applications/{id}/approve"),
-            Some(&ministry()),
-            &json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]}),
-        )
-        .await;
+    let path = format!("/api/v1/applications/{id}/approve");
+    let body = json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]});
+    let res = app.post(&path, Some(&ministry()), &body).await;
     let retry_after = res.headers().contains_key("retry-after");
     problem(res, 503).await;
     assert!(retry_after, "503 names when to try again");
@@ -924,13 +920,7 @@ async fn an_approval_whose_budget_statement_fails_answers_its_own_error_and_writ
         .unwrap();
     assert_eq!(current["status"], "in_review");
     // The same approval goes through once the shards are free.
-    let res = app
-        .post(
-            &format!("/api/v1/applications/{id}/approve"),
-            Some(&ministry()),
-            &json!({"grantedCents": 1_000_000, "years": [{"year": 2027, "grantedCents": 1_000_000}]}),
-        )
-        .await;
+    let res = app.post(&path, Some(&ministry()), &body).await;
     assert_eq!(res.status(), 200);
 }
 
